@@ -1,0 +1,50 @@
+// A node's log: entries after the last snapshot (Figure 2's log[], with the
+// prefix up to snapshot_index compacted away, paper §7).
+#pragma once
+
+#include <deque>
+#include <optional>
+#include <vector>
+
+#include "raft/types.h"
+
+namespace raft {
+
+class RaftLog {
+ public:
+  Index snapshot_index() const { return snapshot_index_; }
+  Term snapshot_term() const { return snapshot_term_; }
+  Index first_index() const { return snapshot_index_ + 1; }
+  Index last_index() const { return snapshot_index_ + entries_.size(); }
+  Term last_term() const { return entries_.empty() ? snapshot_term_ : entries_.back().term; }
+  size_t size() const { return entries_.size(); }
+
+  // Term of the entry at index, for snapshot_index() <= index <= last_index().
+  std::optional<Term> term_at(Index index) const;
+  // The entry at index, for first_index() <= index <= last_index().
+  const Entry& at(Index index) const { return entries_[index - first_index()]; }
+
+  void append(Entry entry) { entries_.push_back(std::move(entry)); }
+  // Overwrites one entry in place (only the no_truncate_on_conflict planted bug does this).
+  void replace(Index index, Entry entry) { entries_[index - first_index()] = std::move(entry); }
+  // Keeps entries up to and including index.
+  void truncate_after(Index index);
+  // Drops entries up to and including index, which a snapshot now covers.
+  void compact_to(Index index, Term term);
+  // Adopts a snapshot: keeps the entries after it only if the log holds the
+  // snapshot's last entry (paper §7: "If existing log entry has same index
+  // and term as snapshot's last included entry, retain log entries following it").
+  void install_snapshot(Index index, Term term);
+
+  // Last index of an entry with this term, or nullopt (fast backtracking).
+  std::optional<Index> last_index_of_term(Term term) const;
+  // First index of the run of entries with the term of the entry at index.
+  Index first_index_of_term_at(Index index) const;
+
+ private:
+  Index snapshot_index_ = 0;
+  Term snapshot_term_ = 0;
+  std::deque<Entry> entries_;
+};
+
+}  // namespace raft

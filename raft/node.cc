@@ -1,0 +1,1118 @@
+#include "raft/node.h"
+
+#include <algorithm>
+
+namespace raft {
+
+namespace {
+
+std::vector<NodeId> without(std::vector<NodeId> ids, NodeId id) {
+  ids.erase(std::remove(ids.begin(), ids.end(), id), ids.end());
+  return ids;
+}
+
+std::vector<NodeId> with(std::vector<NodeId> ids, NodeId id) {
+  if (!std::binary_search(ids.begin(), ids.end(), id)) {
+    ids.insert(std::upper_bound(ids.begin(), ids.end(), id), id);
+  }
+  return ids;
+}
+
+}  // namespace
+
+Node::Node(NodeId id, const Options& options, Random& random, const DurableState& durable)
+    : id_(id), options_(options), random_(random) {
+  current_term_ = durable.hard_state.current_term;
+  voted_for_ = durable.hard_state.voted_for;
+  if (options_.bugs.forget_vote_on_restart) voted_for_ = kNoNode;  // PLANTED BUG
+  log_ = durable.log;
+  snapshot_ = durable.snapshot;
+  if (snapshot_) {
+    config_ = std::make_shared<const Configuration>(snapshot_->config);
+    state_machine_ = snapshot_->state;
+    commit_index_ = last_applied_ = snapshot_->last_included_index;
+  } else {
+    config_ = std::make_shared<const Configuration>(durable.bootstrap_config);
+  }
+  commit_index_ =
+      std::max(commit_index_, std::min(durable.hard_state.commit_index, log_.last_index()));
+  for (Index i = log_.last_index(); i > commit_index_ && i >= log_.first_index(); --i) {
+    if (log_.at(i).kind == EntryKind::config) {
+      pending_config_index_ = i;
+      break;
+    }
+  }
+  durable_index_ = log_.last_index();
+  role_ = config_->is_voter(id_) ? Role::follower : Role::learner;
+}
+
+// ---------------------------------------------------------------------------
+// Inputs
+
+void Node::start(TimeUs now, Outputs& out) {
+  apply_committed(now, out);
+  if (config_->is_voter(id_)) reset_election_timer(now, out);
+  flush(out);
+}
+
+void Node::step(const Message& msg, TimeUs now, Outputs& out) {
+  const bool vote_request = msg.type == MsgType::vote || msg.type == MsgType::pre_vote;
+  if (msg.term > current_term_) {
+    // A node outside our configuration (removed, or a spare not yet added)
+    // must not be able to disturb the cluster with its terms (thesis §4.2.3).
+    const Configuration& latest = pending_config_index_
+                                      ? *log_.at(pending_config_index_).config
+                                      : *config_;
+    if (vote_request && !latest.is_voter(msg.from)) {
+      flush(out);
+      return;
+    }
+    // Pre-vote messages change nobody's term (thesis §9.6), except a refusal
+    // that tells the pre-candidate of a higher term.
+    const bool pre_vote_grant = msg.type == MsgType::pre_vote_resp && msg.success;
+    if (msg.type != MsgType::pre_vote && !pre_vote_grant) {
+      // §5.1: "If RPC request or response contains term T > currentTerm: set
+      // currentTerm = T, convert to follower". The step-down reason names the
+      // most specific cause: a leader about to grant this vote steps down
+      // because it grants it.
+      const char* reason = "higher_term";
+      if (msg.type == MsgType::vote && role_ == Role::leader && config_->is_voter(id_) &&
+          (options_.bugs.vote_ignores_log || log_up_to_date(msg.index, msg.log_term))) {
+        reason = "granted_vote";
+      }
+      const bool from_leader = msg.type == MsgType::append || msg.type == MsgType::snapshot ||
+                               msg.type == MsgType::timeout_now;
+      become_follower(msg.term, from_leader ? msg.from : kNoNode, reason, now, out);
+    }
+  } else if (msg.term < current_term_ && msg.type != MsgType::pre_vote) {
+    // A stale sender learns our term from the refusal (§5.1); stale
+    // responses are ignored.
+    Message resp;
+    resp.from = id_;
+    resp.to = msg.from;
+    resp.term = current_term_;
+    switch (msg.type) {
+      case MsgType::append: resp.type = MsgType::append_resp; resp.index = msg.index; break;
+      case MsgType::vote: resp.type = MsgType::vote_resp; break;
+      case MsgType::snapshot: resp.type = MsgType::snapshot_resp; resp.index = msg.index; break;
+      default: flush(out); return;
+    }
+    send(std::move(resp), 0, out);
+    flush(out);
+    return;
+  }
+
+  switch (msg.type) {
+    case MsgType::append: handle_append(msg, now, out); break;
+    case MsgType::append_resp: handle_append_resp(msg, now, out); break;
+    case MsgType::vote:
+    case MsgType::pre_vote: handle_vote(msg, now, out); break;
+    case MsgType::vote_resp:
+    case MsgType::pre_vote_resp: handle_vote_resp(msg, now, out); break;
+    case MsgType::snapshot: handle_snapshot(msg, now, out); break;
+    case MsgType::snapshot_resp: handle_snapshot_resp(msg, now, out); break;
+    case MsgType::timeout_now: handle_timeout_now(msg, now, out); break;
+  }
+  flush(out);
+}
+
+void Node::on_timer(TimerKind kind, TimeUs now, Outputs& out) {
+  if (kind == TimerKind::election) {
+    // §5.2: "If election timeout elapses without receiving AppendEntries RPC
+    // from current leader or granting vote to candidate: convert to candidate".
+    if (role_ != Role::leader && role_ != Role::learner && config_->is_voter(id_)) {
+      if (options_.pre_vote) {
+        become_precandidate("election_timeout", now, out);
+      } else {
+        become_candidate("election_timeout", false, now, out);
+      }
+    }
+  } else if (role_ == Role::leader) {
+    check_quorum(now, out);
+    if (role_ == Role::leader) {
+      if (transfer_target_ != kNoNode && now >= transfer_deadline_us_) {
+        transfer_target_ = kNoNode;  // thesis §3.10: abort a transfer that takes too long
+      }
+      maybe_change_membership(now, out);
+      broadcast_heartbeat(now, out);
+      out.timers.push_back({TimerKind::heartbeat, false, now + options_.heartbeat_interval_us});
+    }
+  }
+  flush(out);
+}
+
+void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
+  durable_token_ = token;
+  while (!log_tokens_.empty() && log_tokens_.front().token <= token) {
+    durable_index_ = log_tokens_.front().last_index;
+    log_tokens_.pop_front();
+  }
+  // A later write that rewrites the log from some index means the entries
+  // from there on are not yet durable in their new form.
+  for (const LogWrite& pending : log_tokens_) {
+    durable_index_ = std::min(durable_index_, pending.dirty_from - 1);
+  }
+  while (!held_.empty() && held_.front().first <= durable_token_) {
+    out.messages.push_back(std::move(held_.front().second));
+    held_.pop_front();
+  }
+  if (role_ == Role::leader) maybe_commit(now, out);
+  flush(out);
+}
+
+void Node::client_write(uint64_t write_id, uint32_t size_bytes, TimeUs now, Outputs& out) {
+  if (role_ != Role::leader || transfer_target_ != kNoNode) {
+    // Followers, candidates and learners redirect with the leader they know.
+    ClientReply reply{write_id, false, 0, role_ == Role::leader ? kNoNode : leader_id_};
+    out.replies.push_back(reply);
+    flush(out);
+    return;
+  }
+  if (state_machine_.contains(write_id)) {
+    // A retry of a write already applied: acknowledge it again (thesis §6.3).
+    out.replies.push_back({write_id, true, last_applied_, id_});
+    flush(out);
+    return;
+  }
+  Entry entry;
+  entry.term = current_term_;
+  entry.kind = EntryKind::write;
+  entry.write_id = write_id;
+  entry.size_bytes = size_bytes;
+  append_entry(std::move(entry), out);
+  for (auto* peers : {&voter_progress_, &learner_progress_}) {
+    for (auto& [peer, pr] : *peers) {
+      if (pr.state == Progress::State::replicate) send_append(peer, pr, false, now, out);
+    }
+  }
+  flush(out);
+}
+
+void Node::campaign(TimeUs now, Outputs& out) {
+  on_timer(TimerKind::election, now, out);
+}
+
+bool Node::transfer_leadership(NodeId to, TimeUs now, Outputs& out) {
+  if (role_ != Role::leader || to == id_ || !config_->is_voter(to)) {
+    flush(out);
+    return false;
+  }
+  // Thesis §3.10: stop accepting writes, bring the target up to date, then
+  // tell it to start an election at once.
+  transfer_target_ = to;
+  transfer_deadline_us_ = now + options_.election_timeout_max_us;
+  if (Progress* pr = progress_of(to)) send_append(to, *pr, false, now, out);
+  maybe_finish_transfer(now, out);
+  flush(out);
+  return true;
+}
+
+bool Node::request_config_change(ConfigChange change, NodeId node, std::optional<bool> promote,
+                                 TimeUs now, Outputs& out) {
+  if (role_ != Role::leader) {
+    flush(out);
+    return false;
+  }
+  queued_changes_.push_back({change, node, promote});
+  maybe_change_membership(now, out);
+  flush(out);
+  return true;
+}
+
+void Node::take_snapshot(TimeUs /*now*/, Outputs& out) {
+  if (last_applied_ > log_.snapshot_index()) {
+    auto snapshot = std::make_shared<Snapshot>();
+    snapshot->last_included_index = last_applied_;
+    snapshot->last_included_term = *log_.term_at(last_applied_);
+    // Configurations apply on commit, in log order, so config_ is the one in
+    // force at last_applied_.
+    snapshot->config = *config_;
+    snapshot->state = state_machine_;
+    snapshot->bytes = state_machine_.size_bytes() + 64;
+    log_.compact_to(snapshot->last_included_index, snapshot->last_included_term);
+    snapshot_ = snapshot;
+    pending_op().snapshot = snapshot;
+    applied_since_snapshot_ = 0;
+    NodeEvent ev{EventType::snapshot_taken};
+    ev.term = snapshot->last_included_term;
+    ev.index = snapshot->last_included_index;
+    ev.bytes = snapshot->bytes;
+    out.events.push_back(std::move(ev));
+  }
+  flush(out);
+}
+
+std::vector<NodeId> Node::counted_voters() const {
+  if (!options_.bugs.demote_without_consensus || role_ != Role::leader) return config_->voters;
+  // PLANTED BUG: lagging voters are dropped from the quorum without a
+  // committed configuration change.
+  std::vector<NodeId> counted;
+  for (NodeId v : config_->voters) {
+    auto it = voter_progress_.find(v);
+    if (v == id_ || it == voter_progress_.end() ||
+        log_.last_index() - it->second.match_index <= options_.max_lag_threshold) {
+      counted.push_back(v);
+    }
+  }
+  return counted;
+}
+
+// ---------------------------------------------------------------------------
+// Role changes
+
+void Node::set_role(Role to, const char* reason, Outputs& out) {
+  if (role_ == to) return;
+  NodeEvent ev{EventType::role};
+  ev.from = role_;
+  ev.to = to;
+  ev.term = current_term_;
+  ev.reason = reason;
+  out.events.push_back(std::move(ev));
+  if (role_ == Role::leader) {
+    NodeEvent down{EventType::step_down};
+    down.term = current_term_;
+    down.reason = reason;
+    out.events.push_back(std::move(down));
+    voter_progress_.clear();
+    learner_progress_.clear();
+    queued_changes_.clear();
+    transfer_target_ = kNoNode;
+    out.timers.push_back({TimerKind::heartbeat, true, 0});
+  }
+  role_ = to;
+}
+
+void Node::become_follower(Term term, NodeId leader, const char* reason, TimeUs now,
+                           Outputs& out) {
+  if (term > current_term_) {
+    if (role_ == Role::leader) {
+      // Record the step-down under the term the node led in.
+      set_role(config_->is_voter(id_) ? Role::follower : Role::learner, reason, out);
+    }
+    current_term_ = term;
+    voted_for_ = kNoNode;
+    mark_hard_state_dirty();
+  }
+  leader_id_ = leader;
+  if (!config_->is_voter(id_)) {
+    become_learner(reason, now, out);
+    return;
+  }
+  set_role(Role::follower, reason, out);
+  votes_granted_.clear();
+  reset_election_timer(now, out);
+}
+
+void Node::become_precandidate(const char* reason, TimeUs now, Outputs& out) {
+  set_role(Role::precandidate, reason, out);
+  leader_id_ = kNoNode;
+  heard_from_leader_ = false;
+  start_election(true, false, now, out);
+}
+
+void Node::become_candidate(const char* reason, bool transfer, TimeUs now, Outputs& out) {
+  // §5.2: "increment currentTerm, vote for self, reset election timer, send
+  // RequestVote RPCs to all other servers".
+  ++current_term_;
+  voted_for_ = id_;
+  mark_hard_state_dirty();
+  leader_id_ = kNoNode;
+  heard_from_leader_ = false;
+  set_role(Role::candidate, reason, out);
+  start_election(false, transfer, now, out);
+}
+
+void Node::become_leader(TimeUs now, Outputs& out) {
+  set_role(Role::leader, "won_election", out);
+  leader_id_ = id_;
+  NodeEvent ev{EventType::elected};
+  ev.term = current_term_;
+  ev.votes = static_cast<uint32_t>(votes_granted_.size());
+  out.events.push_back(std::move(ev));
+  votes_granted_.clear();
+  voter_progress_.clear();
+  learner_progress_.clear();
+  rebuild_progress(now);
+  out.timers.push_back({TimerKind::election, true, 0});
+  // §8: a leader commits a no-op at the start of its term, so that it learns
+  // which entries are committed (and may commit earlier terms' entries).
+  term_start_index_ = log_.last_index() + 1;
+  Entry noop;
+  noop.term = current_term_;
+  append_entry(std::move(noop), out);
+  broadcast_heartbeat(now, out);
+  out.timers.push_back({TimerKind::heartbeat, false, now + options_.heartbeat_interval_us});
+  maybe_commit(now, out);  // a single voter commits on its own
+}
+
+void Node::become_learner(const char* reason, TimeUs /*now*/, Outputs& out) {
+  set_role(Role::learner, reason, out);
+  votes_granted_.clear();
+  out.timers.push_back({TimerKind::election, true, 0});
+}
+
+// ---------------------------------------------------------------------------
+// Elections
+
+bool Node::log_up_to_date(Index last_index, Term last_term) const {
+  // §5.4.1: compare the terms of the last entries, then the lengths.
+  if (last_term != log_.last_term()) return last_term > log_.last_term();
+  return last_index >= log_.last_index();
+}
+
+void Node::reset_election_timer(TimeUs now, Outputs& out) {
+  const int64_t timeout =
+      random_.uniform_int(options_.election_timeout_min_us, options_.election_timeout_max_us);
+  out.timers.push_back({TimerKind::election, false, now + timeout});
+}
+
+void Node::start_election(bool pre_vote, bool transfer, TimeUs now, Outputs& out) {
+  votes_granted_.assign(1, id_);
+  const Term term = pre_vote ? current_term_ + 1 : current_term_;
+  NodeEvent ev{EventType::election_started};
+  ev.term = term;
+  ev.pre_vote = pre_vote;
+  out.events.push_back(std::move(ev));
+  reset_election_timer(now, out);
+  if (votes_granted_.size() >= config_->quorum()) {
+    if (pre_vote) {
+      become_candidate("pre_vote_won", false, now, out);
+    } else {
+      become_leader(now, out);
+    }
+    return;
+  }
+  for (NodeId peer : config_->voters) {
+    if (peer == id_) continue;
+    Message msg;
+    msg.type = pre_vote ? MsgType::pre_vote : MsgType::vote;
+    msg.from = id_;
+    msg.to = peer;
+    msg.term = term;
+    msg.index = log_.last_index();
+    msg.log_term = log_.last_term();
+    msg.transfer = transfer;
+    send(std::move(msg), 0, out);
+  }
+}
+
+void Node::handle_vote(const Message& msg, TimeUs now, Outputs& out) {
+  const bool pre_vote = msg.type == MsgType::pre_vote;
+  const bool log_ok = options_.bugs.vote_ignores_log  // PLANTED BUG when set
+                          ? true
+                          : log_up_to_date(msg.index, msg.log_term);
+  const Configuration& latest =
+      pending_config_index_ ? *log_.at(pending_config_index_).config : *config_;
+  // Learners never vote; nor does anyone for a node outside the configuration.
+  bool grant = config_->is_voter(id_) && latest.is_voter(msg.from) && log_ok;
+  if (options_.bugs.demote_without_consensus && self_lagging_) grant = false;  // PLANTED BUG
+  if (pre_vote) {
+    // Thesis §9.6: grant only if the election could succeed and we have not
+    // heard from a leader within the minimum election timeout.
+    const bool leader_alive =
+        role_ == Role::leader ||
+        (heard_from_leader_ && now - last_leader_contact_us_ < options_.election_timeout_min_us);
+    grant = grant && msg.term > current_term_ && !leader_alive;
+  } else {
+    // §5.2: at most one vote per term, first come first served.
+    grant = grant && (voted_for_ == kNoNode || voted_for_ == msg.from);
+    if (grant) {
+      voted_for_ = msg.from;
+      mark_hard_state_dirty();
+      reset_election_timer(now, out);
+    }
+  }
+  if (grant) {
+    NodeEvent ev{EventType::vote_granted};
+    ev.peer = msg.from;
+    ev.term = msg.term;
+    ev.pre_vote = pre_vote;
+    out.events.push_back(std::move(ev));
+  }
+  Message resp;
+  resp.type = pre_vote ? MsgType::pre_vote_resp : MsgType::vote_resp;
+  resp.from = id_;
+  resp.to = msg.from;
+  resp.term = pre_vote && grant ? msg.term : current_term_;
+  resp.success = grant;
+  send(std::move(resp), 0, out);
+}
+
+void Node::handle_vote_resp(const Message& msg, TimeUs now, Outputs& out) {
+  const bool pre_vote = msg.type == MsgType::pre_vote_resp;
+  const Role expected = pre_vote ? Role::precandidate : Role::candidate;
+  const Term expected_term = pre_vote ? current_term_ + 1 : current_term_;
+  if (role_ != expected || msg.term != expected_term || !msg.success) return;
+  if (!config_->is_voter(msg.from)) return;
+  if (std::find(votes_granted_.begin(), votes_granted_.end(), msg.from) != votes_granted_.end()) {
+    return;  // a duplicated response counts once
+  }
+  votes_granted_.push_back(msg.from);
+  if (votes_granted_.size() < config_->quorum()) return;
+  if (pre_vote) {
+    become_candidate("pre_vote_won", false, now, out);
+  } else {
+    become_leader(now, out);
+  }
+}
+
+void Node::handle_timeout_now(const Message& msg, TimeUs now, Outputs& out) {
+  if (msg.term != current_term_ || role_ == Role::leader || !config_->is_voter(id_)) return;
+  // Thesis §3.10: the target starts an election at once, skipping pre-vote.
+  become_candidate("timeout_now", true, now, out);
+}
+
+// ---------------------------------------------------------------------------
+// Log replication: follower side
+
+void Node::record_leader_contact(NodeId leader, TimeUs now, Outputs& out) {
+  if (role_ == Role::candidate || role_ == Role::precandidate) {
+    // §5.2: a candidate that hears from the leader of its term steps back.
+    become_follower(current_term_, leader, "leader_found", now, out);
+  }
+  leader_id_ = leader;
+  last_leader_contact_us_ = now;
+  heard_from_leader_ = true;
+  if (role_ == Role::follower) reset_election_timer(now, out);
+}
+
+void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
+  if (role_ == Role::leader) return;  // two leaders in one term: the checker reports it
+  record_leader_contact(msg.from, now, out);
+  if (options_.bugs.demote_without_consensus) {
+    self_lagging_ = msg.commit > log_.last_index() + options_.max_lag_threshold;
+  }
+
+  Message resp;
+  resp.type = MsgType::append_resp;
+  resp.from = id_;
+  resp.to = msg.from;
+  resp.term = current_term_;
+
+  // Entries up to our snapshot are committed and therefore match the
+  // leader's: skip them.
+  Index prev = msg.index;
+  Term prev_term = msg.log_term;
+  size_t skip = 0;
+  if (prev < log_.snapshot_index()) {
+    skip = static_cast<size_t>(std::min<Index>(log_.snapshot_index() - prev, msg.entries.size()));
+    prev += skip;
+    prev_term = skip ? msg.entries[skip - 1].term : prev_term;
+    if (prev < log_.snapshot_index()) {
+      resp.success = true;
+      resp.index = log_.snapshot_index();
+      send(std::move(resp), 0, out);
+      return;
+    }
+  }
+
+  // Figure 2, AppendEntries rule 2: "Reply false if log doesn't contain an
+  // entry at prevLogIndex whose term matches prevLogTerm".
+  if (log_.term_at(prev) != prev_term) {
+    resp.success = false;
+    resp.index = msg.index;
+    if (prev > log_.last_index()) {
+      resp.hint_index = log_.last_index() + 1;
+    } else {
+      // Fast backtracking: name the conflicting term and where it starts.
+      resp.hint_term = *log_.term_at(prev);
+      resp.hint_index = prev < log_.first_index() ? prev : log_.first_index_of_term_at(prev);
+    }
+    send(std::move(resp), 0, out);
+    return;
+  }
+
+  // Rules 3 and 4: delete a conflicting entry and all that follow it, and
+  // append any new entries not already in the log.
+  Index index = prev;
+  for (size_t k = skip; k < msg.entries.size(); ++k) {
+    const Entry& entry = msg.entries[k];
+    ++index;
+    if (index <= log_.last_index()) {
+      if (log_.at(index).term == entry.term) continue;
+      if (options_.bugs.no_truncate_on_conflict) {
+        // PLANTED BUG: overwrite in place and keep the conflicting suffix.
+        log_.replace(index, entry);
+        mark_log_dirty(index);
+        if (entry.kind == EntryKind::config) pending_config_index_ = index;
+        continue;
+      }
+      log_.truncate_after(index - 1);
+      if (pending_config_index_ >= index) pending_config_index_ = 0;
+    }
+    log_.append(entry);
+    mark_log_dirty(index);
+    if (entry.kind == EntryKind::config) pending_config_index_ = index;
+  }
+  const Index last_new = prev + (msg.entries.size() - skip);
+  resp.success = true;
+  resp.index = last_new;
+  // Acknowledge only what is durable: the leader counts this reply toward a
+  // commit quorum.
+  const uint64_t after = options_.bugs.ack_before_persist ? 0  // PLANTED BUG when set
+                                                          : log_token_for(last_new);
+  // Rule 5: "If leaderCommit > commitIndex, set commitIndex =
+  // min(leaderCommit, index of last new entry)".
+  if (msg.commit > commit_index_) advance_commit(std::min(msg.commit, last_new), now, out);
+  send(std::move(resp), after, out);
+}
+
+void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
+  if (role_ == Role::leader) return;
+  record_leader_contact(msg.from, now, out);
+  const std::shared_ptr<const Snapshot>& snapshot = msg.snapshot;
+  Message resp;
+  resp.type = MsgType::snapshot_resp;
+  resp.from = id_;
+  resp.to = msg.from;
+  resp.term = current_term_;
+  resp.index = msg.index;
+
+  if (snapshot->last_included_index <= commit_index_) {
+    // Never install a snapshot older than what we hold: report what we have.
+    incoming_snapshot_.reset();
+    resp.success = true;
+    resp.done = true;
+    resp.index = commit_index_;
+    send(std::move(resp), 0, out);
+    return;
+  }
+  if (msg.offset == 0) {
+    incoming_snapshot_ = snapshot;
+    incoming_offset_ = 0;
+  }
+  if (incoming_snapshot_ != snapshot || msg.offset != incoming_offset_) {
+    // A chunk out of order (loss, duplicate, or a transfer that restarted):
+    // tell the leader where we are; it resends from there.
+    resp.success = false;
+    resp.offset = incoming_snapshot_ == snapshot ? incoming_offset_ : 0;
+    send(std::move(resp), 0, out);
+    return;
+  }
+  incoming_offset_ += msg.chunk_bytes;
+  if (!msg.done) {
+    resp.success = true;
+    resp.offset = incoming_offset_;
+    send(std::move(resp), 0, out);
+    return;
+  }
+
+  // Paper §7: install, keeping any later entries that match.
+  const Index index = snapshot->last_included_index;
+  log_.install_snapshot(index, snapshot->last_included_term);
+  if (pending_config_index_ <= index) pending_config_index_ = 0;
+  snapshot_ = snapshot;
+  state_machine_ = snapshot->state;
+  config_ = std::make_shared<const Configuration>(snapshot->config);
+  commit_index_ = index;
+  last_applied_ = index;
+  applied_since_snapshot_ = 0;
+  incoming_snapshot_.reset();
+  pending_op().snapshot = snapshot;
+  mark_log_dirty(index + 1);
+  NodeEvent ev{EventType::snapshot_installed};
+  ev.peer = msg.from;
+  ev.term = snapshot->last_included_term;
+  ev.index = index;
+  ev.bytes = snapshot->bytes;
+  out.events.push_back(std::move(ev));
+  if (config_->is_voter(id_) && role_ == Role::learner) {
+    become_follower(current_term_, msg.from, "promoted", now, out);
+  } else if (!config_->is_voter(id_) && role_ != Role::learner) {
+    become_learner(config_->contains(id_) ? "demoted" : "removed", now, out);
+  }
+  resp.success = true;
+  resp.done = true;
+  resp.index = index;
+  send(std::move(resp), last_log_token_, out);
+}
+
+// ---------------------------------------------------------------------------
+// Log replication: leader side
+
+Progress* Node::progress_of(NodeId id) {
+  auto it = voter_progress_.find(id);
+  if (it != voter_progress_.end()) return &it->second;
+  it = learner_progress_.find(id);
+  if (it != learner_progress_.end()) return &it->second;
+  return nullptr;
+}
+
+void Node::rebuild_progress(TimeUs now) {
+  std::map<NodeId, Progress> voters, learners;
+  auto take = [&](NodeId peer, std::map<NodeId, Progress>& into) {
+    Progress pr;
+    if (Progress* old = progress_of(peer)) {
+      pr = std::move(*old);
+    } else {
+      pr.next_index = log_.last_index() + 1;
+      pr.last_contact_us = now;
+    }
+    into.emplace(peer, std::move(pr));
+  };
+  for (NodeId v : config_->voters) {
+    if (v != id_) take(v, voters);
+  }
+  for (NodeId l : config_->learners) {
+    if (l != id_) take(l, learners);
+  }
+  voter_progress_ = std::move(voters);
+  learner_progress_ = std::move(learners);
+}
+
+void Node::append_entry(Entry entry, Outputs& /*out*/) {
+  const Index index = log_.last_index() + 1;
+  log_.append(std::move(entry));
+  mark_log_dirty(index);
+}
+
+void Node::broadcast_heartbeat(TimeUs now, Outputs& out) {
+  for (auto* peers : {&voter_progress_, &learner_progress_}) {
+    for (auto& [peer, pr] : *peers) send_append(peer, pr, true, now, out);
+  }
+}
+
+void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Outputs& out) {
+  if (pr.state == Progress::State::snapshot) {
+    // Resend the current chunk if its answer is overdue (loss).
+    if (heartbeat && now - pr.snapshot_sent_us >= 2 * options_.heartbeat_interval_us) {
+      send_snapshot_chunk(peer, pr, now, out);
+    }
+    return;
+  }
+  if (pr.next_index <= log_.snapshot_index()) {
+    // The entries this peer needs are compacted away: send the snapshot
+    // (paper §7; the seed's "LearnerEvent" for a learner joining).
+    pr.state = Progress::State::snapshot;
+    pr.snapshot = snapshot_;
+    pr.snapshot_offset = 0;
+    pr.inflight.clear();
+    NodeEvent ev{EventType::snapshot_sent};
+    ev.peer = peer;
+    ev.term = snapshot_->last_included_term;
+    ev.index = snapshot_->last_included_index;
+    ev.bytes = snapshot_->bytes;
+    out.events.push_back(std::move(ev));
+    send_snapshot_chunk(peer, pr, now, out);
+    return;
+  }
+
+  auto make_append = [&](Index prev, Index first, Index last) {
+    Message msg;
+    msg.type = MsgType::append;
+    msg.from = id_;
+    msg.to = peer;
+    msg.term = current_term_;
+    msg.index = prev;
+    msg.log_term = *log_.term_at(prev);
+    msg.commit = commit_index_;
+    msg.entries.reserve(static_cast<size_t>(last + 1 - first));
+    for (Index i = first; i <= last; ++i) msg.entries.push_back(log_.at(i));
+    return msg;
+  };
+  const Index last_index = log_.last_index();
+  auto batch_end = [&](Index first) {
+    return std::min<Index>(last_index, first + options_.max_entries_per_message - 1);
+  };
+
+  if (pr.state == Progress::State::probe) {
+    // One AppendEntries at a time until the follower's log is found to match;
+    // a heartbeat resends it in case it was lost.
+    if (pr.probe_sent && !heartbeat) return;
+    const Index prev = pr.next_index - 1;
+    send(make_append(prev, pr.next_index, batch_end(pr.next_index)), 0, out);
+    pr.probe_sent = true;
+    return;
+  }
+
+  // Replicate: pipeline up to max_inflight AppendEntries.
+  if (heartbeat) {
+    if (!pr.inflight.empty() &&
+        now - pr.inflight.front().second >= 2 * options_.heartbeat_interval_us) {
+      // The oldest AppendEntries went unanswered for two heartbeats: take it
+      // as lost and probe again from the last known match.
+      pr.state = Progress::State::probe;
+      pr.next_index = pr.match_index + 1;
+      pr.inflight.clear();
+      pr.probe_sent = false;
+      send_append(peer, pr, false, now, out);
+      return;
+    }
+    // An empty AppendEntries at the last known match: it always matches, and
+    // it carries the commit index (Figure 2: min(leaderCommit, prevLogIndex)).
+    const Index prev = log_.term_at(pr.match_index) ? pr.match_index : pr.next_index - 1;
+    send(make_append(prev, prev + 1, prev), 0, out);
+  }
+  while (pr.inflight.size() < options_.max_inflight && pr.next_index <= last_index) {
+    const Index first = pr.next_index;
+    const Index last = batch_end(first);
+    send(make_append(first - 1, first, last), 0, out);
+    pr.inflight.emplace_back(last, now);
+    pr.next_index = last + 1;
+  }
+}
+
+void Node::send_snapshot_chunk(NodeId peer, Progress& pr, TimeUs now, Outputs& out) {
+  Message msg;
+  msg.type = MsgType::snapshot;
+  msg.from = id_;
+  msg.to = peer;
+  msg.term = current_term_;
+  msg.snapshot = pr.snapshot;
+  msg.index = pr.snapshot->last_included_index;
+  msg.log_term = pr.snapshot->last_included_term;
+  msg.offset = pr.snapshot_offset;
+  msg.chunk_bytes =
+      std::min<uint64_t>(options_.snapshot_chunk_size, pr.snapshot->bytes - pr.snapshot_offset);
+  msg.done = pr.snapshot_offset + msg.chunk_bytes >= pr.snapshot->bytes;
+  pr.snapshot_sent_us = now;
+  send(std::move(msg), 0, out);
+}
+
+void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
+  if (role_ != Role::leader) return;
+  Progress* found = progress_of(msg.from);
+  if (!found) return;
+  Progress& pr = *found;
+  pr.last_contact_us = now;
+  if (pr.state == Progress::State::snapshot) return;
+  if (msg.success) {
+    const bool advanced = msg.index > pr.match_index;
+    if (advanced) pr.match_index = msg.index;
+    pr.next_index = std::max(pr.next_index, pr.match_index + 1);
+    while (!pr.inflight.empty() && pr.inflight.front().first <= pr.match_index) {
+      pr.inflight.pop_front();
+    }
+    if (pr.state == Progress::State::probe) {
+      pr.state = Progress::State::replicate;
+      pr.probe_sent = false;
+      pr.next_index = pr.match_index + 1;
+      pr.inflight.clear();
+    }
+    if (advanced && voter_progress_.count(msg.from)) maybe_commit(now, out);
+    if (role_ != Role::leader) return;
+    if (msg.from == transfer_target_) maybe_finish_transfer(now, out);
+    if (role_ != Role::leader) return;
+    if (advanced) maybe_change_membership(now, out);
+    if (Progress* again = progress_of(msg.from)) send_append(msg.from, *again, false, now, out);
+    return;
+  }
+  // A refusal of an index at or below the known match is stale (reordered).
+  if (msg.index <= pr.match_index) return;
+  Index next = msg.hint_index;
+  if (msg.hint_term != 0) {
+    // Fast backtracking (§5.3): skip the follower's whole conflicting term,
+    // or straight to our last entry of that term if we have one.
+    if (auto last_of_term = log_.last_index_of_term(msg.hint_term)) next = *last_of_term + 1;
+  }
+  next = std::min(next, msg.index);
+  next = std::max(next, pr.match_index + 1);
+  pr.next_index = next;
+  pr.state = Progress::State::probe;
+  pr.probe_sent = false;
+  pr.inflight.clear();
+  send_append(msg.from, pr, false, now, out);
+}
+
+void Node::handle_snapshot_resp(const Message& msg, TimeUs now, Outputs& out) {
+  if (role_ != Role::leader) return;
+  Progress* found = progress_of(msg.from);
+  if (!found) return;
+  Progress& pr = *found;
+  pr.last_contact_us = now;
+  if (msg.done && msg.success) {
+    pr.match_index = std::max(pr.match_index, msg.index);
+    pr.next_index = pr.match_index + 1;
+    pr.state = Progress::State::probe;
+    pr.probe_sent = false;
+    pr.snapshot.reset();
+    if (voter_progress_.count(msg.from)) maybe_commit(now, out);
+    if (role_ != Role::leader) return;
+    maybe_change_membership(now, out);
+    if (Progress* again = progress_of(msg.from)) send_append(msg.from, *again, false, now, out);
+    return;
+  }
+  if (pr.state != Progress::State::snapshot || msg.index != pr.snapshot->last_included_index) {
+    return;
+  }
+  pr.snapshot_offset = msg.offset;
+  send_snapshot_chunk(msg.from, pr, now, out);
+}
+
+void Node::maybe_commit(TimeUs now, Outputs& out) {
+  if (role_ != Role::leader) return;
+  const std::vector<NodeId> counted = counted_voters();
+  std::vector<Index> matches;
+  matches.reserve(counted.size());
+  for (NodeId v : counted) {
+    if (v == id_) {
+      matches.push_back(durable_index_);  // the leader counts itself once durable
+    } else if (auto it = voter_progress_.find(v); it != voter_progress_.end()) {
+      matches.push_back(it->second.match_index);
+    } else {
+      matches.push_back(0);
+    }
+  }
+  if (matches.empty()) return;
+  const size_t quorum = matches.size() / 2 + 1;
+  // The quorum-th largest match index is stored on a majority.
+  std::nth_element(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
+                   matches.end(), std::greater<Index>());
+  const Index candidate = matches[quorum - 1];
+  if (candidate <= commit_index_) return;
+  // §5.4.2 (Figure 8): only entries of the current term are committed by
+  // counting replicas; earlier ones commit with them.
+  if (!options_.bugs.commit_prior_term && log_.term_at(candidate) != current_term_) return;
+  advance_commit(candidate, now, out);
+}
+
+void Node::check_quorum(TimeUs now, Outputs& out) {
+  if (!options_.check_quorum || options_.bugs.no_check_quorum) return;  // PLANTED BUG when set
+  size_t heard = config_->is_voter(id_) ? 1 : 0;
+  for (const auto& [peer, pr] : voter_progress_) {
+    if (now - pr.last_contact_us <= options_.election_timeout_max_us) ++heard;
+  }
+  if (heard < config_->quorum()) become_follower(current_term_, kNoNode, "lost_quorum", now, out);
+}
+
+void Node::maybe_finish_transfer(TimeUs now, Outputs& out) {
+  if (transfer_target_ == kNoNode) return;
+  Progress* pr = progress_of(transfer_target_);
+  if (!pr || pr->match_index < log_.last_index()) return;
+  Message msg;
+  msg.type = MsgType::timeout_now;
+  msg.from = id_;
+  msg.to = transfer_target_;
+  msg.term = current_term_;
+  send(std::move(msg), 0, out);
+  become_follower(current_term_, kNoNode, "transfer", now, out);
+}
+
+// Membership changes: one server at a time (thesis §4.1). Each change adds,
+// removes, promotes or demotes a single node, so the voter sets of
+// consecutive configurations differ by at most one voter and any majority of
+// the old overlaps any majority of the new: two leaders cannot be elected in
+// one term by disjoint majorities. A configuration takes effect when its entry
+// commits (as in etcd), a new change is proposed only once the previous one
+// has committed, and only after the leader has committed an entry of its own
+// term (the fix to the single-server algorithm in Ongaro's raft-dev note of
+// 2015), so no node stops voting or being counted before the change commits.
+void Node::maybe_change_membership(TimeUs /*now*/, Outputs& out) {
+  if (role_ != Role::leader || pending_config_index_ != 0) return;
+  if (commit_index_ < term_start_index_ || transfer_target_ != kNoNode) return;
+  const Configuration& current = *config_;
+  while (!queued_changes_.empty()) {
+    const QueuedChange change = queued_changes_.front();
+    queued_changes_.pop_front();
+    Configuration next = current;
+    const NodeId n = change.node;
+    switch (change.change) {
+      case ConfigChange::add_learner:
+        if (current.contains(n)) continue;
+        next.learners = with(next.learners, n);
+        if (change.promote.has_value() ? !*change.promote : !options_.auto_promote) {
+          next.permanent_learners = with(next.permanent_learners, n);
+        }
+        break;
+      case ConfigChange::promote:
+        if (!current.is_learner(n)) continue;
+        next.learners = without(next.learners, n);
+        next.permanent_learners = without(next.permanent_learners, n);
+        next.voters = with(next.voters, n);
+        break;
+      case ConfigChange::demote:
+        // A demotion asked for by hand stays until a promote asks otherwise.
+        if (!current.is_voter(n) || current.voters.size() <= 1) continue;
+        next.voters = without(next.voters, n);
+        next.learners = with(next.learners, n);
+        next.permanent_learners = with(next.permanent_learners, n);
+        break;
+      case ConfigChange::remove:
+        if (!current.contains(n) || (current.is_voter(n) && current.voters.size() <= 1)) continue;
+        next.voters = without(next.voters, n);
+        next.learners = without(next.learners, n);
+        next.permanent_learners = without(next.permanent_learners, n);
+        break;
+    }
+    propose_config(next, out);
+    return;
+  }
+  // Automatic changes, driven by replication lag (the seed's "Failure
+  // Adaptation"): promote caught-up learners, demote voters that lag too far.
+  const Index last = log_.last_index();
+  for (const auto& [peer, pr] : learner_progress_) {
+    if (current.is_permanent_learner(peer) || last - pr.match_index > options_.promotion_threshold) {
+      continue;
+    }
+    Configuration next = current;
+    next.learners = without(next.learners, peer);
+    next.voters = with(next.voters, peer);
+    propose_config(next, out);
+    return;
+  }
+  if (current.voters.size() <= options_.min_voters) return;
+  for (const auto& [peer, pr] : voter_progress_) {
+    if (last - pr.match_index <= options_.max_lag_threshold) continue;
+    Configuration next = current;
+    next.voters = without(next.voters, peer);
+    next.learners = with(next.learners, peer);
+    if (!options_.auto_promote) next.permanent_learners = with(next.permanent_learners, peer);
+    propose_config(next, out);
+    return;
+  }
+}
+
+bool Node::propose_config(const Configuration& next, Outputs& out) {
+  Entry entry;
+  entry.term = current_term_;
+  entry.kind = EntryKind::config;
+  entry.config = std::make_shared<const Configuration>(next);
+  append_entry(std::move(entry), out);
+  pending_config_index_ = log_.last_index();
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Commit and apply
+
+void Node::advance_commit(Index index, TimeUs now, Outputs& out) {
+  if (index <= commit_index_) return;
+  commit_index_ = index;
+  NodeEvent ev{EventType::commit};
+  ev.index = index;
+  ev.term = *log_.term_at(index);
+  out.events.push_back(std::move(ev));
+  apply_committed(now, out);
+}
+
+void Node::apply_committed(TimeUs now, Outputs& out) {
+  while (last_applied_ < commit_index_) {
+    const Index index = ++last_applied_;
+    const Entry& entry = log_.at(index);
+    bool duplicate = false;
+    if (entry.kind == EntryKind::write) {
+      duplicate = !state_machine_.apply_write(entry.write_id, entry.size_bytes);
+      if (role_ == Role::leader) out.replies.push_back({entry.write_id, true, index, id_});
+    }
+    out.applied.push_back({index, entry, duplicate, state_machine_.state_hash()});
+    ++applied_since_snapshot_;
+    if (entry.kind == EntryKind::config) {
+      const auto config = entry.config;  // apply_config may change the log
+      apply_config(config, index, now, out);
+    }
+  }
+  maybe_snapshot(out);
+}
+
+void Node::apply_config(const std::shared_ptr<const Configuration>& config, Index index,
+                        TimeUs now, Outputs& out) {
+  const std::shared_ptr<const Configuration> previous = config_;
+  config_ = config;
+  if (pending_config_index_ <= index) pending_config_index_ = 0;
+  pending_op();  // make the new commit index durable: a restart must know this config
+  if (role_ == Role::leader) {
+    NodeEvent ev{EventType::config_committed};
+    ev.index = index;
+    ev.term = current_term_;
+    ev.config = config;
+    const Index last = log_.last_index();
+    auto lag_of = [&](NodeId n) -> uint64_t {
+      if (n == id_) return 0;
+      const Progress* pr = progress_of(n);
+      return pr ? last - pr->match_index : last;
+    };
+    for (NodeId v : config->voters) {
+      if (!previous->is_voter(v)) ev.lags.emplace_back(v, lag_of(v));
+    }
+    for (NodeId v : previous->voters) {
+      if (!config->is_voter(v)) ev.lags.emplace_back(v, lag_of(v));
+    }
+    out.events.push_back(std::move(ev));
+    if (!config->is_voter(id_)) {
+      become_learner("removed", now, out);  // thesis §4.2.2: a removed leader steps down
+      return;
+    }
+    rebuild_progress(now);
+    maybe_change_membership(now, out);
+    return;
+  }
+  if (config->is_voter(id_) && role_ == Role::learner) {
+    become_follower(current_term_, leader_id_, "promoted", now, out);
+  } else if (!config->is_voter(id_) && role_ != Role::learner) {
+    become_learner(config->contains(id_) ? "demoted" : "removed", now, out);
+  }
+}
+
+void Node::maybe_snapshot(Outputs& out) {
+  if (applied_since_snapshot_ < options_.snapshot_threshold) return;
+  if (last_applied_ <= log_.snapshot_index()) return;
+  auto snapshot = std::make_shared<Snapshot>();
+  snapshot->last_included_index = last_applied_;
+  snapshot->last_included_term = *log_.term_at(last_applied_);
+  snapshot->config = *config_;
+  snapshot->state = state_machine_;
+  snapshot->bytes = state_machine_.size_bytes() + 64;
+  log_.compact_to(snapshot->last_included_index, snapshot->last_included_term);
+  snapshot_ = snapshot;
+  pending_op().snapshot = snapshot;
+  applied_since_snapshot_ = 0;
+  NodeEvent ev{EventType::snapshot_taken};
+  ev.term = snapshot->last_included_term;
+  ev.index = snapshot->last_included_index;
+  ev.bytes = snapshot->bytes;
+  out.events.push_back(std::move(ev));
+}
+
+// ---------------------------------------------------------------------------
+// Persistence
+
+PersistOp& Node::pending_op() {
+  if (!op_) {
+    op_.emplace();
+    op_->token = next_token_++;
+  }
+  return *op_;
+}
+
+void Node::mark_log_dirty(Index from) {
+  PersistOp& op = pending_op();
+  op_dirty_from_ = op_dirty_from_ == 0 ? from : std::min(op_dirty_from_, from);
+  last_log_token_ = op.token;
+  durable_index_ = std::min(durable_index_, from - 1);
+}
+
+void Node::mark_hard_state_dirty() { hard_state_token_ = pending_op().token; }
+
+uint64_t Node::log_token_for(Index index) const {
+  return index <= durable_index_ ? 0 : last_log_token_;
+}
+
+void Node::send(Message msg, uint64_t after_token, Outputs& out) {
+  // Figure 2: persistent state is "updated on stable storage before
+  // responding to RPCs", so every message also waits for the term and vote.
+  if (hard_state_token_ > durable_token_) after_token = std::max(after_token, hard_state_token_);
+  if (after_token > durable_token_) {
+    held_.emplace_back(after_token, std::move(msg));
+  } else {
+    out.messages.push_back(std::move(msg));
+  }
+}
+
+void Node::flush(Outputs& out) {
+  if (!op_) return;
+  PersistOp& op = *op_;
+  op.hard_state = {current_term_, voted_for_, commit_index_};
+  if (op_dirty_from_ != 0) {
+    op.has_entries = true;
+    op.first_index = op_dirty_from_;
+    for (Index i = std::max(op_dirty_from_, log_.first_index()); i <= log_.last_index(); ++i) {
+      op.entries.push_back(log_.at(i));
+    }
+    log_tokens_.push_back({op.token, log_.last_index(), op_dirty_from_});
+  }
+  out.persists.push_back(std::move(op));
+  op_.reset();
+  op_dirty_from_ = 0;
+}
+
+}  // namespace raft

@@ -1,0 +1,296 @@
+// One Raft node as a pure state machine.
+//
+// Inputs (each with the node's current local time): a message, a timer
+// firing, a completed durable write, a client write, an admin command.
+// Outputs (appended to an Outputs): messages to send, timers to set, durable
+// writes to perform, entries applied to the state machine, replies to
+// clients, and events worth tracing. The node never reads a clock, never draws
+// from a global RNG and never does I/O, so the same core could run behind a
+// real network and disk.
+//
+// Persistence order is explicit (etcd's msgsAfterAppend): a message that
+// depends on durable state (a granted vote, an acknowledgement of entries) is
+// held inside the node until on_persisted() reports the write that made that
+// state durable.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "raft/log.h"
+#include "raft/message.h"
+#include "raft/options.h"
+#include "raft/random.h"
+#include "raft/state_machine.h"
+#include "raft/types.h"
+
+namespace raft {
+
+// Figure 2's persistent state, plus the commit index (as etcd's HardState
+// does) so that a restarted node knows which configuration entries committed.
+struct HardState {
+  Term current_term = 0;
+  NodeId voted_for = kNoNode;
+  Index commit_index = 0;
+};
+
+// Everything a node keeps across a crash.
+struct DurableState {
+  HardState hard_state;
+  RaftLog log;
+  std::shared_ptr<const Snapshot> snapshot;  // null until the first snapshot
+  Configuration bootstrap_config;            // the configuration before any log entry
+};
+
+// One durable write. The disk applies, in this order: the snapshot (if any,
+// with RaftLog::install_snapshot's rule), then "truncate the log after
+// first_index - 1 and append entries" (if has_entries), then the hard state.
+struct PersistOp {
+  uint64_t token = 0;
+  HardState hard_state;
+  std::shared_ptr<const Snapshot> snapshot;
+  bool has_entries = false;
+  Index first_index = 0;
+  std::vector<Entry> entries;
+};
+
+enum class TimerKind : uint8_t { election, heartbeat };
+constexpr int kTimerKinds = 2;
+
+struct TimerRequest {
+  TimerKind kind;
+  bool cancel = false;
+  TimeUs at_us = 0;  // local time at which it fires
+};
+
+struct Applied {
+  Index index;
+  Entry entry;
+  bool duplicate;         // a write whose id the state machine already held
+  uint64_t state_hash;    // state machine hash after this entry
+};
+
+struct ClientReply {
+  uint64_t write_id;
+  bool ok;                // true: committed and applied at index; false: redirect
+  Index index = 0;
+  NodeId leader_hint = kNoNode;
+};
+
+enum class EventType : uint8_t {
+  role,
+  election_started,
+  vote_granted,
+  elected,
+  step_down,
+  commit,
+  config_committed,  // reported by the leader that commits it
+  snapshot_taken,
+  snapshot_sent,
+  snapshot_installed,
+};
+
+struct NodeEvent {
+  explicit NodeEvent(EventType event_type) : type(event_type) {}
+  EventType type;
+  Term term = 0;
+  Role from = Role::follower;
+  Role to = Role::follower;
+  const char* reason = "";
+  NodeId peer = kNoNode;  // candidate (vote_granted), to (snapshot_sent), from (installed)
+  Index index = 0;
+  uint64_t bytes = 0;
+  bool pre_vote = false;
+  uint32_t votes = 0;
+  std::shared_ptr<const Configuration> config;  // config_committed
+  std::vector<std::pair<NodeId, uint64_t>> lags;  // config_committed: lag of each changed node
+};
+
+struct Outputs {
+  std::vector<Message> messages;
+  std::vector<PersistOp> persists;
+  std::vector<TimerRequest> timers;
+  std::vector<Applied> applied;
+  std::vector<ClientReply> replies;
+  std::vector<NodeEvent> events;
+  void clear();
+};
+
+enum class ConfigChange : uint8_t { add_learner, promote, demote, remove };
+
+// The leader's view of one peer's replication (etcd's tracker.Progress).
+// Invariant: match_index < next_index.
+struct Progress {
+  enum class State : uint8_t { probe, replicate, snapshot };
+  Index match_index = 0;
+  Index next_index = 1;
+  State state = State::probe;
+  bool probe_sent = false;
+  // Last index and send time of each AppendEntries in flight (replicate state).
+  std::deque<std::pair<Index, TimeUs>> inflight;
+  TimeUs last_contact_us = 0;  // last response of any kind, for check_quorum
+  // Snapshot transfer in progress (snapshot state).
+  std::shared_ptr<const Snapshot> snapshot;
+  uint64_t snapshot_offset = 0;
+  TimeUs snapshot_sent_us = 0;
+};
+
+class Node {
+ public:
+  // A node restarts from its durable state; a new node passes a DurableState
+  // that holds only the bootstrap configuration.
+  Node(NodeId id, const Options& options, Random& random, const DurableState& durable);
+
+  // Starts the node: re-applies committed entries and arms its timers.
+  void start(TimeUs now, Outputs& out);
+  void step(const Message& msg, TimeUs now, Outputs& out);
+  void on_timer(TimerKind kind, TimeUs now, Outputs& out);
+  void on_persisted(uint64_t token, TimeUs now, Outputs& out);
+  void client_write(uint64_t write_id, uint32_t size_bytes, TimeUs now, Outputs& out);
+
+  // Admin commands. campaign: the election timer fires now.
+  void campaign(TimeUs now, Outputs& out);
+  // Returns false when this node is not the leader or `to` is not a voter.
+  bool transfer_leadership(NodeId to, TimeUs now, Outputs& out);
+  // Queues a configuration change at the leader; it is proposed as soon as no
+  // other change is uncommitted. Returns false when this node is not leader.
+  bool request_config_change(ConfigChange change, NodeId node, std::optional<bool> promote,
+                             TimeUs now, Outputs& out);
+  void take_snapshot(TimeUs now, Outputs& out);
+
+  // Observation, for drivers and checkers.
+  NodeId id() const { return id_; }
+  Role role() const { return role_; }
+  Term current_term() const { return current_term_; }
+  NodeId voted_for() const { return voted_for_; }
+  NodeId leader_id() const { return leader_id_; }
+  Index commit_index() const { return commit_index_; }
+  Index last_applied() const { return last_applied_; }
+  const RaftLog& log() const { return log_; }
+  const Configuration& config() const { return *config_; }
+  const StateMachine& state_machine() const { return state_machine_; }
+  const Options& options() const { return options_; }
+  // Voters the leader currently counts toward a commit quorum (all voters of
+  // the configuration, unless a planted bug says otherwise).
+  std::vector<NodeId> counted_voters() const;
+  const std::map<NodeId, Progress>& voter_progress() const { return voter_progress_; }
+  const std::map<NodeId, Progress>& learner_progress() const { return learner_progress_; }
+
+ private:
+  // Role changes: the only functions that assign role_ (thesis Figure 3.3).
+  void become_follower(Term term, NodeId leader, const char* reason, TimeUs now, Outputs& out);
+  void become_precandidate(const char* reason, TimeUs now, Outputs& out);
+  void become_candidate(const char* reason, bool transfer, TimeUs now, Outputs& out);
+  void become_leader(TimeUs now, Outputs& out);
+  void become_learner(const char* reason, TimeUs now, Outputs& out);
+  void set_role(Role to, const char* reason, Outputs& out);
+
+  void handle_append(const Message& msg, TimeUs now, Outputs& out);
+  void handle_append_resp(const Message& msg, TimeUs now, Outputs& out);
+  void handle_vote(const Message& msg, TimeUs now, Outputs& out);
+  void handle_vote_resp(const Message& msg, TimeUs now, Outputs& out);
+  void handle_snapshot(const Message& msg, TimeUs now, Outputs& out);
+  void handle_snapshot_resp(const Message& msg, TimeUs now, Outputs& out);
+  void handle_timeout_now(const Message& msg, TimeUs now, Outputs& out);
+
+  void start_election(bool pre_vote, bool transfer, TimeUs now, Outputs& out);
+  bool log_up_to_date(Index last_index, Term last_term) const;
+  void reset_election_timer(TimeUs now, Outputs& out);
+  void record_leader_contact(NodeId leader, TimeUs now, Outputs& out);
+
+  // Leader replication.
+  Progress* progress_of(NodeId id);
+  void broadcast_heartbeat(TimeUs now, Outputs& out);
+  void send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Outputs& out);
+  void send_snapshot_chunk(NodeId peer, Progress& pr, TimeUs now, Outputs& out);
+  void maybe_commit(TimeUs now, Outputs& out);
+  void append_entry(Entry entry, Outputs& out);
+  void rebuild_progress(TimeUs now);
+  void check_quorum(TimeUs now, Outputs& out);
+  void maybe_change_membership(TimeUs now, Outputs& out);
+  bool propose_config(const Configuration& next, Outputs& out);
+  void maybe_finish_transfer(TimeUs now, Outputs& out);
+
+  // Commit, apply, snapshots, configuration.
+  void advance_commit(Index index, TimeUs now, Outputs& out);
+  void apply_committed(TimeUs now, Outputs& out);
+  void apply_config(const std::shared_ptr<const Configuration>& config, Index index, TimeUs now,
+                    Outputs& out);
+  void maybe_snapshot(Outputs& out);
+
+  // Persistence.
+  PersistOp& pending_op();
+  void mark_log_dirty(Index from);
+  void mark_hard_state_dirty();
+  void flush(Outputs& out);
+  void send(Message msg, uint64_t after_token, Outputs& out);
+  uint64_t log_token_for(Index index) const;
+
+  const NodeId id_;
+  const Options options_;
+  Random& random_;
+
+  // Figure 2: persistent state on all servers (durable through PersistOp).
+  Term current_term_ = 0;
+  NodeId voted_for_ = kNoNode;
+  RaftLog log_;
+  std::shared_ptr<const Snapshot> snapshot_;
+
+  // Figure 2: volatile state on all servers.
+  Index commit_index_ = 0;
+  Index last_applied_ = 0;
+  StateMachine state_machine_;
+  Role role_ = Role::follower;
+  NodeId leader_id_ = kNoNode;
+  TimeUs last_leader_contact_us_ = 0;
+  bool heard_from_leader_ = false;
+  Index applied_since_snapshot_ = 0;
+  bool self_lagging_ = false;  // only the demote_without_consensus planted bug reads it
+
+  // Membership: the configuration in force is the latest committed one
+  // (applied on commit, as etcd does); pending_config_index_ is an uncommitted
+  // configuration entry in the log, or 0.
+  std::shared_ptr<const Configuration> config_;
+  Index pending_config_index_ = 0;
+
+  // Candidate / pre-candidate.
+  std::vector<NodeId> votes_granted_;
+
+  // Leader: replication progress, voters and learners kept apart.
+  std::map<NodeId, Progress> voter_progress_;
+  std::map<NodeId, Progress> learner_progress_;
+  Index term_start_index_ = 0;  // index of this term's no-op
+  struct QueuedChange {
+    ConfigChange change;
+    NodeId node;
+    std::optional<bool> promote;
+  };
+  std::deque<QueuedChange> queued_changes_;
+  NodeId transfer_target_ = kNoNode;
+  TimeUs transfer_deadline_us_ = 0;
+
+  // Follower: an incoming chunked snapshot.
+  std::shared_ptr<const Snapshot> incoming_snapshot_;
+  uint64_t incoming_offset_ = 0;
+
+  // Persistence bookkeeping. Writes complete in token order.
+  uint64_t next_token_ = 1;
+  uint64_t durable_token_ = 0;
+  std::optional<PersistOp> op_;      // being built during the current input
+  Index op_dirty_from_ = 0;          // first log index the op rewrites, 0 = none
+  uint64_t hard_state_token_ = 0;    // last write that changed term or vote
+  uint64_t last_log_token_ = 0;      // last write that changed the log
+  Index durable_index_ = 0;          // log durable up to here
+  struct LogWrite {
+    uint64_t token;
+    Index last_index;  // the log's last index once this write is durable
+    Index dirty_from;  // first index it rewrites
+  };
+  std::deque<LogWrite> log_tokens_;
+  std::deque<std::pair<uint64_t, Message>> held_;      // messages waiting for a token
+};
+
+}  // namespace raft

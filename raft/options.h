@@ -1,0 +1,45 @@
+// Protocol settings of one node. Durations are in microseconds of the node's
+// local clock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace raft {
+
+// Deliberate protocol mistakes, each off unless a scenario or `fuzz --bug`
+// asks for it, so that the simulator's checkers can be shown to catch them.
+// Every use in node.cc is marked "PLANTED BUG".
+struct PlantedBugs {
+  bool vote_ignores_log = false;          // grant votes without the §5.4.1 up-to-date check
+  bool commit_prior_term = false;         // count replicas of earlier-term entries (Figure 8)
+  bool forget_vote_on_restart = false;    // voted_for is not durable
+  bool no_truncate_on_conflict = false;   // keep a conflicting suffix after the new entries
+  bool ack_before_persist = false;        // acknowledge entries before they are durable
+  bool no_check_quorum = false;           // a leader never steps down for lost quorum
+  bool demote_without_consensus = false;  // lagging voters stop counting without a config change
+
+  // Switches on the bug with this name; false if there is none.
+  bool enable(const std::string& name);
+  static const std::vector<std::string>& names();
+};
+
+struct Options {
+  int64_t election_timeout_min_us = 150'000;
+  int64_t election_timeout_max_us = 300'000;
+  int64_t heartbeat_interval_us = 50'000;
+  bool check_quorum = true;
+  bool pre_vote = false;
+  uint64_t max_lag_threshold = 1000;
+  uint64_t promotion_threshold = 10;
+  bool auto_promote = true;
+  uint32_t min_voters = 3;
+  uint64_t snapshot_threshold = 1024;
+  uint64_t snapshot_chunk_size = 65536;
+  uint32_t max_inflight = 64;
+  uint32_t max_entries_per_message = 64;
+  PlantedBugs bugs;
+};
+
+}  // namespace raft

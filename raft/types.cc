@@ -1,0 +1,94 @@
+#include "raft/types.h"
+
+#include "raft/message.h"
+#include "raft/node.h"
+#include "raft/options.h"
+
+namespace raft {
+
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::follower: return "follower";
+    case Role::precandidate: return "precandidate";
+    case Role::candidate: return "candidate";
+    case Role::leader: return "leader";
+    case Role::learner: return "learner";
+  }
+  return "?";
+}
+
+const char* msg_type_name(MsgType type) {
+  switch (type) {
+    case MsgType::append: return "append";
+    case MsgType::append_resp: return "append_resp";
+    case MsgType::vote: return "vote";
+    case MsgType::vote_resp: return "vote_resp";
+    case MsgType::pre_vote: return "pre_vote";
+    case MsgType::pre_vote_resp: return "pre_vote_resp";
+    case MsgType::snapshot: return "snapshot";
+    case MsgType::snapshot_resp: return "snapshot_resp";
+    case MsgType::timeout_now: return "timeout_now";
+  }
+  return "?";
+}
+
+static void describe_ids(std::string& out, const std::vector<NodeId>& ids) {
+  out += '[';
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(ids[i]);
+  }
+  out += ']';
+}
+
+std::string Configuration::describe() const {
+  std::string out = "voters=";
+  describe_ids(out, voters);
+  out += " learners=";
+  describe_ids(out, learners);
+  return out;
+}
+
+uint64_t entry_hash(const Entry& entry) {
+  uint64_t h = hash_combine(entry.term, static_cast<uint64_t>(entry.kind));
+  h = hash_combine(h, entry.write_id);
+  if (entry.config) {
+    for (NodeId v : entry.config->voters) h = hash_combine(h, v);
+    h = hash_combine(h, 0xffffffffULL);
+    for (NodeId l : entry.config->learners) h = hash_combine(h, l);
+  }
+  return h;
+}
+
+const std::vector<std::string>& PlantedBugs::names() {
+  static const std::vector<std::string> kNames = {
+      "vote_ignores_log",       "commit_prior_term",  "forget_vote_on_restart",
+      "no_truncate_on_conflict", "ack_before_persist", "no_check_quorum",
+      "demote_without_consensus"};
+  return kNames;
+}
+
+bool PlantedBugs::enable(const std::string& name) {
+  bool* flags[] = {&vote_ignores_log,        &commit_prior_term,  &forget_vote_on_restart,
+                   &no_truncate_on_conflict, &ack_before_persist, &no_check_quorum,
+                   &demote_without_consensus};
+  const auto& all = names();
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (all[i] == name) {
+      *flags[i] = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+void Outputs::clear() {
+  messages.clear();
+  persists.clear();
+  timers.clear();
+  applied.clear();
+  replies.clear();
+  events.clear();
+}
+
+}  // namespace raft

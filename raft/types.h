@@ -1,0 +1,71 @@
+// Basic Raft vocabulary shared by the node core and its drivers.
+// Names follow the Raft paper (Ongaro & Ousterhout 2014) and thesis (Ongaro 2014).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace raft {
+
+using NodeId = uint32_t;
+using Term = uint64_t;
+using Index = uint64_t;
+// Microseconds of a node's local clock. The node never reads a clock: the
+// driver passes the current local time with every input.
+using TimeUs = int64_t;
+
+constexpr NodeId kNoNode = 0;
+
+enum class Role : uint8_t { follower, precandidate, candidate, leader, learner };
+const char* role_name(Role role);
+
+// A cluster membership. Voters elect and form commit quorums; learners only
+// receive the log (thesis §4.2.1, "catching up new servers").
+struct Configuration {
+  std::vector<NodeId> voters;    // sorted
+  std::vector<NodeId> learners;  // sorted, disjoint from voters
+  // Learners that must stay learners: added with "promote": false.
+  std::vector<NodeId> permanent_learners;  // sorted, subset of learners
+
+  bool is_voter(NodeId id) const { return std::binary_search(voters.begin(), voters.end(), id); }
+  bool is_learner(NodeId id) const {
+    return std::binary_search(learners.begin(), learners.end(), id);
+  }
+  bool is_permanent_learner(NodeId id) const {
+    return std::binary_search(permanent_learners.begin(), permanent_learners.end(), id);
+  }
+  bool contains(NodeId id) const { return is_voter(id) || is_learner(id); }
+  size_t quorum() const { return voters.size() / 2 + 1; }
+  bool operator==(const Configuration& o) const {
+    return voters == o.voters && learners == o.learners &&
+           permanent_learners == o.permanent_learners;
+  }
+  std::string describe() const;
+};
+
+enum class EntryKind : uint8_t { noop, write, config };
+
+struct Entry {
+  Term term = 0;
+  EntryKind kind = EntryKind::noop;
+  uint32_t size_bytes = 0;
+  uint64_t write_id = 0;                        // client write id, for kind == write
+  std::shared_ptr<const Configuration> config;  // for kind == config
+};
+
+// Identity of an entry's content, for checkers that compare logs by hash.
+uint64_t entry_hash(const Entry& entry);
+
+// 64-bit mixing used for every hash in raftsim (SplitMix64 finaliser).
+inline uint64_t mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+inline uint64_t hash_combine(uint64_t seed, uint64_t value) { return mix64(seed ^ mix64(value)); }
+
+}  // namespace raft

@@ -1,0 +1,310 @@
+#include "sim/checker.h"
+
+#include <algorithm>
+
+namespace sim {
+
+namespace {
+
+std::string idx(Index i) { return std::to_string(i); }
+
+}  // namespace
+
+Checker::Checker(const std::vector<NodeId>& nodes) : nodes_(nodes) {
+  NodeId max_id = 0;
+  for (NodeId id : nodes) max_id = std::max(max_id, id);
+  slot_of_.assign(max_id + 1, 0);
+  for (size_t i = 0; i < nodes.size(); ++i) slot_of_[nodes[i]] = i;
+  mirrors_.resize(nodes.size());
+  persistence_.resize(nodes.size());
+}
+
+void Checker::report(std::string invariant, std::string detail, std::vector<NodeId> nodes) {
+  if (violation_) return;
+  violation_ = Violation{std::move(invariant), std::move(detail), std::move(nodes)};
+}
+
+Checker::Slot* Checker::slot(Index i) {
+  if (i < slots_base_) return nullptr;
+  while (slots_base_ + slots_.size() <= i) slots_.emplace_back();
+  return &slots_[i - slots_base_];
+}
+
+void Checker::set_base(Mirror& mirror, Index index, NodeId node) {
+  mirror.entries.clear();
+  mirror.base_index = index;
+  mirror.base_chain = 0;
+  if (index == 0) return;
+  Slot* s = slot(index);
+  if (!s || !s->committed) {
+    report("state_machine_safety",
+           "node " + std::to_string(node) + " holds a snapshot at index " + idx(index) +
+               " that was never committed",
+           {node});
+    return;
+  }
+  mirror.base_chain = s->committed_chain;
+}
+
+void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& entry) {
+  const Index index = mirror.last_index() + 1;
+  const uint64_t prev = mirror.entries.empty() ? mirror.base_chain : mirror.entries.back().chain;
+  const uint64_t chain = raft::hash_combine(prev, raft::entry_hash(entry));
+  mirror.entries.push_back({entry.term, chain, entry.kind == raft::EntryKind::config});
+  Slot* s = slot(index);
+  if (!s) return;  // below every snapshot: already compared when it was appended
+  for (const auto& [term, other] : s->chains) {
+    if (term != entry.term) continue;
+    if (other != chain) {
+      // Log Matching (§5.3): same index and term must mean identical logs up to it.
+      report("log_matching",
+             "node " + std::to_string(node) + " holds an entry at index " + idx(index) +
+                 " term " + std::to_string(entry.term) +
+                 " whose preceding log differs from another node's entry with the same index and term",
+             {node});
+    }
+    return;
+  }
+  s->chains.emplace_back(entry.term, chain);
+}
+
+void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader) {
+  Mirror& mirror = mirrors_[node_slot(node)];
+  if (op.snapshot) {
+    const raft::Snapshot& snap = *op.snapshot;
+    // RaftLog::install_snapshot keeps the entries after a snapshot whose last
+    // entry the log holds.
+    const MirrorEntry* kept = mirror.at(snap.last_included_index);
+    if (kept && kept->term == snap.last_included_term) {
+      const Index drop = snap.last_included_index - mirror.base_index;
+      mirror.base_chain = kept->chain;
+      mirror.entries.erase(mirror.entries.begin(),
+                           mirror.entries.begin() + static_cast<std::ptrdiff_t>(drop));
+      mirror.base_index = snap.last_included_index;
+    } else if (snap.last_included_index > mirror.base_index) {
+      set_base(mirror, snap.last_included_index, node);
+    }
+    trim();
+  }
+  if (!op.has_entries) return;
+  const Index first = std::max(op.first_index, mirror.base_index + 1);
+  if (first <= mirror.last_index()) {
+    mirror.entries.erase(mirror.entries.begin() + static_cast<std::ptrdiff_t>(first - mirror.base_index - 1),
+                         mirror.entries.end());
+  }
+  bool config_pending = false;
+  if (from_leader) {
+    for (Index i = mirror.last_index(); i > committed_max_ && i > mirror.base_index; --i) {
+      if (mirror.at(i)->config) config_pending = true;
+    }
+  }
+  const size_t skip = first > op.first_index ? static_cast<size_t>(first - op.first_index) : 0;
+  for (size_t k = skip; k < op.entries.size(); ++k) {
+    const raft::Entry& entry = op.entries[k];
+    if (from_leader && entry.kind == raft::EntryKind::config) {
+      if (config_pending) {
+        report("config_change",
+               "leader " + std::to_string(node) + " appended a configuration entry at index " +
+                   idx(mirror.last_index() + 1) + " while another change was uncommitted",
+               {node});
+      }
+      config_pending = true;
+    }
+    append_to_mirror(node, mirror, entry);
+  }
+}
+
+void Checker::on_restart(NodeId node, const raft::DurableState& durable) {
+  Mirror& mirror = mirrors_[node_slot(node)];
+  set_base(mirror, durable.log.snapshot_index(), node);
+  for (Index i = durable.log.first_index(); i <= durable.log.last_index(); ++i) {
+    append_to_mirror(node, mirror, durable.log.at(i));
+  }
+}
+
+void Checker::on_durable(NodeId node, const raft::DurableState& durable) {
+  const raft::HardState& hard = durable.hard_state;
+  Persistence& p = persistence_[node_slot(node)];
+  p.durable_base = durable.log.snapshot_index();
+  if (hard.current_term < p.durable_term) {
+    report("persistence",
+           "node " + std::to_string(node) + " durable term went from " +
+               std::to_string(p.durable_term) + " back to " + std::to_string(hard.current_term),
+           {node});
+  }
+  p.durable_term = hard.current_term;
+  p.durable_vote = hard.voted_for;
+}
+
+void Checker::on_commit(NodeId node, Index commit, bool leader,
+                        const std::vector<NodeId>& voters) {
+  const Mirror& mirror = mirrors_[node_slot(node)];
+  const std::optional<uint64_t> chain = mirror.chain_at(commit);
+  if (!chain) {
+    report("state_machine_safety",
+           "node " + std::to_string(node) + " committed index " + idx(commit) +
+               " which its log does not hold",
+           {node});
+    return;
+  }
+  if (commit <= committed_max_) {
+    Slot* s = slot(commit);
+    if (s && s->committed && s->committed_chain != *chain) {
+      report("state_machine_safety",
+             "node " + std::to_string(node) + " committed a different log up to index " +
+                 idx(commit) + " than was committed before",
+             {node});
+      return;
+    }
+  } else {
+    for (Index i = std::max(committed_max_ + 1, mirror.base_index); i <= commit; ++i) {
+      Slot* s = slot(i);
+      if (!s) continue;
+      s->committed = true;
+      s->committed_chain = *mirror.chain_at(i);
+    }
+    committed_max_ = commit;
+  }
+  if (!leader) return;
+  // A leader commits only what a majority of the voters of its configuration
+  // hold; learners and lagging voters dropped without a committed change
+  // cannot make up that majority.
+  size_t holders = 0;
+  for (NodeId v : voters) {
+    if (v >= slot_of_.size()) continue;
+    const std::optional<uint64_t> theirs = mirrors_[node_slot(v)].chain_at(commit);
+    const bool compacted = mirrors_[node_slot(v)].base_index > commit;
+    if (compacted || (theirs && *theirs == *chain)) ++holders;
+  }
+  if (holders < voters.size() / 2 + 1) {
+    report("commit_quorum",
+           "leader " + std::to_string(node) + " committed index " + idx(commit) + " held by only " +
+               std::to_string(holders) + " of " + std::to_string(voters.size()) + " voters",
+           {node});
+  }
+}
+
+void Checker::on_applied(NodeId node, const raft::Applied& applied) {
+  if (applied.index > committed_max_) {
+    report("state_machine_safety",
+           "node " + std::to_string(node) + " applied index " + idx(applied.index) +
+               " before it was committed",
+           {node});
+    return;
+  }
+  Slot* s = slot(applied.index);
+  if (!s) return;
+  const uint64_t entry = raft::entry_hash(applied.entry);
+  if (!s->applied) {
+    s->applied = true;
+    s->applied_entry = entry;
+    s->state_hash = applied.state_hash;
+    return;
+  }
+  if (s->applied_entry != entry || s->state_hash != applied.state_hash) {
+    report("state_machine_safety",
+           "node " + std::to_string(node) + " applied a different entry at index " +
+               idx(applied.index) + " than another node",
+           {node});
+  }
+}
+
+void Checker::on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how) {
+  Slot* s = slot(snapshot.last_included_index);
+  if (!s || !s->applied) return;
+  if (s->state_hash != snapshot.state.state_hash()) {
+    report("snapshot",
+           "node " + std::to_string(node) + " " + how + " a snapshot at index " +
+               idx(snapshot.last_included_index) +
+               " whose state differs from applying the log up to it",
+           {node});
+  }
+}
+
+void Checker::on_became_leader(NodeId node, Term term) {
+  auto [it, inserted] = leader_of_term_.emplace(term, node);
+  if (!inserted && it->second != node) {
+    report("election_safety",
+           "nodes " + std::to_string(it->second) + " and " + std::to_string(node) +
+               " were both elected leader in term " + std::to_string(term),
+           {it->second, node});
+    return;
+  }
+  // Leader Completeness (§5.4): the new leader holds every committed entry.
+  const Mirror& mirror = mirrors_[node_slot(node)];
+  if (committed_max_ <= mirror.base_index) return;
+  const std::optional<uint64_t> chain = mirror.chain_at(committed_max_);
+  Slot* s = slot(committed_max_);
+  if (!chain || (s && s->committed && s->committed_chain != *chain)) {
+    report("leader_completeness",
+           "node " + std::to_string(node) + " became leader of term " + std::to_string(term) +
+               " without the committed entries up to index " + idx(committed_max_),
+           {node});
+  }
+}
+
+void Checker::on_message(NodeId node, const raft::Message& msg, bool sender_is_voter) {
+  if (msg.type == raft::MsgType::pre_vote || msg.type == raft::MsgType::pre_vote_resp) return;
+  Persistence& p = persistence_[node_slot(node)];
+  if (msg.term > p.durable_term) {
+    report("persistence",
+           "node " + std::to_string(node) + " sent a message of term " + std::to_string(msg.term) +
+               " before that term was durable (durable term " + std::to_string(p.durable_term) + ")",
+           {node});
+    return;
+  }
+  if (msg.type != raft::MsgType::vote_resp || !msg.success) return;
+  if (!sender_is_voter) {
+    report("learner_vote",
+           "node " + std::to_string(node) + " granted a vote to " + std::to_string(msg.to) +
+               " in term " + std::to_string(msg.term) + " while not a voter",
+           {node, msg.to});
+    return;
+  }
+  if (p.granted_term == msg.term && p.granted_to != msg.to) {
+    report("persistence",
+           "node " + std::to_string(node) + " voted twice in term " + std::to_string(msg.term) +
+               ": for " + std::to_string(p.granted_to) + " and for " + std::to_string(msg.to),
+           {node, p.granted_to, msg.to});
+    return;
+  }
+  p.granted_term = msg.term;
+  p.granted_to = msg.to;
+}
+
+void Checker::on_ack(uint64_t write_id, Index index, Index floor_index) {
+  Slot* s = slot(index);
+  if (index > committed_max_ || (s && !s->committed)) {
+    report("durability",
+           "write " + std::to_string(write_id) + " was acknowledged at index " + idx(index) +
+               " which is not committed",
+           {});
+    return;
+  }
+  if (index <= floor_index) {
+    report("durability",
+           "write " + std::to_string(write_id) + " was acknowledged at index " + idx(index) +
+               ", before a write acknowledged before it was submitted (index " + idx(floor_index) +
+               ")",
+           {});
+  }
+}
+
+void Checker::trim() {
+  // Keep every index a node may still compare: from the oldest snapshot that
+  // any node holds in memory or could restart from. Nodes that hold no log
+  // at all (spares) compare nothing until they receive a snapshot or entries.
+  Index oldest = UINT64_MAX;
+  for (size_t i = 0; i < mirrors_.size(); ++i) {
+    const Mirror& m = mirrors_[i];
+    if (m.base_index == 0 && m.entries.empty()) continue;
+    oldest = std::min({oldest, m.base_index, persistence_[i].durable_base});
+  }
+  if (oldest == UINT64_MAX) return;
+  while (slots_base_ < oldest && !slots_.empty()) {
+    slots_.pop_front();
+    ++slots_base_;
+  }
+}
+
+}  // namespace sim

@@ -1,0 +1,112 @@
+// Safety invariants (shared/spec/scenarios.md "Invariants"), checked from
+// outside the nodes after every event, from what the nodes emit: durable
+// writes (which mirror each node's log), commits, applied entries, role
+// changes, messages and client acknowledgements.
+//
+// Every check is incremental: a log is mirrored as one 64-bit chain hash per
+// entry (hash of the entry and of the chain before it, so equal hashes at an
+// index mean equal logs up to it), and the cluster-wide facts per index
+// (each (index, term)'s chain hash, the committed chain hash, the applied
+// entry and the state after it) live in a window that starts at the oldest
+// snapshot any node may still restart from. The cost of an event does not
+// grow with the length of the logs.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raft/node.h"
+
+namespace sim {
+
+using raft::Index;
+using raft::NodeId;
+using raft::Term;
+
+struct Violation {
+  std::string invariant;
+  std::string detail;
+  std::vector<NodeId> nodes;
+};
+
+class Checker {
+ public:
+  explicit Checker(const std::vector<NodeId>& nodes);
+
+  // A node's in-memory log changed as this durable write describes.
+  void on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader);
+  // A node (re)started from its durable state.
+  void on_restart(NodeId node, const raft::DurableState& durable);
+  // A durable write completed; `durable` is the node's disk after it.
+  void on_durable(NodeId node, const raft::DurableState& durable);
+  void on_commit(NodeId node, Index commit_index, bool leader,
+                 const std::vector<NodeId>& voters);
+  void on_applied(NodeId node, const raft::Applied& applied);
+  void on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how);
+  void on_became_leader(NodeId node, Term term);
+  void on_message(NodeId node, const raft::Message& msg, bool sender_is_voter);
+  void on_ack(uint64_t write_id, Index index, Index floor_index);
+
+  // The first violation, if any; checking stops there.
+  const std::optional<Violation>& violation() const { return violation_; }
+  void report(std::string invariant, std::string detail, std::vector<NodeId> nodes);
+  Index committed_max() const { return committed_max_; }
+
+ private:
+  struct MirrorEntry {
+    Term term;
+    uint64_t chain;
+    bool config;
+  };
+  struct Mirror {
+    Index base_index = 0;  // snapshot index
+    uint64_t base_chain = 0;
+    std::deque<MirrorEntry> entries;  // base_index + 1 ...
+    Index last_index() const { return base_index + entries.size(); }
+    std::optional<uint64_t> chain_at(Index i) const {
+      if (i == base_index) return base_chain;
+      if (i < base_index || i > last_index()) return std::nullopt;
+      return entries[i - base_index - 1].chain;
+    }
+    const MirrorEntry* at(Index i) const {
+      return i > base_index && i <= last_index() ? &entries[i - base_index - 1] : nullptr;
+    }
+  };
+  struct Slot {
+    std::vector<std::pair<Term, uint64_t>> chains;  // one per term seen at this index
+    bool committed = false;
+    uint64_t committed_chain = 0;
+    bool applied = false;
+    uint64_t applied_entry = 0;
+    uint64_t state_hash = 0;
+  };
+  struct Persistence {
+    Term durable_term = 0;
+    Term granted_term = 0;
+    NodeId granted_to = 0;
+    NodeId durable_vote = 0;
+    Index durable_base = 0;  // snapshot index a restart would begin from
+  };
+
+  Slot* slot(Index i);
+  size_t node_slot(NodeId id) const { return slot_of_[id]; }
+  void set_base(Mirror& mirror, Index index, NodeId node);
+  void append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& entry);
+  void trim();
+
+  std::vector<size_t> slot_of_;
+  std::vector<NodeId> nodes_;
+  std::vector<Mirror> mirrors_;
+  std::vector<Persistence> persistence_;
+  std::deque<Slot> slots_;
+  Index slots_base_ = 0;  // index of slots_[0]
+  Index committed_max_ = 0;
+  std::map<Term, NodeId> leader_of_term_;
+  std::optional<Violation> violation_;
+};
+
+}  // namespace sim

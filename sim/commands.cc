@@ -1,0 +1,270 @@
+#include "sim/commands.h"
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <numeric>
+#include <thread>
+
+#include "sim/scenario_loader.h"
+
+namespace sim {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string fixed(double value, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, value);
+  return buf;
+}
+
+nlohmann::ordered_json result_json(const std::string& file, const Scenario& s, uint64_t seed,
+                                   const RunResult& r, double wall_s) {
+  nlohmann::ordered_json j;
+  j["file"] = file;
+  j["scenario"] = s.name;
+  j["seed"] = seed;
+  j["result"] = r.pass ? "pass" : "fail";
+  j["events"] = r.events;
+  j["virtual_us"] = r.virtual_us;
+  j["wall_s"] = wall_s;
+  j["digest"] = r.digest;
+  nlohmann::ordered_json checks = nlohmann::ordered_json::array();
+  for (const CheckOutcome& c : r.checks) checks.push_back({{"ok", c.ok}, {"text", c.text}});
+  j["checks"] = checks;
+  if (!r.pass) {
+    j["failure"] = r.failure;
+    j["reproduce"] = "raftsim run " + file + " --seed " + std::to_string(seed);
+  }
+  if (r.violation) {
+    j["violation"] = {{"invariant", r.violation->invariant},
+                      {"detail", r.violation->detail},
+                      {"nodes", r.violation->nodes},
+                      {"t", r.failure_time_us}};
+  }
+  return j;
+}
+
+int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scenario) {
+  RunOptions options;
+  options.seed = cmd.seed;
+  options.trace_level = cmd.trace_level;
+  const uint64_t seed = cmd.seed.value_or(scenario.seed);
+  std::ofstream trace_file;
+  const std::string tmp = cmd.trace_path + ".tmp";
+  const bool trace_to_stdout = cmd.trace_path == "-";
+  if (trace_to_stdout) {
+    options.trace = &std::cout;
+  } else if (!cmd.trace_path.empty()) {
+    trace_file.open(tmp, std::ios::binary | std::ios::trunc);
+    if (!trace_file) {
+      std::cerr << "raftsim: " << cmd.trace_path << ": cannot write the trace file\n";
+      return 2;
+    }
+    options.trace = &trace_file;
+  }
+  const auto start = Clock::now();
+  const RunResult r = run_scenario(scenario, options);
+  const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  if (trace_file.is_open()) {
+    trace_file.close();
+    if (!trace_file || std::rename(tmp.c_str(), cmd.trace_path.c_str()) != 0) {
+      std::cerr << "raftsim: " << cmd.trace_path << ": cannot write the trace file\n";
+      return 2;
+    }
+  }
+  std::ostream& out = trace_to_stdout ? std::cerr : std::cout;
+  if (cmd.json) {
+    out << result_json(file, scenario, seed, r, wall_s).dump() << "\n";
+  } else {
+    if (!cmd.quiet) {
+      for (const CheckOutcome& c : r.checks) out << "  " << c.text << "\n";
+      if (r.violation) {
+        out << "  VIOLATION " << r.violation->invariant << " at " << format_time(r.failure_time_us)
+            << ": " << r.violation->detail << "\n";
+      } else if (!r.pass && r.checks.empty()) {
+        out << "  FAIL " << r.failure << "\n";
+      }
+    }
+    out << (r.pass ? "PASS " : "FAIL ") << file << " seed=" << seed << " events=" << r.events
+        << " virtual=" << fixed(static_cast<double>(r.virtual_us) / 1e6, 3) << "s"
+        << " wall=" << fixed(wall_s, 3) << "s digest=" << r.digest << "\n";
+    if (!r.pass) {
+      out << "  " << r.failure << "\n";
+      out << "  reproduce: raftsim run " << file << " --seed " << seed
+          << " --trace trace.jsonl --trace-level messages\n";
+    }
+  }
+  out.flush();
+  return r.pass ? 0 : 1;
+}
+
+nlohmann::ordered_json distribution(std::vector<double> values, bool with_values) {
+  nlohmann::ordered_json j;
+  j["count"] = values.size();
+  std::vector<double> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  if (values.empty()) {
+    j["mean"] = nullptr;
+    j["p50"] = j["p90"] = j["p99"] = j["max"] = nullptr;
+  } else {
+    j["mean"] = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+    j["p50"] = percentile(sorted, 50);
+    j["p90"] = percentile(sorted, 90);
+    j["p99"] = percentile(sorted, 99);
+    j["max"] = sorted.back();
+  }
+  if (with_values) j["values"] = values;
+  return j;
+}
+
+int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& scenario) {
+  const uint64_t first = *cmd.seed_first;
+  const uint64_t n = *cmd.seed_last - first + 1;
+  std::vector<RunResult> results(n);
+  std::atomic<uint64_t> next{0};
+  const auto start = Clock::now();
+  auto worker = [&]() {
+    for (uint64_t i = next++; i < n; i = next++) {
+      RunOptions options;
+      options.seed = first + i;
+      RunResult r = run_scenario(scenario, options);
+      r.checks.clear();
+      results[i] = std::move(r);
+    }
+  };
+  std::vector<std::thread> threads;
+  const unsigned jobs = static_cast<unsigned>(std::min<uint64_t>(cmd.jobs, n));
+  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
+  worker();
+  for (std::thread& t : threads) t.join();
+  const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+
+  // Aggregate in seed order, so the figures are the same for any --jobs.
+  std::vector<double> election, latency;
+  std::vector<uint64_t> failed;
+  double elections_sum = 0, events_sum = 0;
+  uint64_t elections_max = 0, passed = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    const RunResult& r = results[i];
+    election.insert(election.end(), r.election_time_ms.begin(), r.election_time_ms.end());
+    latency.insert(latency.end(), r.commit_latency_ms.begin(), r.commit_latency_ms.end());
+    elections_sum += static_cast<double>(r.elections);
+    elections_max = std::max(elections_max, r.elections);
+    events_sum += static_cast<double>(r.events);
+    if (r.pass) {
+      ++passed;
+    } else {
+      failed.push_back(first + i);
+    }
+  }
+  nlohmann::ordered_json summary;
+  summary["scenario"] = scenario.name;
+  summary["file"] = file;
+  summary["seeds"] = {first, *cmd.seed_last};
+  summary["runs"] = n;
+  summary["passed"] = passed;
+  summary["failed_seeds"] = failed;
+  nlohmann::ordered_json metrics;
+  metrics["election_time_ms"] = distribution(election, true);
+  metrics["elections_per_run"] = {{"mean", elections_sum / static_cast<double>(n)}, {"max", elections_max}};
+  nlohmann::ordered_json commit = distribution(latency, false);
+  commit.erase("mean");
+  commit.erase("p90");
+  metrics["commit_latency_ms"] = commit;
+  metrics["events_per_run"] = {{"mean", events_sum / static_cast<double>(n)}};
+  summary["metrics"] = metrics;
+  if (!cmd.summary_path.empty() && !write_file_atomically(cmd.summary_path, summary.dump(2) + "\n")) {
+    std::cerr << "raftsim: " << cmd.summary_path << ": cannot write the summary file\n";
+    return 2;
+  }
+  if (cmd.json) {
+    std::cout << summary.dump() << "\n";
+  } else {
+    auto show = [](const nlohmann::ordered_json& d, const char* key) {
+      return d.contains(key) && !d[key].is_null() ? fixed(d[key].get<double>(), 1) : std::string("-");
+    };
+    const auto& et = metrics["election_time_ms"];
+    const auto& cl = metrics["commit_latency_ms"];
+    std::cout << "scenario \"" << scenario.name << "\" seeds " << first << ".." << *cmd.seed_last
+              << ": " << passed << "/" << n << " passed\n";
+    std::cout << "  election_time_ms   count " << et["count"] << "  mean " << show(et, "mean")
+              << "  p50 " << show(et, "p50") << "  p90 " << show(et, "p90") << "  p99 "
+              << show(et, "p99") << "  max " << show(et, "max") << "\n";
+    std::cout << "  elections_per_run  mean " << fixed(elections_sum / static_cast<double>(n), 2)
+              << "  max " << elections_max << "\n";
+    std::cout << "  commit_latency_ms  count " << cl["count"] << "  p50 " << show(cl, "p50")
+              << "  p99 " << show(cl, "p99") << "  max " << show(cl, "max") << "\n";
+    std::cout << "  events_per_run     mean " << fixed(events_sum / static_cast<double>(n), 0) << "\n";
+    if (!failed.empty()) {
+      std::cout << "  failed seeds:";
+      for (size_t i = 0; i < failed.size() && i < 20; ++i) std::cout << " " << failed[i];
+      if (failed.size() > 20) std::cout << " ... (" << failed.size() << " in all)";
+      std::cout << "\n  reproduce: raftsim run " << file << " --seed " << failed.front() << "\n";
+    }
+    std::cout << (failed.empty() ? "PASS " : "FAIL ") << file << " seeds=" << first << ".."
+              << *cmd.seed_last << " runs=" << n << " passed=" << passed
+              << " wall=" << fixed(wall_s, 3) << "s\n";
+  }
+  return failed.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+double percentile(const std::vector<double>& sorted, double p) {
+  if (sorted.empty()) return 0;
+  const double rank = std::ceil(p / 100.0 * static_cast<double>(sorted.size()));
+  const size_t index = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
+  return sorted[std::min(index, sorted.size() - 1)];
+}
+
+bool write_file_atomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out << content;
+    out.close();
+    if (!out) return false;
+  }
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+int run_command(const RunCommand& cmd) {
+  int rc = 0;
+  for (const std::string& file : cmd.files) {
+    Scenario scenario;
+    try {
+      scenario = load_scenario_file(file);
+    } catch (const ScenarioError& e) {
+      std::cerr << e.what() << "\n";
+      rc = 2;
+      continue;
+    }
+    const int file_rc = cmd.seed_first ? run_seeds(cmd, file, scenario) : run_one(cmd, file, scenario);
+    rc = std::max(rc, file_rc);
+  }
+  return rc;
+}
+
+int check_command(const std::vector<std::string>& files) {
+  int rc = 0;
+  for (const std::string& file : files) {
+    try {
+      const Scenario s = load_scenario_file(file);
+      std::cout << "ok " << file << " (" << s.name << ")\n";
+    } catch (const ScenarioError& e) {
+      std::cerr << e.what() << "\n";
+      rc = 2;
+    }
+  }
+  return rc;
+}
+
+}  // namespace sim

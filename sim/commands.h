@@ -1,0 +1,35 @@
+// The commands behind the command line, separate from option parsing so
+// that tests can call them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/simulation.h"
+
+namespace sim {
+
+struct RunCommand {
+  std::vector<std::string> files;
+  std::optional<uint64_t> seed;
+  std::optional<uint64_t> seed_first, seed_last;  // --seeds A..B
+  unsigned jobs = 1;
+  std::string summary_path;
+  std::string trace_path;
+  Trace::Level trace_level = Trace::Level::events;
+  bool json = false;
+  bool quiet = false;
+};
+
+// Each returns the process exit code (cli.md).
+int run_command(const RunCommand& cmd);
+int check_command(const std::vector<std::string>& files);
+
+// Percentile by the nearest-rank method on sorted values (p in [0, 100]).
+double percentile(const std::vector<double>& sorted, double p);
+
+// Writes a file whole or not at all: to a temporary name, then renamed.
+bool write_file_atomically(const std::string& path, const std::string& content);
+
+}  // namespace sim

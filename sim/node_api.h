@@ -1,0 +1,88 @@
+// The narrow interface through which the simulator drives a Raft node:
+// inputs in, outputs out, plus the few observations the checkers and the
+// scenario runner need. raft::Node sits behind RaftNodeAdapter; another Raft
+// implementation can run under the same scenarios, checkers and fuzzer by
+// implementing this interface and translating its messages to raft::Message.
+#pragma once
+
+#include <memory>
+
+#include "raft/node.h"
+
+namespace sim {
+
+class NodeApi {
+ public:
+  virtual ~NodeApi() = default;
+
+  // Inputs. `now` is the node's local clock.
+  virtual void start(raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual void receive(const raft::Message& msg, raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual void timer_fired(raft::TimerKind kind, raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual void persisted(uint64_t token, raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual void client_write(uint64_t write_id, uint32_t size_bytes, raft::TimeUs now,
+                            raft::Outputs& out) = 0;
+  virtual void campaign(raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual bool transfer_leadership(raft::NodeId to, raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual bool change_config(raft::ConfigChange change, raft::NodeId node,
+                             std::optional<bool> promote, raft::TimeUs now,
+                             raft::Outputs& out) = 0;
+  virtual void take_snapshot(raft::TimeUs now, raft::Outputs& out) = 0;
+
+  // Observations.
+  virtual raft::Role role() const = 0;
+  virtual raft::Term current_term() const = 0;
+  virtual raft::Index commit_index() const = 0;
+  virtual const raft::Configuration& config() const = 0;
+  virtual uint64_t applied_writes() const = 0;
+  virtual uint64_t state_hash() const = 0;
+  virtual bool holds_write(uint64_t write_id) const = 0;
+};
+
+class RaftNodeAdapter final : public NodeApi {
+ public:
+  RaftNodeAdapter(raft::NodeId id, const raft::Options& options, raft::Random& random,
+                  const raft::DurableState& durable)
+      : node_(id, options, random, durable) {}
+
+  void start(raft::TimeUs now, raft::Outputs& out) override { node_.start(now, out); }
+  void receive(const raft::Message& msg, raft::TimeUs now, raft::Outputs& out) override {
+    node_.step(msg, now, out);
+  }
+  void timer_fired(raft::TimerKind kind, raft::TimeUs now, raft::Outputs& out) override {
+    node_.on_timer(kind, now, out);
+  }
+  void persisted(uint64_t token, raft::TimeUs now, raft::Outputs& out) override {
+    node_.on_persisted(token, now, out);
+  }
+  void client_write(uint64_t write_id, uint32_t size_bytes, raft::TimeUs now,
+                    raft::Outputs& out) override {
+    node_.client_write(write_id, size_bytes, now, out);
+  }
+  void campaign(raft::TimeUs now, raft::Outputs& out) override { node_.campaign(now, out); }
+  bool transfer_leadership(raft::NodeId to, raft::TimeUs now, raft::Outputs& out) override {
+    return node_.transfer_leadership(to, now, out);
+  }
+  bool change_config(raft::ConfigChange change, raft::NodeId node, std::optional<bool> promote,
+                     raft::TimeUs now, raft::Outputs& out) override {
+    return node_.request_config_change(change, node, promote, now, out);
+  }
+  void take_snapshot(raft::TimeUs now, raft::Outputs& out) override {
+    node_.take_snapshot(now, out);
+  }
+
+  raft::Role role() const override { return node_.role(); }
+  raft::Term current_term() const override { return node_.current_term(); }
+  raft::Index commit_index() const override { return node_.commit_index(); }
+  const raft::Configuration& config() const override { return node_.config(); }
+  uint64_t applied_writes() const override { return node_.state_machine().applied_writes(); }
+  uint64_t state_hash() const override { return node_.state_machine().state_hash(); }
+  bool holds_write(uint64_t write_id) const override {
+    return node_.state_machine().contains(write_id);
+  }
+
+ private:
+  raft::Node node_;
+};
+
+}  // namespace sim

@@ -1,0 +1,35 @@
+// Reading and validating scenario files. Every problem is reported as one
+// sentence naming the file and the place: line and column for JSON syntax,
+// the JSON pointer for everything else.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "sim/scenario.h"
+
+namespace sim {
+
+class ScenarioError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Limits on what one file may ask for, so that no input can exhaust memory or
+// run for hours by accident.
+struct ScenarioLimits {
+  static constexpr size_t kMaxFileBytes = 16 << 20;
+  static constexpr int kMaxNesting = 64;
+  static constexpr size_t kMaxNodes = 2000;
+  static constexpr NodeId kMaxNodeId = 1'000'000;
+  static constexpr TimeUs kMaxDurationUs = 48LL * 3600 * 1'000'000;  // 48 virtual hours
+  static constexpr uint64_t kMaxWrites = 20'000'000;
+  static constexpr size_t kMaxActions = 100'000;
+  static constexpr size_t kMaxExpectations = 100'000;
+};
+
+// Throws ScenarioError.
+Scenario load_scenario_file(const std::string& path);
+Scenario parse_scenario(const std::string& text, const std::string& file);
+
+}  // namespace sim

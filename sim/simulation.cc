@@ -1,0 +1,1077 @@
+#include "sim/simulation.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace sim {
+
+using raft::Role;
+
+namespace {
+
+constexpr int64_t kPpm = 1'000'000;
+
+std::string ids_text(const std::vector<NodeId>& ids) {
+  std::string out = "[";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i) out += ",";
+    out += std::to_string(ids[i]);
+  }
+  return out + "]";
+}
+
+nlohmann::ordered_json latency_json(const LatencyModel& m) {
+  switch (m.kind) {
+    case LatencyModel::Kind::constant: return {{"constant_us", m.a_us}};
+    case LatencyModel::Kind::uniform: return {{"min_us", m.a_us}, {"max_us", m.b_us}};
+    case LatencyModel::Kind::normal: return {{"mean_us", m.a_us}, {"stddev_us", m.b_us}};
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string format_time(TimeUs t) {
+  // Seconds with as many decimals as needed, e.g. 2s, 2.35s, 0.000250s.
+  std::string out = std::to_string(t / 1'000'000);
+  int64_t frac = t % 1'000'000;
+  if (frac != 0) {
+    std::string digits = std::to_string(frac);
+    digits.insert(0, 6 - digits.size(), '0');
+    while (!digits.empty() && digits.back() == '0') digits.pop_back();
+    out += "." + digits;
+  }
+  return out + "s";
+}
+
+Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
+    : scenario_(scenario),
+      seed_(options.seed.value_or(scenario.seed)),
+      raft_options_(scenario.raft),
+      network_(scenario.all_nodes(), scenario.network),
+      network_rng_(Prng::stream(seed_, "network")),
+      workload_rng_(Prng::stream(seed_, "workload")),
+      timeline_rng_(Prng::stream(seed_, "timeline")),
+      checker_(scenario.all_nodes()) {
+  for (const std::string& bug : scenario.bugs) raft_options_.bugs.enable(bug);
+  trace_.open(options.trace, options.trace_level);
+  const std::vector<NodeId> all = scenario.all_nodes();
+  NodeId max_id = 0;
+  for (NodeId id : all) max_id = std::max(max_id, id);
+  slot_of_.assign(max_id + 1, 0);
+  nodes_.resize(all.size());
+  raft::Configuration bootstrap;
+  bootstrap.voters = scenario.voters;
+  bootstrap.learners = scenario.learners;
+  std::sort(bootstrap.voters.begin(), bootstrap.voters.end());
+  std::sort(bootstrap.learners.begin(), bootstrap.learners.end());
+  if (!raft_options_.auto_promote) bootstrap.permanent_learners = bootstrap.learners;
+  for (size_t i = 0; i < all.size(); ++i) {
+    SimNode& n = nodes_[i];
+    n.id = all[i];
+    slot_of_[n.id] = i;
+    n.rng = Prng::stream(seed_, "node/" + std::to_string(n.id));
+    // Spares know no configuration until one that includes them reaches them.
+    const bool spare =
+        std::find(scenario.spares.begin(), scenario.spares.end(), n.id) != scenario.spares.end();
+    if (!spare) n.disk.bootstrap_config = bootstrap;
+  }
+}
+
+Simulation::~Simulation() = default;
+
+// ---------------------------------------------------------------------------
+// Event loop
+
+void Simulation::schedule(TimeUs t, Phase phase, EventKind kind, uint32_t node, uint64_t a,
+                          uint64_t b) {
+  Event e;
+  e.time_us = t;
+  e.phase = phase;
+  e.kind = kind;
+  e.node = node;
+  e.a = a;
+  e.b = b;
+  queue_.push(e);
+}
+
+RunResult Simulation::run() {
+  // Header.
+  {
+    nlohmann::ordered_json h;
+    h["type"] = "header";
+    h["format"] = "raftsim-trace";
+    h["version"] = 1;
+    h["scenario"] = scenario_.name;
+    h["seed"] = seed_;
+    h["nodes"] = scenario_.all_nodes();
+    h["voters"] = scenario_.voters;
+    h["learners"] = scenario_.learners;
+    h["spares"] = scenario_.spares;
+    h["duration_us"] = scenario_.duration_us;
+    const raft::Options& o = raft_options_;
+    h["raft"] = {{"election_timeout_us", {o.election_timeout_min_us, o.election_timeout_max_us}},
+                 {"heartbeat_interval_us", o.heartbeat_interval_us},
+                 {"check_quorum", o.check_quorum},
+                 {"pre_vote", o.pre_vote},
+                 {"max_lag_threshold", o.max_lag_threshold},
+                 {"promotion_threshold", o.promotion_threshold},
+                 {"auto_promote", o.auto_promote},
+                 {"min_voters", o.min_voters},
+                 {"snapshot_threshold", o.snapshot_threshold},
+                 {"snapshot_chunk_size", o.snapshot_chunk_size},
+                 {"max_inflight", o.max_inflight},
+                 {"max_entries_per_message", o.max_entries_per_message},
+                 {"bugs", scenario_.bugs}};
+    h["network"] = {{"latency", latency_json(scenario_.network.latency)},
+                    {"drop", scenario_.network.drop},
+                    {"duplicate", scenario_.network.duplicate}};
+    h["disk"] = {{"write_latency_us", scenario_.disk_write_latency_us}};
+    trace_.write_raw_line(h.dump());
+  }
+
+  // Timeline: random instants are drawn up front, in file order, from the
+  // timeline stream.
+  action_times_.resize(scenario_.actions.size());
+  for (size_t i = 0; i < scenario_.actions.size(); ++i) {
+    const TimeSpec& at = scenario_.actions[i].at;
+    action_times_[i] = at.min_us == at.max_us ? at.min_us
+                                              : timeline_rng_.uniform_int(at.min_us, at.max_us);
+    schedule(action_times_[i], Phase::action, EventKind::action, 0, i);
+  }
+  for (size_t i = 0; i < scenario_.expectations.size(); ++i) {
+    const Expectation& e = scenario_.expectations[i];
+    const TimeUs t = e.window ? std::min(e.to_us, scenario_.duration_us) : e.at_us;
+    schedule(t, Phase::check, EventKind::check, 0, i);
+  }
+  if (scenario_.workload.enabled && scenario_.workload.rate_per_s > 0) {
+    schedule(scenario_.workload.start_us, Phase::node, EventKind::workload);
+  }
+  // Nodes start before anything else happens: the initial state of the run.
+  for (SimNode& n : nodes_) boot(n);
+
+  while (!queue_.empty() && !stopped_) {
+    if (queue_.top().time_us > scenario_.duration_us) break;
+    const Event event = queue_.pop();
+    now_us_ = event.time_us;
+    if (handle(event)) ++result_.events;
+    after_event();
+  }
+  if (!stopped_) now_us_ = scenario_.duration_us;
+
+  result_.virtual_us = now_us_;
+  result_.digest = trace_.digest_hex();
+  nlohmann::ordered_json footer;
+  footer["type"] = "end";
+  footer["t"] = now_us_;
+  footer["events"] = result_.events;
+  footer["digest"] = result_.digest;
+  footer["result"] = result_.pass ? "pass" : "fail";
+  footer["reason"] = result_.pass ? "" : result_.failure;
+  trace_.write_raw_line(footer.dump());
+  return result_;
+}
+
+bool Simulation::handle(const Event& event) {
+  switch (event.kind) {
+    case EventKind::action: run_action(event.a); return true;
+    case EventKind::check: evaluate(event.a); return true;
+    case EventKind::workload: {
+      submit_write(std::nullopt, scenario_.workload.size_bytes);
+      const int64_t mean_us =
+          static_cast<int64_t>(1e6 / scenario_.workload.rate_per_s + 0.5);
+      const TimeUs next = now_us_ + std::max<int64_t>(1, workload_rng_.exponential_int(mean_us));
+      if (next < scenario_.workload.stop_us) schedule(next, Phase::node, EventKind::workload);
+      return true;
+    }
+    case EventKind::client_retry: {
+      auto it = writes_.find(event.a);
+      if (it == writes_.end() || it->second.attempt != event.b) return false;
+      if (auto target = random_live_node(workload_rng_)) {
+        send_client_request(event.a, *target, client_hop_us());
+      } else {
+        ++it->second.attempt;
+        schedule(now_us_ + raft_options_.election_timeout_max_us, Phase::node,
+                 EventKind::client_retry, 0, event.a, it->second.attempt);
+      }
+      return true;
+    }
+    default: break;
+  }
+  SimNode& n = node(event.node);
+  if (event.kind == EventKind::disk_done) {
+    // The disk works while the node is paused; only the notice waits.
+    if (event.a != n.incarnation || n.crashed) return false;
+    raft::PersistOp op = std::move(n.disk_queue.front());
+    n.disk_queue.pop_front();
+    raft::DurableState& d = n.disk;
+    if (op.snapshot) {
+      d.log.install_snapshot(op.snapshot->last_included_index, op.snapshot->last_included_term);
+      d.snapshot = op.snapshot;
+    }
+    if (op.has_entries) {
+      d.log.truncate_after(op.first_index - 1);
+      for (raft::Entry& e : op.entries) {
+        if (d.log.last_index() + 1 < op.first_index) break;
+        d.log.append(std::move(e));
+      }
+    }
+    d.hard_state = op.hard_state;
+    checker_.on_durable(n.id, d);
+  }
+  return dispatch_to_node(n, event);
+}
+
+bool Simulation::dispatch_to_node(SimNode& n, const Event& event) {
+  if (event.kind == EventKind::timer) {
+    Timer& timer = n.timers[event.a];
+    if (n.crashed || event.b != timer.generation) return false;
+    timer.scheduled_us = -1;
+    if (!timer.armed) return false;
+    const TimeUs due = real_time_of(n, timer.deadline_local_us);
+    if (due > now_us_) {
+      // Reset to a later time since this event was queued: queue it again.
+      timer.scheduled_us = due;
+      schedule(due, Phase::node, EventKind::timer, n.id, event.a, timer.generation);
+      return false;
+    }
+  }
+  if (n.crashed) {
+    if (event.kind == EventKind::deliver) deliver(n, event.a);  // traced as a drop
+    return event.kind == EventKind::deliver;
+  }
+  if (n.paused) {
+    n.parked.push_back(event);
+    return true;
+  }
+  scratch_.clear();
+  switch (event.kind) {
+    case EventKind::deliver: deliver(n, event.a); return true;
+    case EventKind::timer: {
+      n.timers[event.a].armed = false;
+      n.api->timer_fired(static_cast<raft::TimerKind>(event.a), local_now(n), scratch_);
+      break;
+    }
+    case EventKind::disk_done: n.api->persisted(event.b, local_now(n), scratch_); break;
+    case EventKind::client_request: {
+      auto it = writes_.find(event.a);
+      if (it == writes_.end()) return false;  // acknowledged meanwhile
+      n.api->client_write(event.a, it->second.size_bytes, local_now(n), scratch_);
+      break;
+    }
+    default: return false;
+  }
+  process(n, scratch_);
+  return true;
+}
+
+void Simulation::after_event() {
+  if (stopped_) return;
+  if (const auto& v = checker_.violation()) {
+    result_.violation = *v;
+    std::vector<NodeId> nodes = v->nodes;
+    trace_.event(now_us_, "violation", 0)
+        .str("invariant", v->invariant)
+        .str("detail", v->detail)
+        .ids("nodes", nodes);
+    fail("invariant " + v->invariant + " violated at " + format_time(now_us_) + ": " + v->detail);
+    stopped_ = true;
+    return;
+  }
+  update_quorum_tracking();
+}
+
+// ---------------------------------------------------------------------------
+// Nodes
+
+TimeUs Simulation::local_now(const SimNode& n) const {
+  if (n.rate_ppm == kPpm) return n.anchor_local_us + (now_us_ - n.anchor_real_us);
+  const __int128 elapsed = static_cast<__int128>(now_us_ - n.anchor_real_us) * n.rate_ppm / kPpm;
+  return n.anchor_local_us + static_cast<TimeUs>(elapsed);
+}
+
+TimeUs Simulation::real_time_of(const SimNode& n, TimeUs local_us) const {
+  const TimeUs delta = local_us - n.anchor_local_us;
+  if (delta <= 0) return n.anchor_real_us;
+  if (n.rate_ppm == kPpm) return n.anchor_real_us + delta;
+  const __int128 real = (static_cast<__int128>(delta) * kPpm + n.rate_ppm - 1) / n.rate_ppm;
+  return n.anchor_real_us + static_cast<TimeUs>(real);
+}
+
+void Simulation::boot(SimNode& n) {
+  n.api = std::make_unique<RaftNodeAdapter>(n.id, raft_options_, n.rng, n.disk);
+  n.crashed = false;
+  checker_.on_restart(n.id, n.disk);
+  scratch_.clear();
+  n.api->start(local_now(n), scratch_);
+  process(n, scratch_);
+  connectivity_dirty_ = true;
+}
+
+void Simulation::set_timer(SimNode& n, raft::TimerKind kind, TimeUs local_us) {
+  Timer& timer = n.timers[static_cast<int>(kind)];
+  timer.armed = true;
+  timer.deadline_local_us = local_us;
+  const TimeUs due = std::max(now_us_, real_time_of(n, local_us));
+  // Timers are mostly pushed later before they fire (every heartbeat resets
+  // a follower's election timer): keep the queued event and re-queue it when
+  // it comes due, instead of queuing one event per reset.
+  if (timer.scheduled_us >= 0 && timer.scheduled_us <= due) return;
+  ++timer.generation;
+  timer.scheduled_us = due;
+  schedule(due, Phase::node, EventKind::timer, n.id, static_cast<uint64_t>(kind), timer.generation);
+}
+
+void Simulation::process(SimNode& n, raft::Outputs& out) {
+  const bool leader = n.api->role() == Role::leader;
+  // Durable writes first: they describe the log changes the other outputs
+  // (commits, applied entries) refer to.
+  for (raft::PersistOp& op : out.persists) {
+    checker_.on_log_write(n.id, op, leader);
+    const TimeUs done = std::max(now_us_ + scenario_.disk_write_latency_us, n.disk_busy_until_us);
+    n.disk_busy_until_us = done;
+    schedule(done, Phase::node, EventKind::disk_done, n.id, n.incarnation, op.token);
+    n.disk_queue.push_back(std::move(op));
+  }
+  for (const raft::NodeEvent& ev : out.events) trace_node_event(n, ev);
+  for (const raft::Applied& applied : out.applied) checker_.on_applied(n.id, applied);
+  for (const raft::ClientReply& reply : out.replies) on_reply(n, reply);
+  const bool voter = n.api->config().is_voter(n.id);
+  for (raft::Message& msg : out.messages) {
+    checker_.on_message(n.id, msg, voter);
+    send_message(n, std::move(msg));
+  }
+  for (const raft::TimerRequest& t : out.timers) {
+    if (t.cancel) {
+      n.timers[static_cast<int>(t.kind)].armed = false;
+    } else {
+      set_timer(n, t.kind, t.at_us);
+    }
+  }
+}
+
+void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
+  auto count = [&](const char* type, NodeId who, const char* reason) {
+    ++result_.event_counts[type];
+    seen_events_.push_back({now_us_, type, who, reason ? reason : ""});
+  };
+  switch (ev.type) {
+    case raft::EventType::role:
+      trace_.event(now_us_, "role", n.id)
+          .str("from", raft::role_name(ev.from))
+          .str("to", raft::role_name(ev.to))
+          .unum("term", ev.term)
+          .str("reason", ev.reason);
+      ++result_.event_counts[std::string("role:") + raft::role_name(ev.to)];
+      connectivity_dirty_ = true;
+      break;
+    case raft::EventType::election_started:
+      trace_.event(now_us_, "election_started", n.id).unum("term", ev.term).boolean("pre_vote", ev.pre_vote);
+      count(ev.pre_vote ? "pre_vote_started" : "election_started", n.id, nullptr);
+      if (!ev.pre_vote) seen_events_.back().type = "election_started";
+      else seen_events_.pop_back();
+      if (ev.pre_vote) {
+        seen_events_.push_back({now_us_, "election_started", n.id, "pre_vote"});
+      }
+      break;
+    case raft::EventType::vote_granted:
+      trace_.event(now_us_, "vote_granted", n.id)
+          .unum("candidate", ev.peer)
+          .unum("term", ev.term)
+          .boolean("pre_vote", ev.pre_vote);
+      count("vote_granted", n.id, ev.pre_vote ? "pre_vote" : "");
+      break;
+    case raft::EventType::elected:
+      trace_.event(now_us_, "elected", n.id).unum("term", ev.term).unum("votes", ev.votes);
+      count("elected", n.id, nullptr);
+      checker_.on_became_leader(n.id, ev.term);
+      ++result_.elections;
+      if (leaderless_since_us_) {
+        result_.election_time_ms.push_back(static_cast<double>(now_us_ - *leaderless_since_us_) / 1000.0);
+        leaderless_since_us_.reset();
+      }
+      last_leader_ = n.id;
+      break;
+    case raft::EventType::step_down:
+      trace_.event(now_us_, "step_down", n.id).unum("term", ev.term).str("reason", ev.reason);
+      count("step_down", n.id, ev.reason);
+      ++result_.event_counts[std::string("step_down:") + ev.reason];
+      n.quorum_lost_local_us.reset();
+      note_leader_lost();
+      break;
+    case raft::EventType::commit:
+      trace_.event(now_us_, "commit", n.id).unum("index", ev.index).unum("term", ev.term);
+      checker_.on_commit(n.id, ev.index, n.api->role() == Role::leader, n.api->config().voters);
+      break;
+    case raft::EventType::config_committed: {
+      const raft::Configuration& c = *ev.config;
+      trace_.event(now_us_, "config_committed", n.id)
+          .ids("voters", c.voters)
+          .ids("learners", c.learners)
+          .unum("index", ev.index);
+      count("config_committed", n.id, nullptr);
+      for (const auto& [who, lag] : ev.lags) {
+        const bool promoted = c.is_voter(who);
+        if (!c.contains(who) && !promoted) {
+          count("removed", who, nullptr);
+          continue;
+        }
+        const char* type = promoted ? "promoted" : "demoted";
+        trace_.event(now_us_, type, who).unum("lag", lag).unum("index", ev.index);
+        count(type, who, nullptr);
+      }
+      connectivity_dirty_ = true;
+      break;
+    }
+    case raft::EventType::snapshot_taken:
+      trace_.event(now_us_, "snapshot_taken", n.id)
+          .unum("index", ev.index)
+          .unum("term", ev.term)
+          .unum("bytes", ev.bytes);
+      count("snapshot_taken", n.id, nullptr);
+      break;
+    case raft::EventType::snapshot_sent:
+      trace_.event(now_us_, "snapshot_sent", n.id)
+          .unum("to", ev.peer)
+          .unum("index", ev.index)
+          .unum("bytes", ev.bytes);
+      count("snapshot_sent", n.id, nullptr);
+      break;
+    case raft::EventType::snapshot_installed:
+      trace_.event(now_us_, "snapshot_installed", n.id)
+          .unum("from", ev.peer)
+          .unum("index", ev.index)
+          .unum("bytes", ev.bytes);
+      count("snapshot_installed", n.id, nullptr);
+      break;
+  }
+}
+
+void Simulation::send_message(SimNode& n, raft::Message msg) {
+  const uint64_t id = next_message_id_++;
+  const NodeId to = msg.to;
+  auto trace_msg = [&](const char* type, const raft::Message& m, const char* reason) {
+    auto line = trace_.event(now_us_, type, 0, true);
+    line.unum("id", id).unum("from", m.from).unum("to", m.to).str("msg", raft::msg_type_name(m.type)).unum("term", m.term);
+    switch (m.type) {
+      case raft::MsgType::append:
+        line.unum("prev_index", m.index).unum("prev_term", m.log_term).unum("entries", m.entries.size()).unum("commit", m.commit);
+        break;
+      case raft::MsgType::append_resp:
+        line.boolean("success", m.success).unum("index", m.index);
+        break;
+      case raft::MsgType::vote:
+      case raft::MsgType::pre_vote:
+        line.unum("last_index", m.index).unum("last_term", m.log_term);
+        break;
+      case raft::MsgType::vote_resp:
+      case raft::MsgType::pre_vote_resp:
+        line.boolean("granted", m.success);
+        break;
+      case raft::MsgType::snapshot:
+        line.unum("index", m.index).unum("offset", m.offset).unum("bytes", m.chunk_bytes);
+        break;
+      case raft::MsgType::snapshot_resp:
+        line.boolean("success", m.success).unum("offset", m.offset);
+        break;
+      case raft::MsgType::timeout_now: break;
+    }
+    if (reason) line.str("reason", reason);
+  };
+  trace_msg("send", msg, nullptr);
+  if (!is_node(to)) return;
+  if (network_.is_cut(n.id, to)) {
+    trace_msg("drop", msg, "cut");
+    return;
+  }
+  const Network::Chances chances = network_.chances(n.id, to);
+  if (network_rng_.chance(chances.drop)) {
+    trace_msg("drop", msg, "loss");
+    return;
+  }
+  const LatencyModel& latency = network_.settings(n.id, to).latency;
+  const bool duplicate = network_rng_.chance(chances.duplicate);
+  auto enqueue = [&](raft::Message m) {
+    uint64_t slot;
+    if (!free_slots_.empty()) {
+      slot = free_slots_.back();
+      free_slots_.pop_back();
+      in_flight_[slot] = {std::move(m), id};
+    } else {
+      slot = in_flight_.size();
+      in_flight_.push_back({std::move(m), id});
+    }
+    schedule(now_us_ + Network::draw_latency(latency, network_rng_), Phase::node,
+             EventKind::deliver, to, slot);
+  };
+  if (duplicate) enqueue(msg);
+  enqueue(std::move(msg));
+}
+
+void Simulation::deliver(SimNode& n, uint64_t slot) {
+  InFlight& f = in_flight_[slot];
+  raft::Message msg = std::move(f.msg);
+  const uint64_t id = f.id;
+  free_slots_.push_back(slot);
+  const char* drop_reason = nullptr;
+  if (n.crashed) {
+    drop_reason = "crashed";
+  } else if (network_.is_cut(msg.from, msg.to)) {
+    drop_reason = "cut";
+  }
+  {
+    // The line is finished before the node runs: a trace line must not be
+    // open while another is written.
+    auto line = trace_.event(now_us_, drop_reason ? "drop" : "deliver", 0, true);
+    line.unum("id", id)
+        .unum("from", msg.from)
+        .unum("to", msg.to)
+        .str("msg", raft::msg_type_name(msg.type))
+        .unum("term", msg.term);
+    if (drop_reason) line.str("reason", drop_reason);
+  }
+  if (drop_reason) return;
+  scratch_.clear();
+  n.api->receive(msg, local_now(n), scratch_);
+  process(n, scratch_);
+}
+
+// ---------------------------------------------------------------------------
+// Clients
+
+TimeUs Simulation::client_hop_us() {
+  // Clients reach nodes over links with the default latency model; they are
+  // not subject to partitions or loss (their retries model what a real
+  // client does on a lost request).
+  return std::max<TimeUs>(100, Network::draw_latency(scenario_.network.latency, workload_rng_));
+}
+
+std::optional<NodeId> Simulation::random_live_node(Prng& rng) {
+  std::vector<NodeId> live;
+  for (const SimNode& n : nodes_) {
+    if (!n.crashed) live.push_back(n.id);
+  }
+  if (live.empty()) return std::nullopt;
+  return live[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(live.size()) - 1))];
+}
+
+void Simulation::submit_write(std::optional<NodeId> target, uint32_t size_bytes) {
+  const uint64_t id = next_write_id_++;
+  Write& w = writes_[id];
+  w.size_bytes = size_bytes;
+  w.submitted_us = now_us_;
+  w.floor_index = max_acked_index_;
+  trace_.event(now_us_, "write", target.value_or(0)).unum("id", id);
+  if (!target) target = random_live_node(workload_rng_);
+  if (!target) target = nodes_.front().id;
+  send_client_request(id, *target, client_hop_us());
+}
+
+void Simulation::send_client_request(uint64_t write_id, NodeId target, TimeUs delay_us) {
+  Write& w = writes_[write_id];
+  ++w.attempt;
+  schedule(now_us_ + delay_us, Phase::node, EventKind::client_request, target, write_id);
+  // Without an answer, the client tries again (at a random live node).
+  schedule(now_us_ + delay_us + 2 * raft_options_.election_timeout_max_us, Phase::node,
+           EventKind::client_retry, 0, write_id, w.attempt);
+}
+
+void Simulation::on_reply(SimNode& n, const raft::ClientReply& reply) {
+  auto it = writes_.find(reply.write_id);
+  if (it == writes_.end()) return;  // already acknowledged
+  if (reply.ok) {
+    const Write w = it->second;
+    writes_.erase(it);
+    ++result_.writes_acknowledged;
+    checker_.on_ack(reply.write_id, reply.index, w.floor_index);
+    max_acked_index_ = std::max(max_acked_index_, reply.index);
+    const TimeUs latency = now_us_ - w.submitted_us;
+    result_.commit_latency_ms.push_back(static_cast<double>(latency) / 1000.0);
+    trace_.event(now_us_, "write_committed", n.id)
+        .unum("id", reply.write_id)
+        .unum("index", reply.index)
+        .num("latency_us", latency);
+    return;
+  }
+  // Redirected: go to the leader named, or wait a heartbeat and try a random node.
+  NodeId target = reply.leader_hint;
+  TimeUs delay = client_hop_us();
+  if (target == raft::kNoNode || target == n.id || !is_node(target)) {
+    auto any = random_live_node(workload_rng_);
+    target = any.value_or(n.id);
+    delay += raft_options_.heartbeat_interval_us;
+  }
+  send_client_request(reply.write_id, target, delay);
+}
+
+// ---------------------------------------------------------------------------
+// Scenario actions and checks
+
+std::optional<NodeId> Simulation::current_leader() const {
+  std::optional<NodeId> best;
+  raft::Term best_term = 0;
+  for (const SimNode& n : nodes_) {
+    if (n.crashed || n.api->role() != Role::leader) continue;
+    if (!best || n.api->current_term() > best_term) {
+      best = n.id;
+      best_term = n.api->current_term();
+    }
+  }
+  return best;
+}
+
+std::optional<NodeId> Simulation::resolve(const NodeRef& ref, const std::string& path,
+                                          bool for_action) {
+  switch (ref.kind) {
+    case NodeRef::Kind::id: return ref.id;
+    case NodeRef::Kind::leader: {
+      auto leader = current_leader();
+      if (!leader) {
+        fail(path + ": \"leader\" at " + format_time(now_us_) + ": there is no live leader");
+        if (for_action) stopped_ = true;
+      }
+      return leader;
+    }
+    case NodeRef::Kind::alias: {
+      auto it = aliases_.find(ref.alias);
+      if (it == aliases_.end()) {
+        fail(path + ": alias \"" + ref.alias + "\" is not bound at " + format_time(now_us_));
+        if (for_action) stopped_ = true;
+        return std::nullopt;
+      }
+      return it->second;
+    }
+    default: return std::nullopt;
+  }
+}
+
+void Simulation::fail(const std::string& why) {
+  if (result_.pass) {
+    result_.pass = false;
+    result_.failure = why;
+    result_.failure_time_us = now_us_;
+  }
+}
+
+void Simulation::note_leader_lost() {
+  if (!leaderless_since_us_) leaderless_since_us_ = now_us_;
+}
+
+void Simulation::run_action(size_t index) {
+  const Action& a = scenario_.actions[index];
+  std::optional<NodeId> target;
+  if (a.node.present()) {
+    target = resolve(a.node, a.path + "/node", true);
+    if (!target) return;
+  }
+  if (!a.as.empty() && target) aliases_[a.as] = *target;
+  switch (a.kind) {
+    case ActionKind::crash: {
+      SimNode& n = node(*target);
+      if (n.crashed) return;
+      if (n.api->role() == Role::leader) note_leader_lost();
+      n.crashed = true;
+      n.paused = false;
+      n.parked.clear();
+      n.api.reset();
+      ++n.incarnation;
+      n.disk_queue.clear();  // what was not durable is lost
+      n.disk_busy_until_us = 0;
+      for (Timer& t : n.timers) {
+        t.armed = false;
+        t.scheduled_us = -1;
+        ++t.generation;
+      }
+      n.quorum_lost_local_us.reset();
+      trace_.event(now_us_, "crash", n.id);
+      ++result_.event_counts["crash"];
+      seen_events_.push_back({now_us_, "crash", n.id, ""});
+      connectivity_dirty_ = true;
+      return;
+    }
+    case ActionKind::restart: {
+      SimNode& n = node(*target);
+      if (!n.crashed) return;
+      trace_.event(now_us_, "restart", n.id);
+      ++result_.event_counts["restart"];
+      seen_events_.push_back({now_us_, "restart", n.id, ""});
+      boot(n);
+      return;
+    }
+    case ActionKind::pause: {
+      SimNode& n = node(*target);
+      if (n.crashed || n.paused) return;
+      if (n.api->role() == Role::leader) note_leader_lost();
+      n.paused = true;
+      n.paused_at_local_us = local_now(n);
+      trace_.event(now_us_, "pause", n.id);
+      ++result_.event_counts["pause"];
+      connectivity_dirty_ = true;
+      return;
+    }
+    case ActionKind::resume: {
+      SimNode& n = node(*target);
+      if (n.crashed || !n.paused) return;
+      n.paused = false;
+      if (n.quorum_lost_local_us) *n.quorum_lost_local_us += local_now(n) - n.paused_at_local_us;
+      trace_.event(now_us_, "resume", n.id);
+      connectivity_dirty_ = true;
+      // Waiting messages arrive and overdue timers fire, in arrival order.
+      std::deque<Event> parked;
+      parked.swap(n.parked);
+      for (const Event& e : parked) {
+        if (n.crashed || n.paused) break;
+        dispatch_to_node(n, e);
+        if (checker_.violation()) return;
+      }
+      return;
+    }
+    case ActionKind::partition:
+      network_.partition(a.groups);
+      trace_.event(now_us_, "network", 0).str("action", "partition").groups("groups", a.groups);
+      connectivity_dirty_ = true;
+      return;
+    case ActionKind::isolate:
+      network_.isolate(*target);
+      trace_.event(now_us_, "network", 0).str("action", "isolate").unum("node", *target);
+      connectivity_dirty_ = true;
+      return;
+    case ActionKind::cut: {
+      auto from = resolve(a.from, a.path + "/from", true);
+      auto to = resolve(a.to, a.path + "/to", true);
+      if (!from || !to) return;
+      network_.cut(*from, *to, a.both);
+      trace_.event(now_us_, "network", 0).str("action", "cut").unum("from", *from).unum("to", *to).boolean("both", a.both);
+      connectivity_dirty_ = true;
+      return;
+    }
+    case ActionKind::heal:
+      network_.heal();
+      trace_.event(now_us_, "network", 0).str("action", "heal");
+      connectivity_dirty_ = true;
+      return;
+    case ActionKind::set_network: {
+      network_.set(a.patch, a.between ? &*a.between : nullptr);
+      auto line = trace_.event(now_us_, "network", 0);
+      line.str("action", "set_network");
+      if (a.patch.drop) line.raw("drop", nlohmann::json(*a.patch.drop).dump());
+      if (a.patch.duplicate) line.raw("duplicate", nlohmann::json(*a.patch.duplicate).dump());
+      if (a.patch.latency) line.raw("latency", latency_json(*a.patch.latency).dump());
+      if (a.between) line.ids("between", {a.between->first, a.between->second});
+      return;
+    }
+    case ActionKind::write:
+      for (uint64_t i = 0; i < a.count; ++i) submit_write(target, a.size_bytes);
+      return;
+    case ActionKind::add_learner:
+    case ActionKind::promote:
+    case ActionKind::demote:
+    case ActionKind::remove:
+    case ActionKind::transfer_leadership: {
+      auto leader = current_leader();
+      const char* outcome = "no_leader";
+      if (leader) {
+        SimNode& l = node(*leader);
+        scratch_.clear();
+        bool accepted = false;
+        if (a.kind == ActionKind::transfer_leadership) {
+          accepted = l.api->transfer_leadership(*target, local_now(l), scratch_);
+        } else {
+          const raft::ConfigChange change =
+              a.kind == ActionKind::add_learner ? raft::ConfigChange::add_learner
+              : a.kind == ActionKind::promote   ? raft::ConfigChange::promote
+              : a.kind == ActionKind::demote    ? raft::ConfigChange::demote
+                                                : raft::ConfigChange::remove;
+          accepted = l.api->change_config(change, *target, a.promote, local_now(l), scratch_);
+        }
+        outcome = accepted ? "accepted" : "refused";
+        process(l, scratch_);
+      }
+      trace_.event(now_us_, "admin", leader.value_or(0))
+          .str("action", a.name)
+          .unum("target", *target)
+          .str("outcome", outcome);
+      return;
+    }
+    case ActionKind::snapshot: {
+      SimNode& n = node(*target);
+      if (n.crashed || n.paused) return;
+      scratch_.clear();
+      n.api->take_snapshot(local_now(n), scratch_);
+      process(n, scratch_);
+      return;
+    }
+    case ActionKind::campaign: {
+      SimNode& n = node(*target);
+      if (n.crashed || n.paused) return;
+      scratch_.clear();
+      n.api->campaign(local_now(n), scratch_);
+      process(n, scratch_);
+      return;
+    }
+    case ActionKind::clock_drift: {
+      SimNode& n = node(*target);
+      n.anchor_local_us = local_now(n);
+      n.anchor_real_us = now_us_;
+      n.rate_ppm = a.rate_ppm;
+      trace_.event(now_us_, "clock_drift", n.id).num("rate_ppm", a.rate_ppm);
+      for (int k = 0; k < raft::kTimerKinds; ++k) {
+        Timer& t = n.timers[k];
+        if (t.armed && !n.crashed) set_timer(n, static_cast<raft::TimerKind>(k), t.deadline_local_us);
+      }
+      return;
+    }
+  }
+}
+
+void Simulation::update_quorum_tracking() {
+  if (!connectivity_dirty_) {
+    // Deadline check only.
+  } else {
+    connectivity_dirty_ = false;
+    for (SimNode& l : nodes_) {
+      if (l.crashed || l.api->role() != Role::leader) {
+        l.quorum_lost_local_us.reset();
+        continue;
+      }
+      const raft::Configuration& config = l.api->config();
+      size_t reachable = 0;
+      for (NodeId v : config.voters) {
+        if (v == l.id) {
+          ++reachable;
+          continue;
+        }
+        const SimNode& peer = node(v);
+        if (!peer.crashed && !peer.paused && !network_.is_cut(l.id, v) &&
+            !network_.is_cut(v, l.id)) {
+          ++reachable;
+        }
+      }
+      if (reachable < config.quorum()) {
+        if (!l.quorum_lost_local_us) {
+          l.quorum_lost_local_us = local_now(l);
+          note_leader_lost();
+        }
+      } else {
+        l.quorum_lost_local_us.reset();
+      }
+    }
+  }
+  if (!raft_options_.check_quorum) return;
+  const TimeUs allowed = raft_options_.election_timeout_max_us + raft_options_.heartbeat_interval_us;
+  for (SimNode& l : nodes_) {
+    if (!l.quorum_lost_local_us || l.paused || l.crashed) continue;
+    if (local_now(l) - *l.quorum_lost_local_us > allowed) {
+      checker_.report("quorum",
+                      "node " + std::to_string(l.id) + " stayed leader of term " +
+                          std::to_string(l.api->current_term()) + " for more than " +
+                          format_time(allowed) + " without a quorum of voters it could reach",
+                      {l.id});
+      l.quorum_lost_local_us.reset();
+      after_event();
+      return;
+    }
+  }
+}
+
+void Simulation::evaluate(size_t index) {
+  const Expectation& e = scenario_.expectations[index];
+  std::string what;
+  std::string seen;
+  bool ok = false;
+  auto node_text = [&](const NodeRef& ref, std::optional<NodeId> id) {
+    std::string out;
+    if (ref.kind == NodeRef::Kind::alias) out = ref.alias + " ";
+    if (ref.kind == NodeRef::Kind::leader) out = "leader ";
+    if (id) out += (out.empty() ? "node " : "(node ") + std::to_string(*id) + (out.empty() ? "" : ")");
+    return out;
+  };
+  auto describe_leader = [&]() {
+    auto l = current_leader();
+    return l ? "leader is node " + std::to_string(*l) + " (term " +
+                   std::to_string(node(*l).api->current_term()) + ")"
+             : std::string("no leader");
+  };
+  // Resolve a node reference without failing the run: a check that cannot
+  // resolve its node simply fails.
+  auto soft = [&](const NodeRef& ref) -> std::optional<NodeId> {
+    if (ref.kind == NodeRef::Kind::id) return ref.id;
+    if (ref.kind == NodeRef::Kind::leader) return current_leader();
+    if (ref.kind == NodeRef::Kind::alias) {
+      auto it = aliases_.find(ref.alias);
+      if (it != aliases_.end()) return it->second;
+    }
+    return std::nullopt;
+  };
+  auto bounds_ok = [&](uint64_t v) {
+    return (!e.min || v >= *e.min) && (!e.max || v <= *e.max);
+  };
+  auto bounds_text = [&]() {
+    std::string s;
+    if (e.min) s += " min " + std::to_string(*e.min);
+    if (e.max) s += " max " + std::to_string(*e.max);
+    return s;
+  };
+
+  switch (e.kind) {
+    case CheckKind::leader: {
+      auto leader = current_leader();
+      if (e.not_node.present()) {
+        auto n = soft(e.not_node);
+        what = "leader not " + node_text(e.not_node, n);
+        ok = leader && n && *leader != *n;
+      } else if (e.is_node.kind == NodeRef::Kind::any) {
+        what = "leader is any";
+        ok = leader.has_value();
+      } else if (e.is_node.kind == NodeRef::Kind::none) {
+        what = "leader is none";
+        ok = !leader.has_value();
+      } else {
+        auto n = soft(e.is_node);
+        what = "leader is " + node_text(e.is_node, n);
+        ok = leader && n && *leader == *n;
+      }
+      seen = describe_leader();
+      break;
+    }
+    case CheckKind::leaders: {
+      uint64_t count = 0;
+      for (const SimNode& n : nodes_) {
+        if (!n.crashed && n.api->role() == Role::leader) ++count;
+      }
+      what = "leaders count " + std::to_string(e.count);
+      ok = count == e.count;
+      seen = std::to_string(count) + " leaders";
+      break;
+    }
+    case CheckKind::role: {
+      auto id = soft(e.node);
+      what = "role of " + node_text(e.node, id) + " is " + e.role;
+      std::string actual = "unknown node";
+      if (id && is_node(*id)) {
+        const SimNode& n = node(*id);
+        actual = n.crashed ? "crashed" : raft::role_name(n.api->role());
+      }
+      ok = actual == e.role;
+      seen = "role is " + actual;
+      break;
+    }
+    case CheckKind::term: {
+      what = "term" + (e.node.present() ? " of " + node_text(e.node, soft(e.node)) : std::string(" of every live node")) + bounds_text();
+      ok = true;
+      std::vector<const SimNode*> which;
+      if (e.node.present()) {
+        auto id = soft(e.node);
+        if (!id || node(*id).crashed) {
+          ok = false;
+          seen = "node not live";
+        } else {
+          which.push_back(&node(*id));
+        }
+      } else {
+        for (const SimNode& n : nodes_) {
+          if (!n.crashed) which.push_back(&n);
+        }
+      }
+      for (const SimNode* n : which) {
+        const uint64_t term = n->api->current_term();
+        if (!bounds_ok(term)) ok = false;
+        seen += (seen.empty() ? "" : ", ") + std::string("node ") + std::to_string(n->id) + " term " + std::to_string(term);
+      }
+      break;
+    }
+    case CheckKind::committed:
+      what = "committed" + bounds_text();
+      ok = bounds_ok(result_.writes_acknowledged);
+      seen = std::to_string(result_.writes_acknowledged) + " writes acknowledged";
+      break;
+    case CheckKind::applied: {
+      what = "applied" + bounds_text();
+      ok = true;
+      std::vector<const SimNode*> which;
+      if (e.node.kind == NodeRef::Kind::all) {
+        what += " on all live nodes";
+        for (const SimNode& n : nodes_) {
+          if (!n.crashed) which.push_back(&n);
+        }
+      } else {
+        auto id = soft(e.node);
+        what += " on " + node_text(e.node, id);
+        if (!id || node(*id).crashed) {
+          ok = false;
+          seen = "node not live";
+        } else {
+          which.push_back(&node(*id));
+        }
+      }
+      for (const SimNode* n : which) {
+        const uint64_t applied = n->api->applied_writes();
+        if (!bounds_ok(applied)) ok = false;
+        seen += (seen.empty() ? "" : ", ") + std::string("node ") + std::to_string(n->id) + " applied " + std::to_string(applied);
+      }
+      break;
+    }
+    case CheckKind::config: {
+      what = "config voters " + ids_text(e.voters) + " learners " + ids_text(e.learners);
+      auto leader = current_leader();
+      if (!leader) {
+        seen = "no leader";
+        break;
+      }
+      const raft::Configuration& c = node(*leader).api->config();
+      ok = c.voters == e.voters && c.learners == e.learners;
+      seen = "leader " + std::to_string(*leader) + " has " + c.describe();
+      break;
+    }
+    case CheckKind::event:
+    case CheckKind::no_event: {
+      std::optional<NodeId> who;
+      if (e.node.present()) who = soft(e.node);
+      what = e.event + (e.node.present() ? " of " + node_text(e.node, who) : std::string()) +
+             (e.reason.empty() ? "" : " reason " + e.reason);
+      uint64_t count = 0;
+      std::string others;
+      int shown = 0;
+      for (const SeenEvent& s : seen_events_) {
+        if (s.type != e.event) continue;
+        const bool node_ok = !e.node.present() || (who && s.node == *who);
+        const bool reason_ok = e.reason.empty() || s.reason == e.reason;
+        const bool in_window = s.t >= e.from_us && s.t <= e.to_us;
+        if (node_ok && reason_ok && in_window) {
+          ++count;
+        } else if (shown < 3 && (node_ok || !e.node.present())) {
+          others += "; node " + std::to_string(s.node) + " " + s.type + " at " + format_time(s.t) +
+                    (s.reason.empty() ? "" : " reason " + s.reason);
+          ++shown;
+        }
+      }
+      if (e.node.present() && !who) {
+        seen = "alias not bound";
+        ok = false;
+        break;
+      }
+      if (e.kind == CheckKind::event) {
+        const uint64_t min = e.min.value_or(1);
+        ok = count >= min && (!e.max || count <= *e.max);
+        if (e.min || e.max) what += " count" + bounds_text();
+      } else {
+        ok = count == 0;
+      }
+      seen = (count == 0 ? std::string("none") : std::to_string(count) + " seen") + (ok ? "" : others);
+      break;
+    }
+  }
+  const std::string when = e.window ? "within [" + format_time(e.from_us) + "," + format_time(e.to_us) + "]"
+                                    : "at " + format_time(e.at_us);
+  const std::string line = std::string(ok ? "ok " : "FAIL ") + when + " " + what + ": " + seen;
+  trace_.event(now_us_, "check", 0).boolean("ok", ok).str("what", when + " " + what);
+  result_.checks.push_back({ok, line});
+  if (!ok) fail("expectation failed: " + when + " " + what + ": " + seen);
+}
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+  Simulation sim(scenario, options);
+  return sim.run();
+}
+
+}  // namespace sim

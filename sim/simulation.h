@@ -1,0 +1,174 @@
+// One run of one scenario: virtual time, the event queue, the virtual network
+// and disks, node faults, clients, the invariant checkers, the expectations
+// and the trace. Single-threaded; everything random comes from the seed.
+#pragma once
+
+#include <deque>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sim/checker.h"
+#include "sim/event_queue.h"
+#include "sim/network.h"
+#include "sim/node_api.h"
+#include "sim/prng.h"
+#include "sim/scenario.h"
+#include "sim/trace.h"
+
+namespace sim {
+
+struct CheckOutcome {
+  bool ok = false;
+  std::string text;  // "ok ..." or "FAIL ..." line, as printed
+};
+
+struct RunResult {
+  bool pass = true;
+  std::string failure;  // first failure: violation, failed expectation or run error
+  std::optional<Violation> violation;
+  TimeUs failure_time_us = 0;
+  std::vector<CheckOutcome> checks;
+  uint64_t events = 0;
+  TimeUs virtual_us = 0;
+  std::string digest;
+  // Metrics (scenarios.md "Metrics").
+  std::vector<double> election_time_ms;
+  uint64_t elections = 0;
+  std::vector<double> commit_latency_ms;
+  uint64_t writes_acknowledged = 0;
+  // Protocol coverage: how often each traced event type happened.
+  std::map<std::string, uint64_t> event_counts;
+};
+
+struct RunOptions {
+  std::optional<uint64_t> seed;  // overrides the scenario's
+  std::ostream* trace = nullptr;
+  Trace::Level trace_level = Trace::Level::events;
+};
+
+class Simulation {
+ public:
+  Simulation(const Scenario& scenario, const RunOptions& options);
+  ~Simulation();
+  RunResult run();
+
+ private:
+  struct Timer {
+    bool armed = false;
+    TimeUs deadline_local_us = 0;
+    TimeUs scheduled_us = -1;  // time of the queued timer event, -1 if none
+    uint64_t generation = 0;
+  };
+  struct SimNode {
+    NodeId id = 0;
+    std::unique_ptr<NodeApi> api;
+    bool crashed = false;
+    bool paused = false;
+    uint64_t incarnation = 0;
+    Prng rng;
+    raft::DurableState disk;
+    std::deque<raft::PersistOp> disk_queue;  // written, not yet durable
+    TimeUs disk_busy_until_us = 0;
+    Timer timers[raft::kTimerKinds];
+    // Local clock: local = anchor_local + (t - anchor_real) * rate_ppm / 1e6.
+    TimeUs anchor_real_us = 0;
+    TimeUs anchor_local_us = 0;
+    int64_t rate_ppm = 1'000'000;
+    std::deque<Event> parked;  // events that arrived while paused
+    TimeUs paused_at_local_us = 0;
+    std::optional<TimeUs> quorum_lost_local_us;  // leader cut off from a quorum since
+  };
+  struct Write {
+    uint32_t size_bytes = 64;
+    TimeUs submitted_us = 0;
+    uint64_t attempt = 0;
+    raft::Index floor_index = 0;  // highest acknowledged index when submitted
+  };
+  struct InFlight {
+    raft::Message msg;
+    uint64_t id = 0;
+  };
+
+  // Event loop.
+  void schedule(TimeUs t, Phase phase, EventKind kind, uint32_t node = 0, uint64_t a = 0,
+                uint64_t b = 0);
+  bool handle(const Event& event);  // false if the event was stale (not counted)
+  bool dispatch_to_node(SimNode& n, const Event& event);
+  void after_event();
+
+  // Nodes.
+  SimNode& node(NodeId id) { return nodes_[slot_of_[id]]; }
+  bool is_node(NodeId id) const { return id < slot_of_.size() && nodes_[slot_of_[id]].id == id; }
+  TimeUs local_now(const SimNode& n) const;
+  TimeUs real_time_of(const SimNode& n, TimeUs local_us) const;
+  void boot(SimNode& n);
+  void process(SimNode& n, raft::Outputs& out);
+  void set_timer(SimNode& n, raft::TimerKind kind, TimeUs local_us);
+  void trace_node_event(SimNode& n, const raft::NodeEvent& ev);
+  void disk_complete(SimNode& n, uint64_t token);
+  void send_message(SimNode& n, raft::Message msg);
+  void deliver(SimNode& n, uint64_t slot);
+
+  // Clients.
+  void submit_write(std::optional<NodeId> target, uint32_t size_bytes);
+  void send_client_request(uint64_t write_id, NodeId target, TimeUs delay_us);
+  void on_reply(SimNode& n, const raft::ClientReply& reply);
+  std::optional<NodeId> random_live_node(Prng& rng);
+  TimeUs client_hop_us();
+
+  // Scenario.
+  void run_action(size_t index);
+  std::optional<NodeId> resolve(const NodeRef& ref, const std::string& path, bool for_action);
+  std::optional<NodeId> current_leader() const;
+  void evaluate(size_t index);
+  void fail(const std::string& why);
+  void update_quorum_tracking();
+  void note_leader_lost();
+
+  const Scenario& scenario_;
+  uint64_t seed_;
+  raft::Options raft_options_;
+  Trace trace_;
+  EventQueue queue_;
+  TimeUs now_us_ = 0;
+  std::vector<SimNode> nodes_;
+  std::vector<size_t> slot_of_;
+  Network network_;
+  Prng network_rng_;
+  Prng workload_rng_;
+  Prng timeline_rng_;
+  Checker checker_;
+  std::vector<InFlight> in_flight_;
+  std::vector<uint64_t> free_slots_;
+  uint64_t next_message_id_ = 1;
+  std::unordered_map<uint64_t, Write> writes_;  // outstanding writes (lookup only)
+  uint64_t next_write_id_ = 1;
+  raft::Index max_acked_index_ = 0;
+  std::vector<TimeUs> action_times_;
+  std::unordered_map<std::string, NodeId> aliases_;
+  bool connectivity_dirty_ = true;
+  std::optional<TimeUs> leaderless_since_us_;
+  std::optional<NodeId> last_leader_;
+  struct SeenEvent {
+    TimeUs t;
+    std::string type;
+    NodeId node;
+    std::string reason;
+  };
+  std::vector<SeenEvent> seen_events_;  // for event / no_event window checks
+  bool stopped_ = false;
+  RunResult result_;
+  raft::Outputs scratch_;
+};
+
+// Seconds with as many decimals as needed: "2s", "2.35s".
+std::string format_time(TimeUs t);
+
+// Runs a scenario and returns its result (the convenience most callers want).
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+
+}  // namespace sim

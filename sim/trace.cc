@@ -1,0 +1,156 @@
+#include "sim/trace.h"
+
+#include <cstdio>
+
+namespace sim {
+
+void append_json_string(std::string& out, std::string_view value) {
+  out += '"';
+  for (char c : value) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
+          out += buf;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+void Trace::hash_bytes(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then mixed into the digest
+  for (char c : bytes) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ULL;
+  }
+  hash_u64(h);
+}
+
+Trace::Line Trace::event(TimeUs t, std::string_view type, raft::NodeId node,
+                         bool message_level) {
+  const bool text = writing(message_level);
+  if (text) buffer_.clear();
+  return Line(*this, text, t, type, node);
+}
+
+Trace::Line::Line(Trace& trace, bool text, TimeUs t, std::string_view type, raft::NodeId node)
+    : trace_(trace), text_(text) {
+  num("t", t);
+  str("type", type);
+  if (node != 0) unum("node", node);
+}
+
+Trace::Line::~Line() {
+  trace_.hash_u64(0x0a);  // end of line
+  ++trace_.lines_;
+  if (text_) {
+    trace_.buffer_ += "}\n";
+    trace_.out_->write(trace_.buffer_.data(), static_cast<std::streamsize>(trace_.buffer_.size()));
+  }
+}
+
+void Trace::Line::key(std::string_view k) {
+  trace_.hash_bytes(k);
+  if (!text_) return;
+  std::string& b = trace_.buffer_;
+  b += b.empty() ? '{' : ',';
+  b += '"';
+  b += k;
+  b += "\":";
+}
+
+Trace::Line& Trace::Line::num(std::string_view k, int64_t value) {
+  key(k);
+  trace_.hash_u64(static_cast<uint64_t>(value));
+  if (text_) trace_.buffer_ += std::to_string(value);
+  return *this;
+}
+
+Trace::Line& Trace::Line::unum(std::string_view k, uint64_t value) {
+  key(k);
+  trace_.hash_u64(value);
+  if (text_) trace_.buffer_ += std::to_string(value);
+  return *this;
+}
+
+Trace::Line& Trace::Line::str(std::string_view k, std::string_view value) {
+  key(k);
+  trace_.hash_bytes(value);
+  if (text_) append_json_string(trace_.buffer_, value);
+  return *this;
+}
+
+Trace::Line& Trace::Line::boolean(std::string_view k, bool value) {
+  key(k);
+  trace_.hash_u64(value ? 1 : 2);
+  if (text_) trace_.buffer_ += value ? "true" : "false";
+  return *this;
+}
+
+Trace::Line& Trace::Line::ids(std::string_view k, const std::vector<raft::NodeId>& values) {
+  key(k);
+  trace_.hash_u64(values.size());
+  for (raft::NodeId v : values) trace_.hash_u64(v);
+  if (text_) {
+    std::string& b = trace_.buffer_;
+    b += '[';
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (i) b += ',';
+      b += std::to_string(values[i]);
+    }
+    b += ']';
+  }
+  return *this;
+}
+
+Trace::Line& Trace::Line::groups(std::string_view k,
+                                 const std::vector<std::vector<raft::NodeId>>& values) {
+  key(k);
+  trace_.hash_u64(values.size());
+  std::string& b = trace_.buffer_;
+  if (text_) b += '[';
+  for (size_t g = 0; g < values.size(); ++g) {
+    trace_.hash_u64(values[g].size());
+    if (text_) b += g ? ",[" : "[";
+    for (size_t i = 0; i < values[g].size(); ++i) {
+      trace_.hash_u64(values[g][i]);
+      if (text_) {
+        if (i) b += ',';
+        b += std::to_string(values[g][i]);
+      }
+    }
+    if (text_) b += ']';
+  }
+  if (text_) b += ']';
+  return *this;
+}
+
+Trace::Line& Trace::Line::raw(std::string_view k, std::string_view json) {
+  key(k);
+  trace_.hash_bytes(json);
+  if (text_) trace_.buffer_ += json;
+  return *this;
+}
+
+void Trace::write_raw_line(const std::string& json) {
+  if (!out_) return;
+  out_->write(json.data(), static_cast<std::streamsize>(json.size()));
+  out_->put('\n');
+}
+
+std::string Trace::digest_hex() const {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(digest_));
+  return buf;
+}
+
+}  // namespace sim

@@ -1,0 +1,77 @@
+// The run's event stream: the digest (always) and the JSON Lines trace
+// (when asked for), format in shared/spec/traces.md.
+//
+// Every line is built field by field; each field feeds the digest, and the
+// text is formatted only when a trace file at that level is being written,
+// so tracing costs little when off. The digest covers the whole stream at
+// `messages` detail whatever the trace level, so it names the run exactly.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "raft/types.h"
+#include "sim/event_queue.h"
+
+namespace sim {
+
+class Trace {
+ public:
+  enum class Level : uint8_t { off, events, messages };
+
+  void open(std::ostream* out, Level level) {
+    out_ = out;
+    level_ = out ? level : Level::off;
+  }
+  bool writing(bool message_level) const {
+    return level_ == Level::messages || (level_ == Level::events && !message_level);
+  }
+
+  class Line {
+   public:
+    Line(Trace& trace, bool text, TimeUs t, std::string_view type, raft::NodeId node);
+    Line(const Line&) = delete;
+    ~Line();
+    Line& num(std::string_view key, int64_t value);
+    Line& unum(std::string_view key, uint64_t value);
+    Line& str(std::string_view key, std::string_view value);
+    Line& boolean(std::string_view key, bool value);
+    Line& ids(std::string_view key, const std::vector<raft::NodeId>& values);
+    Line& groups(std::string_view key, const std::vector<std::vector<raft::NodeId>>& values);
+    // A JSON value written as it is (already valid JSON); hashed as text.
+    Line& raw(std::string_view key, std::string_view json);
+
+   private:
+    void key(std::string_view k);
+    Trace& trace_;
+    bool text_;
+  };
+
+  // Starts an event line; `node` 0 means the event belongs to no node.
+  Line event(TimeUs t, std::string_view type, raft::NodeId node, bool message_level = false);
+  // Header and footer lines are not part of the digest.
+  void write_raw_line(const std::string& json);
+
+  uint64_t digest() const { return digest_; }
+  std::string digest_hex() const;
+  uint64_t lines() const { return lines_; }
+
+ private:
+  friend class Line;
+  void hash_bytes(std::string_view bytes);
+  void hash_u64(uint64_t value) { digest_ = raft::hash_combine(digest_, value); }
+
+  std::ostream* out_ = nullptr;
+  Level level_ = Level::off;
+  uint64_t digest_ = 0x243f6a8885a308d3ULL;
+  uint64_t lines_ = 0;
+  std::string buffer_;
+};
+
+// JSON string escaping for trace and report output.
+void append_json_string(std::string& out, std::string_view value);
+
+}  // namespace sim
