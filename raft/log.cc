@@ -24,10 +24,7 @@ void RaftLog::compact_to(Index index, Term term) {
 }
 
 void RaftLog::install_snapshot(Index index, Term term) {
-  if (term_at(index) == term) {
-    compact_to(index, term);
-    return;
-  }
+  if (index <= snapshot_index_ || term_at(index) == term) return;
   entries_.clear();
   snapshot_index_ = index;
   snapshot_term_ = term;

@@ -31,9 +31,10 @@ class RaftLog {
   void truncate_after(Index index);
   // Drops entries up to and including index, which a snapshot now covers.
   void compact_to(Index index, Term term);
-  // Adopts a snapshot: keeps the entries after it only if the log holds the
-  // snapshot's last entry (paper §7: "If existing log entry has same index
-  // and term as snapshot's last included entry, retain log entries following it").
+  // Adopts a snapshot: keeps the log only if it holds the snapshot's last
+  // entry (paper §7: "If existing log entry has same index and term as
+  // snapshot's last included entry, retain log entries following it"),
+  // otherwise discards it all. Compaction is a separate step (compact_to).
   void install_snapshot(Index index, Term term);
 
   // Last index of an entry with this term, or nullopt (fast backtracking).

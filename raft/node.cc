@@ -220,25 +220,7 @@ bool Node::request_config_change(ConfigChange change, NodeId node, std::optional
 }
 
 void Node::take_snapshot(TimeUs /*now*/, Outputs& out) {
-  if (last_applied_ > log_.snapshot_index()) {
-    auto snapshot = std::make_shared<Snapshot>();
-    snapshot->last_included_index = last_applied_;
-    snapshot->last_included_term = *log_.term_at(last_applied_);
-    // Configurations apply on commit, in log order, so config_ is the one in
-    // force at last_applied_.
-    snapshot->config = *config_;
-    snapshot->state = state_machine_;
-    snapshot->bytes = state_machine_.size_bytes() + 64;
-    log_.compact_to(snapshot->last_included_index, snapshot->last_included_term);
-    snapshot_ = snapshot;
-    pending_op().snapshot = snapshot;
-    applied_since_snapshot_ = 0;
-    NodeEvent ev{EventType::snapshot_taken};
-    ev.term = snapshot->last_included_term;
-    ev.index = snapshot->last_included_index;
-    ev.bytes = snapshot->bytes;
-    out.events.push_back(std::move(ev));
-  }
+  snapshot_now(out);
   flush(out);
 }
 
@@ -600,6 +582,7 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
   // Paper §7: install, keeping any later entries that match.
   const Index index = snapshot->last_included_index;
   log_.install_snapshot(index, snapshot->last_included_term);
+  log_.compact_to(index, snapshot->last_included_term);
   if (pending_config_index_ <= index) pending_config_index_ = 0;
   snapshot_ = snapshot;
   state_machine_ = snapshot->state;
@@ -609,6 +592,8 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
   applied_since_snapshot_ = 0;
   incoming_snapshot_.reset();
   pending_op().snapshot = snapshot;
+  pending_op().compact_index = index;
+  pending_op().compact_term = snapshot->last_included_term;
   mark_log_dirty(index + 1);
   NodeEvent ev{EventType::snapshot_installed};
   ev.peer = msg.from;
@@ -981,6 +966,7 @@ void Node::advance_commit(Index index, TimeUs now, Outputs& out) {
   NodeEvent ev{EventType::commit};
   ev.index = index;
   ev.term = *log_.term_at(index);
+  ev.config = config_;  // the configuration under which the entries committed
   out.events.push_back(std::move(ev));
   apply_committed(now, out);
 }
@@ -1044,15 +1030,33 @@ void Node::apply_config(const std::shared_ptr<const Configuration>& config, Inde
 }
 
 void Node::maybe_snapshot(Outputs& out) {
-  if (applied_since_snapshot_ < options_.snapshot_threshold) return;
-  if (last_applied_ <= log_.snapshot_index()) return;
+  if (applied_since_snapshot_ >= options_.snapshot_threshold) snapshot_now(out);
+}
+
+void Node::snapshot_now(Outputs& out) {
+  if (last_applied_ <= (snapshot_ ? snapshot_->last_included_index : 0)) return;
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->last_included_index = last_applied_;
   snapshot->last_included_term = *log_.term_at(last_applied_);
+  // Configurations apply on commit, in log order, so config_ is the one in
+  // force at last_applied_.
   snapshot->config = *config_;
   snapshot->state = state_machine_;
-  snapshot->bytes = state_machine_.size_bytes() + 64;
-  log_.compact_to(snapshot->last_included_index, snapshot->last_included_term);
+  snapshot->bytes = state_machine_.size_bytes() + kSnapshotHeaderBytes;
+  // Log changes made before the snapshot go to disk first, in their own write.
+  flush(out);
+  // Paper §7: discard the log the snapshot covers, but keep a trailing
+  // window (as etcd does) so that a follower a little behind, or one whose
+  // appends were reordered, catches up from the log instead of needing the
+  // whole snapshot. Memory stays bounded by the threshold.
+  const Index trailing = options_.snapshot_threshold / 4;
+  const Index compact = last_applied_ > trailing ? last_applied_ - trailing : 0;
+  if (compact > log_.snapshot_index()) {
+    const Term compact_term = *log_.term_at(compact);
+    log_.compact_to(compact, compact_term);
+    pending_op().compact_index = compact;
+    pending_op().compact_term = compact_term;
+  }
   snapshot_ = snapshot;
   pending_op().snapshot = snapshot;
   applied_since_snapshot_ = 0;
@@ -1104,8 +1108,8 @@ void Node::flush(Outputs& out) {
   op.hard_state = {current_term_, voted_for_, commit_index_};
   if (op_dirty_from_ != 0) {
     op.has_entries = true;
-    op.first_index = op_dirty_from_;
-    for (Index i = std::max(op_dirty_from_, log_.first_index()); i <= log_.last_index(); ++i) {
+    op.first_index = std::max(op_dirty_from_, log_.first_index());
+    for (Index i = op.first_index; i <= log_.last_index(); ++i) {
       op.entries.push_back(log_.at(i));
     }
     log_tokens_.push_back({op.token, log_.last_index(), op_dirty_from_});

@@ -45,13 +45,17 @@ struct DurableState {
   Configuration bootstrap_config;            // the configuration before any log entry
 };
 
-// One durable write. The disk applies, in this order: the snapshot (if any,
-// with RaftLog::install_snapshot's rule), then "truncate the log after
-// first_index - 1 and append entries" (if has_entries), then the hard state.
+// One durable write. The disk applies, in this order: the snapshot (if any:
+// the log is discarded unless it holds the snapshot's last entry), then the
+// compaction (entries up to compact_index dropped, if set), then "truncate
+// the log after first_index - 1 and append entries" (if has_entries), then
+// the hard state.
 struct PersistOp {
   uint64_t token = 0;
   HardState hard_state;
   std::shared_ptr<const Snapshot> snapshot;
+  Index compact_index = 0;
+  Term compact_term = 0;
   bool has_entries = false;
   Index first_index = 0;
   std::vector<Entry> entries;
@@ -105,7 +109,7 @@ struct NodeEvent {
   uint64_t bytes = 0;
   bool pre_vote = false;
   uint32_t votes = 0;
-  std::shared_ptr<const Configuration> config;  // config_committed
+  std::shared_ptr<const Configuration> config;  // config_committed; commit: config in force
   std::vector<std::pair<NodeId, uint64_t>> lags;  // config_committed: lag of each changed node
 };
 
@@ -220,6 +224,8 @@ class Node {
   void apply_config(const std::shared_ptr<const Configuration>& config, Index index, TimeUs now,
                     Outputs& out);
   void maybe_snapshot(Outputs& out);
+  void snapshot_now(Outputs& out);
+  static constexpr uint64_t kSnapshotHeaderBytes = 64;  // index, term, configuration
 
   // Persistence.
   PersistOp& pending_op();

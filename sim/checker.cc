@@ -68,24 +68,36 @@ void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& e
   s->chains.emplace_back(entry.term, chain);
 }
 
-void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader) {
+void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader,
+                           Index commit_index) {
   Mirror& mirror = mirrors_[node_slot(node)];
   if (op.snapshot) {
+    // RaftLog::install_snapshot: the log is kept only if it holds the
+    // snapshot's last entry.
     const raft::Snapshot& snap = *op.snapshot;
-    // RaftLog::install_snapshot keeps the entries after a snapshot whose last
-    // entry the log holds.
     const MirrorEntry* kept = mirror.at(snap.last_included_index);
-    if (kept && kept->term == snap.last_included_term) {
-      const Index drop = snap.last_included_index - mirror.base_index;
-      mirror.base_chain = kept->chain;
-      mirror.entries.erase(mirror.entries.begin(),
-                           mirror.entries.begin() + static_cast<std::ptrdiff_t>(drop));
-      mirror.base_index = snap.last_included_index;
-    } else if (snap.last_included_index > mirror.base_index) {
-      set_base(mirror, snap.last_included_index, node);
-    }
-    trim();
+    const bool holds = snap.last_included_index <= mirror.base_index ||
+                       (kept && kept->term == snap.last_included_term);
+    if (!holds) set_base(mirror, snap.last_included_index, node);
   }
+  if (op.compact_index > mirror.base_index && op.compact_index <= mirror.last_index()) {
+    // Compaction covers only committed entries; a node that commits and
+    // compacts in one input reports the compaction first, so record what it
+    // committed before the entries leave its mirror.
+    for (Index i = committed_max_ + 1; i <= op.compact_index; ++i) {
+      if (Slot* s = slot(i)) {
+        s->committed = true;
+        s->committed_chain = *mirror.chain_at(i);
+      }
+      committed_max_ = i;
+    }
+    const Index drop = op.compact_index - mirror.base_index;
+    mirror.base_chain = mirror.at(op.compact_index)->chain;
+    mirror.entries.erase(mirror.entries.begin(),
+                         mirror.entries.begin() + static_cast<std::ptrdiff_t>(drop));
+    mirror.base_index = op.compact_index;
+  }
+  if (op.snapshot || op.compact_index) trim();
   if (!op.has_entries) return;
   const Index first = std::max(op.first_index, mirror.base_index + 1);
   if (first <= mirror.last_index()) {
@@ -94,7 +106,7 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
   }
   bool config_pending = false;
   if (from_leader) {
-    for (Index i = mirror.last_index(); i > committed_max_ && i > mirror.base_index; --i) {
+    for (Index i = mirror.last_index(); i > commit_index && i > mirror.base_index; --i) {
       if (mirror.at(i)->config) config_pending = true;
     }
   }

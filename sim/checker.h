@@ -37,8 +37,9 @@ class Checker {
  public:
   explicit Checker(const std::vector<NodeId>& nodes);
 
-  // A node's in-memory log changed as this durable write describes.
-  void on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader);
+  // A node's in-memory log changed as this durable write describes;
+  // commit_index is the node's after the input that made the change.
+  void on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader, Index commit_index);
   // A node (re)started from its durable state.
   void on_restart(NodeId node, const raft::DurableState& durable);
   // A durable write completed; `durable` is the node's disk after it.

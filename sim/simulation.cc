@@ -209,6 +209,7 @@ bool Simulation::handle(const Event& event) {
       d.log.install_snapshot(op.snapshot->last_included_index, op.snapshot->last_included_term);
       d.snapshot = op.snapshot;
     }
+    if (op.compact_index) d.log.compact_to(op.compact_index, op.compact_term);
     if (op.has_entries) {
       d.log.truncate_after(op.first_index - 1);
       for (raft::Entry& e : op.entries) {
@@ -275,6 +276,8 @@ void Simulation::after_event() {
         .str("detail", v->detail)
         .ids("nodes", nodes);
     fail("invariant " + v->invariant + " violated at " + format_time(now_us_) + ": " + v->detail);
+    result_.failure = "invariant " + v->invariant + " violated at " + format_time(now_us_) + ": " + v->detail;
+    result_.failure_time_us = now_us_;
     stopped_ = true;
     return;
   }
@@ -327,7 +330,7 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
   // Durable writes first: they describe the log changes the other outputs
   // (commits, applied entries) refer to.
   for (raft::PersistOp& op : out.persists) {
-    checker_.on_log_write(n.id, op, leader);
+    checker_.on_log_write(n.id, op, leader, n.api->commit_index());
     const TimeUs done = std::max(now_us_ + scenario_.disk_write_latency_us, n.disk_busy_until_us);
     n.disk_busy_until_us = done;
     schedule(done, Phase::node, EventKind::disk_done, n.id, n.incarnation, op.token);
@@ -401,7 +404,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
       break;
     case raft::EventType::commit:
       trace_.event(now_us_, "commit", n.id).unum("index", ev.index).unum("term", ev.term);
-      checker_.on_commit(n.id, ev.index, n.api->role() == Role::leader, n.api->config().voters);
+      checker_.on_commit(n.id, ev.index, n.api->role() == Role::leader, ev.config->voters);
       break;
     case raft::EventType::config_committed: {
       const raft::Configuration& c = *ev.config;
