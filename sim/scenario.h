@@ -73,7 +73,7 @@ struct Action {
 };
 
 enum class CheckKind : uint8_t {
-  leader, leaders, role, term, committed, applied, config, event, no_event
+  leader, leaders, role, term, committed, applied, config, event, no_event, converged
 };
 
 struct Expectation {

@@ -438,7 +438,7 @@ void Loader::load_action(const json& v, size_t index) {
 
 const std::vector<std::string>& check_names() {
   static const std::vector<std::string> names = {"leader", "leaders", "role", "term", "committed",
-                                                 "applied", "config", "event", "no_event"};
+                                                 "applied", "config", "event", "no_event", "converged"};
   return names;
 }
 
@@ -475,6 +475,7 @@ void Loader::load_expectation(const json& v, size_t index) {
     case CheckKind::config: allowed.insert(allowed.end(), {"voters", "learners"}); break;
     case CheckKind::event: allowed.insert(allowed.end(), {"event", "node", "reason", "count"}); break;
     case CheckKind::no_event: allowed.insert(allowed.end(), {"event", "node", "reason"}); break;
+    case CheckKind::converged: break;
   }
   keys(v, path, allowed);
   const bool has_at = v.contains("at");
@@ -590,6 +591,7 @@ void Loader::load_expectation(const json& v, size_t index) {
       }
       break;
     }
+    case CheckKind::converged: break;
   }
   scenario_.expectations.push_back(std::move(e));
 }

@@ -1063,6 +1063,28 @@ void Simulation::evaluate(size_t index) {
       seen = (count == 0 ? std::string("none") : std::to_string(count) + " seen") + (ok ? "" : others);
       break;
     }
+    case CheckKind::converged: {
+      // Liveness after healing: every write submitted is acknowledged, and
+      // every live node's state machine holds all of them, identically.
+      what = "converged";
+      ok = writes_.empty();
+      seen = writes_.empty() ? "" : std::to_string(writes_.size()) + " writes unacknowledged";
+      const SimNode* reference = nullptr;
+      for (const SimNode& n : nodes_) {
+        if (n.crashed || !n.api->config().contains(n.id)) continue;
+        const bool holds_all = n.api->applied_writes() == next_write_id_ - 1;
+        const bool same = !reference || n.api->state_hash() == reference->api->state_hash();
+        if (!holds_all || !same) {
+          ok = false;
+          seen += (seen.empty() ? "" : "; ") + std::string("node ") + std::to_string(n.id) + " holds " +
+                  std::to_string(n.api->applied_writes()) + " of " + std::to_string(next_write_id_ - 1) +
+                  " writes" + (same ? "" : " with a different state");
+        }
+        if (!reference) reference = &n;
+      }
+      if (ok) seen = "all live members hold " + std::to_string(next_write_id_ - 1) + " writes";
+      break;
+    }
   }
   const std::string when = e.window ? "within [" + format_time(e.from_us) + "," + format_time(e.to_us) + "]"
                                     : "at " + format_time(e.at_us);

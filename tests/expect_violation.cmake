@@ -1,0 +1,16 @@
+# A planted-bug scenario must fail with exit code 1 and a violated invariant.
+# The scenario's description holds "expect: INVARIANT" to say which one.
+execute_process(COMMAND ${RAFTSIM} run ${FILE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 1)
+  message(FATAL_ERROR "expected exit code 1 (a check failed), got ${rc}:\n${out}${err}")
+endif()
+file(READ ${FILE} text)
+string(REGEX MATCH "expect: ([a-z_]+)" _ "${text}")
+set(invariant ${CMAKE_MATCH_1})
+if(NOT invariant)
+  message(FATAL_ERROR "${FILE}: the description must say \"expect: INVARIANT\"")
+endif()
+if(NOT out MATCHES "VIOLATION ${invariant} ")
+  message(FATAL_ERROR "expected a violation of ${invariant}, got:\n${out}")
+endif()
+message(STATUS "caught: ${invariant}")
