@@ -22,15 +22,15 @@ struct Snapshot {
 };
 
 enum class MsgType : uint8_t {
-  append,         // AppendEntries (also the heartbeat)
+  append,  // AppendEntries (also the heartbeat)
   append_resp,
-  vote,           // RequestVote
+  vote,  // RequestVote
   vote_resp,
-  pre_vote,       // thesis §9.6: changes nobody's term or vote
+  pre_vote,  // thesis §9.6: changes nobody's term or vote
   pre_vote_resp,
-  snapshot,       // InstallSnapshot, one chunk
+  snapshot,  // InstallSnapshot, one chunk
   snapshot_resp,
-  timeout_now,    // thesis §3.10: leadership transfer
+  timeout_now,  // thesis §3.10: leadership transfer
 };
 const char* msg_type_name(MsgType type);
 

@@ -60,9 +60,8 @@ void Node::step(const Message& msg, TimeUs now, Outputs& out) {
   if (msg.term > current_term_) {
     // A node outside our configuration (removed, or a spare not yet added)
     // must not be able to disturb the cluster with its terms (thesis §4.2.3).
-    const Configuration& latest = pending_config_index_
-                                      ? *log_.at(pending_config_index_).config
-                                      : *config_;
+    const Configuration& latest =
+        pending_config_index_ ? *log_.at(pending_config_index_).config : *config_;
     if (vote_request && !latest.is_voter(msg.from)) {
       flush(out);
       return;
@@ -92,9 +91,15 @@ void Node::step(const Message& msg, TimeUs now, Outputs& out) {
     resp.to = msg.from;
     resp.term = current_term_;
     switch (msg.type) {
-      case MsgType::append: resp.type = MsgType::append_resp; resp.index = msg.index; break;
+      case MsgType::append:
+        resp.type = MsgType::append_resp;
+        resp.index = msg.index;
+        break;
       case MsgType::vote: resp.type = MsgType::vote_resp; break;
-      case MsgType::snapshot: resp.type = MsgType::snapshot_resp; resp.index = msg.index; break;
+      case MsgType::snapshot:
+        resp.type = MsgType::snapshot_resp;
+        resp.index = msg.index;
+        break;
       default: flush(out); return;
     }
     send(std::move(resp), 0, out);
@@ -264,8 +269,7 @@ void Node::set_role(Role to, const char* reason, Outputs& out) {
   role_ = to;
 }
 
-void Node::become_follower(Term term, NodeId leader, const char* reason, TimeUs now,
-                           Outputs& out) {
+void Node::become_follower(Term term, NodeId leader, const char* reason, TimeUs now, Outputs& out) {
   if (term > current_term_) {
     if (role_ == Role::leader) {
       // Record the step-down under the term the node led in.
@@ -926,7 +930,8 @@ void Node::maybe_change_membership(TimeUs /*now*/, Outputs& out) {
   // Adaptation"): promote caught-up learners, demote voters that lag too far.
   const Index last = log_.last_index();
   for (const auto& [peer, pr] : learner_progress_) {
-    if (current.is_permanent_learner(peer) || last - pr.match_index > options_.promotion_threshold) {
+    if (current.is_permanent_learner(peer) ||
+        last - pr.match_index > options_.promotion_threshold) {
       continue;
     }
     Configuration next = current;
@@ -990,8 +995,8 @@ void Node::apply_committed(TimeUs now, Outputs& out) {
   maybe_snapshot(out);
 }
 
-void Node::apply_config(const std::shared_ptr<const Configuration>& config, Index index,
-                        TimeUs now, Outputs& out) {
+void Node::apply_config(const std::shared_ptr<const Configuration>& config, Index index, TimeUs now,
+                        Outputs& out) {
   const std::shared_ptr<const Configuration> previous = config_;
   config_ = config;
   if (pending_config_index_ <= index) pending_config_index_ = 0;
@@ -1085,7 +1090,9 @@ void Node::mark_log_dirty(Index from) {
   durable_index_ = std::min(durable_index_, from - 1);
 }
 
-void Node::mark_hard_state_dirty() { hard_state_token_ = pending_op().token; }
+void Node::mark_hard_state_dirty() {
+  hard_state_token_ = pending_op().token;
+}
 
 uint64_t Node::log_token_for(Index index) const {
   return index <= durable_index_ ? 0 : last_log_token_;

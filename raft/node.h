@@ -73,13 +73,13 @@ struct TimerRequest {
 struct Applied {
   Index index;
   Entry entry;
-  bool duplicate;         // a write whose id the state machine already held
-  uint64_t state_hash;    // state machine hash after this entry
+  bool duplicate;       // a write whose id the state machine already held
+  uint64_t state_hash;  // state machine hash after this entry
 };
 
 struct ClientReply {
   uint64_t write_id;
-  bool ok;                // true: committed and applied at index; false: redirect
+  bool ok;  // true: committed and applied at index; false: redirect
   Index index = 0;
   NodeId leader_hint = kNoNode;
 };
@@ -109,7 +109,7 @@ struct NodeEvent {
   uint64_t bytes = 0;
   bool pre_vote = false;
   uint32_t votes = 0;
-  std::shared_ptr<const Configuration> config;  // config_committed; commit: config in force
+  std::shared_ptr<const Configuration> config;    // config_committed; commit: config in force
   std::vector<std::pair<NodeId, uint64_t>> lags;  // config_committed: lag of each changed node
 };
 
@@ -285,18 +285,18 @@ class Node {
   // Persistence bookkeeping. Writes complete in token order.
   uint64_t next_token_ = 1;
   uint64_t durable_token_ = 0;
-  std::optional<PersistOp> op_;      // being built during the current input
-  Index op_dirty_from_ = 0;          // first log index the op rewrites, 0 = none
-  uint64_t hard_state_token_ = 0;    // last write that changed term or vote
-  uint64_t last_log_token_ = 0;      // last write that changed the log
-  Index durable_index_ = 0;          // log durable up to here
+  std::optional<PersistOp> op_;    // being built during the current input
+  Index op_dirty_from_ = 0;        // first log index the op rewrites, 0 = none
+  uint64_t hard_state_token_ = 0;  // last write that changed term or vote
+  uint64_t last_log_token_ = 0;    // last write that changed the log
+  Index durable_index_ = 0;        // log durable up to here
   struct LogWrite {
     uint64_t token;
     Index last_index;  // the log's last index once this write is durable
     Index dirty_from;  // first index it rewrites
   };
   std::deque<LogWrite> log_tokens_;
-  std::deque<std::pair<uint64_t, Message>> held_;      // messages waiting for a token
+  std::deque<std::pair<uint64_t, Message>> held_;  // messages waiting for a token
 };
 
 }  // namespace raft

@@ -62,7 +62,7 @@ uint64_t entry_hash(const Entry& entry) {
 
 const std::vector<std::string>& PlantedBugs::names() {
   static const std::vector<std::string> kNames = {
-      "vote_ignores_log",       "commit_prior_term",  "forget_vote_on_restart",
+      "vote_ignores_log",        "commit_prior_term",  "forget_vote_on_restart",
       "no_truncate_on_conflict", "ack_before_persist", "no_check_quorum",
       "demote_without_consensus"};
   return kNames;

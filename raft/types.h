@@ -66,6 +66,8 @@ inline uint64_t mix64(uint64_t x) {
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
 }
-inline uint64_t hash_combine(uint64_t seed, uint64_t value) { return mix64(seed ^ mix64(value)); }
+inline uint64_t hash_combine(uint64_t seed, uint64_t value) {
+  return mix64(seed ^ mix64(value));
+}
 
 }  // namespace raft

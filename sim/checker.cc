@@ -6,7 +6,9 @@ namespace sim {
 
 namespace {
 
-std::string idx(Index i) { return std::to_string(i); }
+std::string idx(Index i) {
+  return std::to_string(i);
+}
 
 }  // namespace
 
@@ -57,11 +59,12 @@ void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& e
     if (term != entry.term) continue;
     if (other != chain) {
       // Log Matching (§5.3): same index and term must mean identical logs up to it.
-      report("log_matching",
-             "node " + std::to_string(node) + " holds an entry at index " + idx(index) +
-                 " term " + std::to_string(entry.term) +
-                 " whose preceding log differs from another node's entry with the same index and term",
-             {node});
+      report(
+          "log_matching",
+          "node " + std::to_string(node) + " holds an entry at index " + idx(index) + " term " +
+              std::to_string(entry.term) +
+              " whose preceding log differs from another node's entry with the same index and term",
+          {node});
     }
     return;
   }
@@ -101,8 +104,9 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
   if (!op.has_entries) return;
   const Index first = std::max(op.first_index, mirror.base_index + 1);
   if (first <= mirror.last_index()) {
-    mirror.entries.erase(mirror.entries.begin() + static_cast<std::ptrdiff_t>(first - mirror.base_index - 1),
-                         mirror.entries.end());
+    mirror.entries.erase(
+        mirror.entries.begin() + static_cast<std::ptrdiff_t>(first - mirror.base_index - 1),
+        mirror.entries.end());
   }
   bool config_pending = false;
   if (from_leader) {
@@ -148,8 +152,7 @@ void Checker::on_durable(NodeId node, const raft::DurableState& durable) {
   p.durable_vote = hard.voted_for;
 }
 
-void Checker::on_commit(NodeId node, Index commit, bool leader,
-                        const std::vector<NodeId>& voters) {
+void Checker::on_commit(NodeId node, Index commit, bool leader, const std::vector<NodeId>& voters) {
   const Mirror& mirror = mirrors_[node_slot(node)];
   const std::optional<uint64_t> chain = mirror.chain_at(commit);
   if (!chain) {
@@ -261,7 +264,8 @@ void Checker::on_message(NodeId node, const raft::Message& msg, bool sender_is_v
   if (msg.term > p.durable_term) {
     report("persistence",
            "node " + std::to_string(node) + " sent a message of term " + std::to_string(msg.term) +
-               " before that term was durable (durable term " + std::to_string(p.durable_term) + ")",
+               " before that term was durable (durable term " + std::to_string(p.durable_term) +
+               ")",
            {node});
     return;
   }

@@ -44,8 +44,7 @@ class Checker {
   void on_restart(NodeId node, const raft::DurableState& durable);
   // A durable write completed; `durable` is the node's disk after it.
   void on_durable(NodeId node, const raft::DurableState& durable);
-  void on_commit(NodeId node, Index commit_index, bool leader,
-                 const std::vector<NodeId>& voters);
+  void on_commit(NodeId node, Index commit_index, bool leader, const std::vector<NodeId>& voters);
   void on_applied(NodeId node, const raft::Applied& applied);
   void on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how);
   void on_became_leader(NodeId node, Term term);

@@ -5,7 +5,9 @@
 namespace sim {
 
 Network::Network(const std::vector<NodeId>& nodes, const LinkSettings& defaults)
-    : nodes_(nodes), n_(nodes.size()), cut_(nodes.size() * nodes.size(), false),
+    : nodes_(nodes),
+      n_(nodes.size()),
+      cut_(nodes.size() * nodes.size(), false),
       defaults_(defaults) {
   NodeId max_id = 0;
   for (NodeId id : nodes) max_id = std::max(max_id, id);
@@ -86,7 +88,8 @@ TimeUs Network::draw_latency(const LatencyModel& model, Prng& rng) {
   switch (model.kind) {
     case LatencyModel::Kind::constant: return model.a_us;
     case LatencyModel::Kind::uniform: return rng.uniform_int(model.a_us, model.b_us);
-    case LatencyModel::Kind::normal: return std::max<TimeUs>(0, rng.normal_int(model.a_us, model.b_us));
+    case LatencyModel::Kind::normal:
+      return std::max<TimeUs>(0, rng.normal_int(model.a_us, model.b_us));
   }
   return model.a_us;
 }

@@ -45,7 +45,7 @@ class Network {
   std::vector<size_t> slot_of_;  // node id -> dense slot
   std::vector<NodeId> nodes_;
   size_t n_ = 0;
-  std::vector<bool> cut_;        // n_ x n_ matrix, [from][to]
+  std::vector<bool> cut_;  // n_ x n_ matrix, [from][to]
   size_t cut_count_ = 0;
   LinkSettings defaults_;
   std::map<std::pair<NodeId, NodeId>, LinkSettings> overrides_;

@@ -25,8 +25,7 @@ class NodeApi {
   virtual void campaign(raft::TimeUs now, raft::Outputs& out) = 0;
   virtual bool transfer_leadership(raft::NodeId to, raft::TimeUs now, raft::Outputs& out) = 0;
   virtual bool change_config(raft::ConfigChange change, raft::NodeId node,
-                             std::optional<bool> promote, raft::TimeUs now,
-                             raft::Outputs& out) = 0;
+                             std::optional<bool> promote, raft::TimeUs now, raft::Outputs& out) = 0;
   virtual void take_snapshot(raft::TimeUs now, raft::Outputs& out) = 0;
 
   // Observations.

@@ -50,8 +50,24 @@ struct NodeRef {
 };
 
 enum class ActionKind : uint8_t {
-  crash, restart, pause, resume, partition, isolate, cut, heal, set_network, write,
-  add_learner, promote, demote, remove, transfer_leadership, snapshot, campaign, clock_drift
+  crash,
+  restart,
+  pause,
+  resume,
+  partition,
+  isolate,
+  cut,
+  heal,
+  set_network,
+  write,
+  add_learner,
+  promote,
+  demote,
+  remove,
+  transfer_leadership,
+  snapshot,
+  campaign,
+  clock_drift
 };
 
 struct Action {
@@ -73,7 +89,16 @@ struct Action {
 };
 
 enum class CheckKind : uint8_t {
-  leader, leaders, role, term, committed, applied, config, event, no_event, converged
+  leader,
+  leaders,
+  role,
+  term,
+  committed,
+  applied,
+  config,
+  event,
+  no_event,
+  converged
 };
 
 struct Expectation {

@@ -135,8 +135,8 @@ RunResult Simulation::run() {
   action_times_.resize(scenario_.actions.size());
   for (size_t i = 0; i < scenario_.actions.size(); ++i) {
     const TimeSpec& at = scenario_.actions[i].at;
-    action_times_[i] = at.min_us == at.max_us ? at.min_us
-                                              : timeline_rng_.uniform_int(at.min_us, at.max_us);
+    action_times_[i] =
+        at.min_us == at.max_us ? at.min_us : timeline_rng_.uniform_int(at.min_us, at.max_us);
     schedule(action_times_[i], Phase::action, EventKind::action, 0, i);
   }
   for (size_t i = 0; i < scenario_.expectations.size(); ++i) {
@@ -178,8 +178,7 @@ bool Simulation::handle(const Event& event) {
     case EventKind::check: evaluate(event.a); return true;
     case EventKind::workload: {
       submit_write(std::nullopt, scenario_.workload.size_bytes);
-      const int64_t mean_us =
-          static_cast<int64_t>(1e6 / scenario_.workload.rate_per_s + 0.5);
+      const int64_t mean_us = static_cast<int64_t>(1e6 / scenario_.workload.rate_per_s + 0.5);
       const TimeUs next = now_us_ + std::max<int64_t>(1, workload_rng_.exponential_int(mean_us));
       if (next < scenario_.workload.stop_us) schedule(next, Phase::node, EventKind::workload);
       return true;
@@ -276,7 +275,8 @@ void Simulation::after_event() {
         .str("detail", v->detail)
         .ids("nodes", nodes);
     fail("invariant " + v->invariant + " violated at " + format_time(now_us_) + ": " + v->detail);
-    result_.failure = "invariant " + v->invariant + " violated at " + format_time(now_us_) + ": " + v->detail;
+    result_.failure =
+        "invariant " + v->invariant + " violated at " + format_time(now_us_) + ": " + v->detail;
     result_.failure_time_us = now_us_;
     stopped_ = true;
     return;
@@ -329,8 +329,10 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
   const bool leader = n.api->role() == Role::leader;
   // Durable writes first: they describe the log changes the other outputs
   // (commits, applied entries) refer to.
+  std::vector<std::shared_ptr<const raft::Snapshot>> snapshots;
   for (raft::PersistOp& op : out.persists) {
     checker_.on_log_write(n.id, op, leader, n.api->commit_index());
+    if (op.snapshot) snapshots.push_back(op.snapshot);
     const TimeUs done = std::max(now_us_ + scenario_.disk_write_latency_us, n.disk_busy_until_us);
     n.disk_busy_until_us = done;
     schedule(done, Phase::node, EventKind::disk_done, n.id, n.incarnation, op.token);
@@ -338,6 +340,9 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
   }
   for (const raft::NodeEvent& ev : out.events) trace_node_event(n, ev);
   for (const raft::Applied& applied : out.applied) checker_.on_applied(n.id, applied);
+  // Snapshots are compared with the applied state only now, after this
+  // input's applied entries are recorded.
+  for (const auto& snapshot : snapshots) checker_.on_snapshot(n.id, *snapshot, "holds");
   for (const raft::ClientReply& reply : out.replies) on_reply(n, reply);
   const bool voter = n.api->config().is_voter(n.id);
   for (raft::Message& msg : out.messages) {
@@ -369,10 +374,14 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
       connectivity_dirty_ = true;
       break;
     case raft::EventType::election_started:
-      trace_.event(now_us_, "election_started", n.id).unum("term", ev.term).boolean("pre_vote", ev.pre_vote);
+      trace_.event(now_us_, "election_started", n.id)
+          .unum("term", ev.term)
+          .boolean("pre_vote", ev.pre_vote);
       count(ev.pre_vote ? "pre_vote_started" : "election_started", n.id, nullptr);
-      if (!ev.pre_vote) seen_events_.back().type = "election_started";
-      else seen_events_.pop_back();
+      if (!ev.pre_vote)
+        seen_events_.back().type = "election_started";
+      else
+        seen_events_.pop_back();
       if (ev.pre_vote) {
         seen_events_.push_back({now_us_, "election_started", n.id, "pre_vote"});
       }
@@ -390,7 +399,8 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
       checker_.on_became_leader(n.id, ev.term);
       ++result_.elections;
       if (leaderless_since_us_) {
-        result_.election_time_ms.push_back(static_cast<double>(now_us_ - *leaderless_since_us_) / 1000.0);
+        result_.election_time_ms.push_back(static_cast<double>(now_us_ - *leaderless_since_us_) /
+                                           1000.0);
         leaderless_since_us_.reset();
       }
       last_leader_ = n.id;
@@ -455,10 +465,17 @@ void Simulation::send_message(SimNode& n, raft::Message msg) {
   const NodeId to = msg.to;
   auto trace_msg = [&](const char* type, const raft::Message& m, const char* reason) {
     auto line = trace_.event(now_us_, type, 0, true);
-    line.unum("id", id).unum("from", m.from).unum("to", m.to).str("msg", raft::msg_type_name(m.type)).unum("term", m.term);
+    line.unum("id", id)
+        .unum("from", m.from)
+        .unum("to", m.to)
+        .str("msg", raft::msg_type_name(m.type))
+        .unum("term", m.term);
     switch (m.type) {
       case raft::MsgType::append:
-        line.unum("prev_index", m.index).unum("prev_term", m.log_term).unum("entries", m.entries.size()).unum("commit", m.commit);
+        line.unum("prev_index", m.index)
+            .unum("prev_term", m.log_term)
+            .unum("entries", m.entries.size())
+            .unum("commit", m.commit);
         break;
       case raft::MsgType::append_resp:
         line.boolean("success", m.success).unum("index", m.index);
@@ -468,9 +485,7 @@ void Simulation::send_message(SimNode& n, raft::Message msg) {
         line.unum("last_index", m.index).unum("last_term", m.log_term);
         break;
       case raft::MsgType::vote_resp:
-      case raft::MsgType::pre_vote_resp:
-        line.boolean("granted", m.success);
-        break;
+      case raft::MsgType::pre_vote_resp: line.boolean("granted", m.success); break;
       case raft::MsgType::snapshot:
         line.unum("index", m.index).unum("offset", m.offset).unum("bytes", m.chunk_bytes);
         break;
@@ -744,7 +759,11 @@ void Simulation::run_action(size_t index) {
       auto to = resolve(a.to, a.path + "/to", true);
       if (!from || !to) return;
       network_.cut(*from, *to, a.both);
-      trace_.event(now_us_, "network", 0).str("action", "cut").unum("from", *from).unum("to", *to).boolean("both", a.both);
+      trace_.event(now_us_, "network", 0)
+          .str("action", "cut")
+          .unum("from", *from)
+          .unum("to", *to)
+          .boolean("both", a.both);
       connectivity_dirty_ = true;
       return;
     }
@@ -820,7 +839,8 @@ void Simulation::run_action(size_t index) {
       trace_.event(now_us_, "clock_drift", n.id).num("rate_ppm", a.rate_ppm);
       for (int k = 0; k < raft::kTimerKinds; ++k) {
         Timer& t = n.timers[k];
-        if (t.armed && !n.crashed) set_timer(n, static_cast<raft::TimerKind>(k), t.deadline_local_us);
+        if (t.armed && !n.crashed)
+          set_timer(n, static_cast<raft::TimerKind>(k), t.deadline_local_us);
       }
       return;
     }
@@ -861,7 +881,8 @@ void Simulation::update_quorum_tracking() {
     }
   }
   if (!raft_options_.check_quorum) return;
-  const TimeUs allowed = raft_options_.election_timeout_max_us + raft_options_.heartbeat_interval_us;
+  const TimeUs allowed =
+      raft_options_.election_timeout_max_us + raft_options_.heartbeat_interval_us;
   for (SimNode& l : nodes_) {
     if (!l.quorum_lost_local_us || l.paused || l.crashed) continue;
     if (local_now(l) - *l.quorum_lost_local_us > allowed) {
@@ -886,7 +907,8 @@ void Simulation::evaluate(size_t index) {
     std::string out;
     if (ref.kind == NodeRef::Kind::alias) out = ref.alias + " ";
     if (ref.kind == NodeRef::Kind::leader) out = "leader ";
-    if (id) out += (out.empty() ? "node " : "(node ") + std::to_string(*id) + (out.empty() ? "" : ")");
+    if (id)
+      out += (out.empty() ? "node " : "(node ") + std::to_string(*id) + (out.empty() ? "" : ")");
     return out;
   };
   auto describe_leader = [&]() {
@@ -906,9 +928,7 @@ void Simulation::evaluate(size_t index) {
     }
     return std::nullopt;
   };
-  auto bounds_ok = [&](uint64_t v) {
-    return (!e.min || v >= *e.min) && (!e.max || v <= *e.max);
-  };
+  auto bounds_ok = [&](uint64_t v) { return (!e.min || v >= *e.min) && (!e.max || v <= *e.max); };
   auto bounds_text = [&]() {
     std::string s;
     if (e.min) s += " min " + std::to_string(*e.min);
@@ -960,7 +980,10 @@ void Simulation::evaluate(size_t index) {
       break;
     }
     case CheckKind::term: {
-      what = "term" + (e.node.present() ? " of " + node_text(e.node, soft(e.node)) : std::string(" of every live node")) + bounds_text();
+      what = "term" +
+             (e.node.present() ? " of " + node_text(e.node, soft(e.node))
+                               : std::string(" of every live node")) +
+             bounds_text();
       ok = true;
       std::vector<const SimNode*> which;
       if (e.node.present()) {
@@ -979,7 +1002,8 @@ void Simulation::evaluate(size_t index) {
       for (const SimNode* n : which) {
         const uint64_t term = n->api->current_term();
         if (!bounds_ok(term)) ok = false;
-        seen += (seen.empty() ? "" : ", ") + std::string("node ") + std::to_string(n->id) + " term " + std::to_string(term);
+        seen += (seen.empty() ? "" : ", ") + std::string("node ") + std::to_string(n->id) +
+                " term " + std::to_string(term);
       }
       break;
     }
@@ -1010,7 +1034,8 @@ void Simulation::evaluate(size_t index) {
       for (const SimNode* n : which) {
         const uint64_t applied = n->api->applied_writes();
         if (!bounds_ok(applied)) ok = false;
-        seen += (seen.empty() ? "" : ", ") + std::string("node ") + std::to_string(n->id) + " applied " + std::to_string(applied);
+        seen += (seen.empty() ? "" : ", ") + std::string("node ") + std::to_string(n->id) +
+                " applied " + std::to_string(applied);
       }
       break;
     }
@@ -1060,7 +1085,8 @@ void Simulation::evaluate(size_t index) {
       } else {
         ok = count == 0;
       }
-      seen = (count == 0 ? std::string("none") : std::to_string(count) + " seen") + (ok ? "" : others);
+      seen =
+          (count == 0 ? std::string("none") : std::to_string(count) + " seen") + (ok ? "" : others);
       break;
     }
     case CheckKind::converged: {
@@ -1076,9 +1102,10 @@ void Simulation::evaluate(size_t index) {
         const bool same = !reference || n.api->state_hash() == reference->api->state_hash();
         if (!holds_all || !same) {
           ok = false;
-          seen += (seen.empty() ? "" : "; ") + std::string("node ") + std::to_string(n.id) + " holds " +
-                  std::to_string(n.api->applied_writes()) + " of " + std::to_string(next_write_id_ - 1) +
-                  " writes" + (same ? "" : " with a different state");
+          seen += (seen.empty() ? "" : "; ") + std::string("node ") + std::to_string(n.id) +
+                  " holds " + std::to_string(n.api->applied_writes()) + " of " +
+                  std::to_string(next_write_id_ - 1) + " writes" +
+                  (same ? "" : " with a different state");
         }
         if (!reference) reference = &n;
       }
@@ -1086,8 +1113,9 @@ void Simulation::evaluate(size_t index) {
       break;
     }
   }
-  const std::string when = e.window ? "within [" + format_time(e.from_us) + "," + format_time(e.to_us) + "]"
-                                    : "at " + format_time(e.at_us);
+  const std::string when =
+      e.window ? "within [" + format_time(e.from_us) + "," + format_time(e.to_us) + "]"
+               : "at " + format_time(e.at_us);
   const std::string line = std::string(ok ? "ok " : "FAIL ") + when + " " + what + ": " + seen;
   trace_.event(now_us_, "check", 0).boolean("ok", ok).str("what", when + " " + what);
   result_.checks.push_back({ok, line});

@@ -35,8 +35,7 @@ void Trace::hash_bytes(std::string_view bytes) {
   hash_u64(h);
 }
 
-Trace::Line Trace::event(TimeUs t, std::string_view type, raft::NodeId node,
-                         bool message_level) {
+Trace::Line Trace::event(TimeUs t, std::string_view type, raft::NodeId node, bool message_level) {
   const bool text = writing(message_level);
   if (text) buffer_.clear();
   return Line(*this, text, t, type, node);
