@@ -42,7 +42,7 @@ Node::Node(NodeId id, const Options& options, Random& random, const DurableState
       break;
     }
   }
-  durable_index_ = log_.last_index();
+  durable_index_ = written_index_ = log_.last_index();
   role_ = config_->is_voter(id_) ? Role::follower : Role::learner;
 }
 
@@ -153,8 +153,10 @@ void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
     log_tokens_.pop_front();
   }
   // A later write that rewrites the log from some index means the entries
-  // from there on are not yet durable in their new form.
-  for (const LogWrite& pending : log_tokens_) {
+  // from there on are not yet durable in their new form. Such writes are
+  // rare (conflicts), so they are kept apart from the many plain appends.
+  while (!rewrites_.empty() && rewrites_.front().token <= token) rewrites_.pop_front();
+  for (const LogWrite& pending : rewrites_) {
     durable_index_ = std::min(durable_index_, pending.dirty_from - 1);
   }
   while (!held_.empty() && held_.front().first <= durable_token_) {
@@ -1119,7 +1121,10 @@ void Node::flush(Outputs& out) {
     for (Index i = op.first_index; i <= log_.last_index(); ++i) {
       op.entries.push_back(log_.at(i));
     }
-    log_tokens_.push_back({op.token, log_.last_index(), op_dirty_from_});
+    const LogWrite write{op.token, log_.last_index(), op_dirty_from_};
+    log_tokens_.push_back(write);
+    if (op_dirty_from_ <= written_index_) rewrites_.push_back(write);
+    written_index_ = log_.last_index();
   }
   out.persists.push_back(std::move(op));
   op_.reset();

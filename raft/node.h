@@ -295,7 +295,9 @@ class Node {
     Index last_index;  // the log's last index once this write is durable
     Index dirty_from;  // first index it rewrites
   };
-  std::deque<LogWrite> log_tokens_;
+  std::deque<LogWrite> log_tokens_;  // every pending log write
+  std::deque<LogWrite> rewrites_;    // pending writes that rewrite already written entries
+  Index written_index_ = 0;          // last index of the latest log write issued
   std::deque<std::pair<uint64_t, Message>> held_;  // messages waiting for a token
 };
 

@@ -108,17 +108,20 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
         mirror.entries.begin() + static_cast<std::ptrdiff_t>(first - mirror.base_index - 1),
         mirror.entries.end());
   }
-  bool config_pending = false;
-  if (from_leader) {
-    for (Index i = mirror.last_index(); i > commit_index && i > mirror.base_index; --i) {
-      if (mirror.at(i)->config) config_pending = true;
-    }
-  }
+  // Whether the log already holds an uncommitted configuration entry; looked
+  // up only when this write carries one (rare), since the scan is long.
+  std::optional<bool> config_pending;
   const size_t skip = first > op.first_index ? static_cast<size_t>(first - op.first_index) : 0;
   for (size_t k = skip; k < op.entries.size(); ++k) {
     const raft::Entry& entry = op.entries[k];
     if (from_leader && entry.kind == raft::EntryKind::config) {
-      if (config_pending) {
+      if (!config_pending) {
+        config_pending = false;
+        for (Index i = mirror.last_index(); i > commit_index && i > mirror.base_index; --i) {
+          if (mirror.at(i)->config) config_pending = true;
+        }
+      }
+      if (*config_pending) {
         report("config_change",
                "leader " + std::to_string(node) + " appended a configuration entry at index " +
                    idx(mirror.last_index() + 1) + " while another change was uncommitted",
