@@ -888,7 +888,7 @@ void Node::maybe_finish_transfer(TimeUs now, Outputs& out) {
 // has committed, and only after the leader has committed an entry of its own
 // term (the fix to the single-server algorithm in Ongaro's raft-dev note of
 // 2015), so no node stops voting or being counted before the change commits.
-void Node::maybe_change_membership(TimeUs /*now*/, Outputs& out) {
+void Node::maybe_change_membership(TimeUs now, Outputs& out) {
   if (role_ != Role::leader || pending_config_index_ != 0) return;
   if (commit_index_ < term_start_index_ || transfer_target_ != kNoNode) return;
   const Configuration& current = *config_;
@@ -925,7 +925,7 @@ void Node::maybe_change_membership(TimeUs /*now*/, Outputs& out) {
         next.permanent_learners = without(next.permanent_learners, n);
         break;
     }
-    propose_config(next, out);
+    propose_config(next, now, out);
     return;
   }
   // Automatic changes, driven by replication lag (the seed's "Failure
@@ -939,7 +939,7 @@ void Node::maybe_change_membership(TimeUs /*now*/, Outputs& out) {
     Configuration next = current;
     next.learners = without(next.learners, peer);
     next.voters = with(next.voters, peer);
-    propose_config(next, out);
+    propose_config(next, now, out);
     return;
   }
   if (current.voters.size() <= options_.min_voters) return;
@@ -949,18 +949,23 @@ void Node::maybe_change_membership(TimeUs /*now*/, Outputs& out) {
     next.voters = without(next.voters, peer);
     next.learners = with(next.learners, peer);
     if (!options_.auto_promote) next.permanent_learners = with(next.permanent_learners, peer);
-    propose_config(next, out);
+    propose_config(next, now, out);
     return;
   }
 }
 
-bool Node::propose_config(const Configuration& next, Outputs& out) {
+bool Node::propose_config(const Configuration& next, TimeUs now, Outputs& out) {
   Entry entry;
   entry.term = current_term_;
   entry.kind = EntryKind::config;
   entry.config = std::make_shared<const Configuration>(next);
   append_entry(std::move(entry), out);
   pending_config_index_ = log_.last_index();
+  for (auto* peers : {&voter_progress_, &learner_progress_}) {
+    for (auto& [peer, pr] : *peers) {
+      if (pr.state == Progress::State::replicate) send_append(peer, pr, false, now, out);
+    }
+  }
   return true;
 }
 

@@ -215,7 +215,7 @@ class Node {
   void rebuild_progress(TimeUs now);
   void check_quorum(TimeUs now, Outputs& out);
   void maybe_change_membership(TimeUs now, Outputs& out);
-  bool propose_config(const Configuration& next, Outputs& out);
+  bool propose_config(const Configuration& next, TimeUs now, Outputs& out);
   void maybe_finish_transfer(TimeUs now, Outputs& out);
 
   // Commit, apply, snapshots, configuration.

@@ -33,6 +33,8 @@ void Network::cut(NodeId from, NodeId to, bool both) {
 }
 
 void Network::partition(const std::vector<std::vector<NodeId>>& groups) {
+  // A partition describes the whole network: it replaces earlier cuts.
+  heal();
   std::vector<int> group_of(n_, -1);
   for (size_t g = 0; g < groups.size(); ++g) {
     for (NodeId id : groups[g]) group_of[slot(id)] = static_cast<int>(g);

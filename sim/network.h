@@ -18,8 +18,8 @@ class Network {
 
   bool is_cut(NodeId from, NodeId to) const { return cut_[slot(from) * n_ + slot(to)]; }
   void cut(NodeId from, NodeId to, bool both);
-  // Links between different groups are cut both ways; nodes in no group are
-  // cut off from all.
+  // Replaces every earlier cut: links between different groups are cut both
+  // ways; nodes in no group are cut off from all.
   void partition(const std::vector<std::vector<NodeId>>& groups);
   void isolate(NodeId node);
   void heal();

@@ -87,12 +87,11 @@ void Simulation::schedule(TimeUs t, Phase phase, EventKind kind, uint32_t node, 
                           uint64_t b) {
   Event e;
   e.time_us = t;
-  e.phase = phase;
   e.kind = kind;
   e.node = node;
   e.a = a;
   e.b = b;
-  queue_.push(e);
+  queue_.push(e, phase);
 }
 
 RunResult Simulation::run() {

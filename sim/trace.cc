@@ -58,7 +58,8 @@ Trace::Line::~Line() {
 }
 
 void Trace::Line::key(std::string_view k) {
-  trace_.hash_bytes(k);
+  // Keys are not hashed: each event type has a fixed set of fields, so the
+  // type and the values in order determine the line.
   if (!text_) return;
   std::string& b = trace_.buffer_;
   b += b.empty() ? '{' : ',';

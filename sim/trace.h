@@ -1,7 +1,7 @@
 // The run's event stream: the digest (always) and the JSON Lines trace
 // (when asked for), format in shared/spec/traces.md.
 //
-// Every line is built field by field; each field feeds the digest, and the
+// Every line is built field by field; each value feeds the digest, and the
 // text is formatted only when a trace file at that level is being written,
 // so tracing costs little when off. The digest covers the whole stream at
 // `messages` detail whatever the trace level, so it names the run exactly.
