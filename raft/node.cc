@@ -148,6 +148,7 @@ void Node::on_timer(TimerKind kind, TimeUs now, Outputs& out) {
 
 void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
   durable_token_ = token;
+  const Index durable_before = durable_index_;
   while (!log_tokens_.empty() && log_tokens_.front().token <= token) {
     durable_index_ = log_tokens_.front().last_index;
     log_tokens_.pop_front();
@@ -163,7 +164,9 @@ void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
     out.messages.push_back(std::move(held_.front().second));
     held_.pop_front();
   }
-  if (role_ == Role::leader) maybe_commit(now, out);
+  if (role_ == Role::leader && config_->is_voter(id_)) {
+    on_voter_match(durable_before, durable_index_, now, out);  // the leader's own replica
+  }
   flush(out);
 }
 
@@ -321,6 +324,7 @@ void Node::become_leader(TimeUs now, Outputs& out) {
   voter_progress_.clear();
   learner_progress_.clear();
   rebuild_progress(now);
+  recount_above_commit();
   out.timers.push_back({TimerKind::election, true, 0});
   // §8: a leader commits a no-op at the start of its term, so that it learns
   // which entries are committed (and may commit earlier terms' entries).
@@ -768,6 +772,7 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
   pr.last_contact_us = now;
   if (pr.state == Progress::State::snapshot) return;
   if (msg.success) {
+    const Index match_before = pr.match_index;
     const bool advanced = msg.index > pr.match_index;
     if (advanced) pr.match_index = msg.index;
     pr.next_index = std::max(pr.next_index, pr.match_index + 1);
@@ -780,7 +785,9 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
       pr.next_index = pr.match_index + 1;
       pr.inflight.clear();
     }
-    if (advanced && voter_progress_.count(msg.from)) maybe_commit(now, out);
+    if (advanced && voter_progress_.count(msg.from)) {
+      on_voter_match(match_before, pr.match_index, now, out);
+    }
     if (role_ != Role::leader) return;
     if (msg.from == transfer_target_) maybe_finish_transfer(now, out);
     if (role_ != Role::leader) return;
@@ -812,12 +819,13 @@ void Node::handle_snapshot_resp(const Message& msg, TimeUs now, Outputs& out) {
   Progress& pr = *found;
   pr.last_contact_us = now;
   if (msg.done && msg.success) {
+    const Index match_before = pr.match_index;
     pr.match_index = std::max(pr.match_index, msg.index);
     pr.next_index = pr.match_index + 1;
     pr.state = Progress::State::probe;
     pr.probe_sent = false;
     pr.snapshot.reset();
-    if (voter_progress_.count(msg.from)) maybe_commit(now, out);
+    if (voter_progress_.count(msg.from)) on_voter_match(match_before, pr.match_index, now, out);
     if (role_ != Role::leader) return;
     maybe_change_membership(now, out);
     if (Progress* again = progress_of(msg.from)) send_append(msg.from, *again, false, now, out);
@@ -828,6 +836,31 @@ void Node::handle_snapshot_resp(const Message& msg, TimeUs now, Outputs& out) {
   }
   pr.snapshot_offset = msg.offset;
   send_snapshot_chunk(msg.from, pr, now, out);
+}
+
+// Commit-index computation without sorting all match indexes on every
+// acknowledgement: above_commit_ counts the voters whose match index is past
+// the commit index, and only when a quorum of them is (so the commit index can
+// move) does maybe_commit look at every voter. A cluster of n voters then
+// pays O(n) per commit advance instead of per acknowledgement.
+void Node::on_voter_match(Index before, Index after, TimeUs now, Outputs& out) {
+  if (before <= commit_index_ && after > commit_index_) ++above_commit_;
+  if (above_commit_ >= config_->quorum() || options_.bugs.demote_without_consensus) {
+    maybe_commit(now, out);
+  }
+}
+
+void Node::recount_above_commit() {
+  above_commit_ = 0;
+  for (NodeId v : config_->voters) {
+    Index match = 0;
+    if (v == id_) {
+      match = durable_index_;
+    } else if (auto it = voter_progress_.find(v); it != voter_progress_.end()) {
+      match = it->second.match_index;
+    }
+    if (match > commit_index_) ++above_commit_;
+  }
 }
 
 void Node::maybe_commit(TimeUs now, Outputs& out) {
@@ -855,6 +888,7 @@ void Node::maybe_commit(TimeUs now, Outputs& out) {
   // counting replicas; earlier ones commit with them.
   if (!options_.bugs.commit_prior_term && log_.term_at(candidate) != current_term_) return;
   advance_commit(candidate, now, out);
+  if (role_ == Role::leader) recount_above_commit();
 }
 
 void Node::check_quorum(TimeUs now, Outputs& out) {
@@ -1031,6 +1065,7 @@ void Node::apply_config(const std::shared_ptr<const Configuration>& config, Inde
       return;
     }
     rebuild_progress(now);
+    recount_above_commit();
     maybe_change_membership(now, out);
     return;
   }

@@ -211,6 +211,8 @@ class Node {
   void send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Outputs& out);
   void send_snapshot_chunk(NodeId peer, Progress& pr, TimeUs now, Outputs& out);
   void maybe_commit(TimeUs now, Outputs& out);
+  void on_voter_match(Index before, Index after, TimeUs now, Outputs& out);
+  void recount_above_commit();
   void append_entry(Entry entry, Outputs& out);
   void rebuild_progress(TimeUs now);
   void check_quorum(TimeUs now, Outputs& out);
@@ -269,6 +271,7 @@ class Node {
   std::map<NodeId, Progress> voter_progress_;
   std::map<NodeId, Progress> learner_progress_;
   Index term_start_index_ = 0;  // index of this term's no-op
+  size_t above_commit_ = 0;     // voters whose match index is past commit_index_
   struct QueuedChange {
     ConfigChange change;
     NodeId node;

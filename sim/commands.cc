@@ -10,6 +10,9 @@
 #include <numeric>
 #include <thread>
 
+#include <sys/resource.h>
+
+#include "sim/chrome_trace.h"
 #include "sim/scenario_loader.h"
 
 namespace sim {
@@ -35,6 +38,11 @@ nlohmann::ordered_json result_json(const std::string& file, const Scenario& s, u
   j["virtual_us"] = r.virtual_us;
   j["wall_s"] = wall_s;
   j["digest"] = r.digest;
+  j["writes_acknowledged"] = r.writes_acknowledged;
+  j["last_write_applied_us"] = r.last_write_applied_us;
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  j["peak_rss_kb"] = usage.ru_maxrss;
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
   for (const CheckOutcome& c : r.checks) checks.push_back({{"ok", c.ok}, {"text", c.text}});
   j["checks"] = checks;
@@ -51,20 +59,54 @@ nlohmann::ordered_json result_json(const std::string& file, const Scenario& s, u
   return j;
 }
 
+// Converts the JSON Lines trace at `jsonl` into Chrome trace-event JSON at
+// `path`, whole or not at all (like write_file_atomically, but streamed: a
+// `messages` trace of a long run is large).
+bool write_chrome_trace(const std::string& jsonl, const std::string& path) {
+  const std::string tmp = path + ".tmp";
+  std::ifstream in(jsonl, std::ios::binary);
+  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+  if (!in || !out) {
+    std::cerr << "raftsim: " << path << ": cannot write the Chrome trace file\n";
+    return false;
+  }
+  try {
+    convert_to_chrome_trace(in, out);
+  } catch (const ChromeTraceError& e) {
+    std::cerr << "raftsim: " << jsonl << ": cannot convert the trace to Chrome JSON: " << e.what() << "\n";
+    out.close();
+    std::remove(tmp.c_str());
+    return false;
+  }
+  out.close();
+  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::cerr << "raftsim: " << path << ": cannot write the Chrome trace file\n";
+    std::remove(tmp.c_str());
+    return false;
+  }
+  return true;
+}
+
 int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scenario) {
   RunOptions options;
   options.seed = cmd.seed;
   options.trace_level = cmd.trace_level;
   const uint64_t seed = cmd.seed.value_or(scenario.seed);
   std::ofstream trace_file;
-  const std::string tmp = cmd.trace_path + ".tmp";
   const bool trace_to_stdout = cmd.trace_path == "-";
-  if (trace_to_stdout) {
+  const bool chrome = !cmd.chrome_trace_path.empty();
+  // The Chrome trace is converted from the JSON Lines trace once the run is
+  // over: from the --trace file, or else from a temporary one beside it.
+  const bool trace_to_file = !cmd.trace_path.empty() && !trace_to_stdout;
+  const std::string tmp = trace_to_file ? cmd.trace_path + ".tmp" : cmd.chrome_trace_path + ".jsonl.tmp";
+  const std::string trace_error = trace_to_file ? cmd.trace_path + ": cannot write the trace file"
+                                                : cmd.chrome_trace_path + ": cannot write the Chrome trace file";
+  if (trace_to_stdout && !chrome) {
     options.trace = &std::cout;
-  } else if (!cmd.trace_path.empty()) {
+  } else if (trace_to_file || chrome) {
     trace_file.open(tmp, std::ios::binary | std::ios::trunc);
     if (!trace_file) {
-      std::cerr << "raftsim: " << cmd.trace_path << ": cannot write the trace file\n";
+      std::cerr << "raftsim: " << trace_error << "\n";
       return 2;
     }
     options.trace = &trace_file;
@@ -74,10 +116,21 @@ int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scen
   const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
   if (trace_file.is_open()) {
     trace_file.close();
-    if (!trace_file || std::rename(tmp.c_str(), cmd.trace_path.c_str()) != 0) {
-      std::cerr << "raftsim: " << cmd.trace_path << ": cannot write the trace file\n";
+    if (!trace_file || (trace_to_file && std::rename(tmp.c_str(), cmd.trace_path.c_str()) != 0)) {
+      std::cerr << "raftsim: " << trace_error << "\n";
+      std::remove(tmp.c_str());
       return 2;
     }
+  }
+  if (chrome) {
+    const std::string jsonl = trace_to_file ? cmd.trace_path : tmp;
+    const bool written = write_chrome_trace(jsonl, cmd.chrome_trace_path);
+    if (trace_to_stdout) {
+      std::ifstream in(tmp, std::ios::binary);
+      std::cout << in.rdbuf();
+    }
+    if (!trace_to_file) std::remove(tmp.c_str());
+    if (!written) return 2;
   }
   std::ostream& out = trace_to_stdout ? std::cerr : std::cout;
   if (cmd.json) {

@@ -338,7 +338,12 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
     n.disk_queue.push_back(std::move(op));
   }
   for (const raft::NodeEvent& ev : out.events) trace_node_event(n, ev);
-  for (const raft::Applied& applied : out.applied) checker_.on_applied(n.id, applied);
+  for (const raft::Applied& applied : out.applied) {
+    checker_.on_applied(n.id, applied);
+    if (applied.entry.kind == raft::EntryKind::write && !applied.duplicate) {
+      result_.last_write_applied_us = now_us_;
+    }
+  }
   // Snapshots are compared with the applied state only now, after this
   // input's applied entries are recorded.
   for (const auto& snapshot : snapshots) checker_.on_snapshot(n.id, *snapshot, "holds");

@@ -40,6 +40,7 @@ struct RunResult {
   uint64_t elections = 0;
   std::vector<double> commit_latency_ms;
   uint64_t writes_acknowledged = 0;
+  TimeUs last_write_applied_us = 0;  // latest instant any node applied a new write
   // Protocol coverage: how often each traced event type happened.
   std::map<std::string, uint64_t> event_counts;
 };

@@ -1,0 +1,157 @@
+#!/usr/bin/env python3
+"""raftsim's benchmark suite: one command that prints a table and writes JSON.
+
+    bench/run.py [--build build] [--out bench-results.json] [--quick] [--peers] [--only NAME ...]
+
+Runs each workload of bench/scenarios/ (and the fuzz throughput, when the
+binary has `fuzz`) as a separate process, and reports wall time, events per
+second, virtual seconds per wall second, writes per second and peak RSS.
+Beside it: the bare event-loop ceiling (bench/bare_loop) and, with --peers, the
+peer harnesses of bench/peers/ on the same replication and failover workloads,
+with the ratios. Figures are measured, never asserted: the machine is shared.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SCENARIOS = os.path.join(ROOT, "bench", "scenarios")
+
+
+def run_scenario(raftsim, name):
+    path = os.path.join(SCENARIOS, name + ".json")
+    start = time.monotonic()
+    proc = subprocess.run([raftsim, "run", path, "--json"], capture_output=True, text=True)
+    wall = time.monotonic() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"bench: {name}: raftsim exited {proc.returncode}: {proc.stderr.strip()}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    virtual_s = result["virtual_us"] / 1e6
+    row = {
+        "workload": name,
+        "result": result["result"],
+        "wall_s": round(wall, 3),
+        "sim_wall_s": round(result["wall_s"], 3),
+        "events": result["events"],
+        "events_per_s": round(result["events"] / result["wall_s"]),
+        "virtual_s": virtual_s,
+        "virtual_per_wall": round(virtual_s / result["wall_s"], 1),
+        "writes": result["writes_acknowledged"],
+        "writes_per_s": round(result["writes_acknowledged"] / result["wall_s"]),
+        "peak_rss_kb": result["peak_rss_kb"],
+    }
+    if name == "replication":
+        # Virtual time from the submission (3 s) until every node applied all.
+        row["replication_virtual_s"] = round(result["last_write_applied_us"] / 1e6 - 3.0, 3)
+    return row
+
+
+def run_fuzz(raftsim, seeds):
+    probe = subprocess.run([raftsim, "fuzz", "--help"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return {"workload": "fuzz", "skipped": "this raftsim has no fuzz command"}
+    start = time.monotonic()
+    proc = subprocess.run([raftsim, "fuzz", "--seeds", str(seeds), "--jobs", "1",
+                           "--out", os.path.join("/tmp", "raftsim-bench-fuzz")],
+                          capture_output=True, text=True)
+    wall = time.monotonic() - start
+    return {"workload": "fuzz", "result": "pass" if proc.returncode == 0 else "fail",
+            "seeds": seeds, "wall_s": round(wall, 3), "seeds_per_s": round(seeds / wall, 1),
+            "summary": proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""}
+
+
+def run_bare_loop(build, events):
+    exe = os.path.join(build, "bench", "bare_loop", "bare_loop")
+    if not os.path.exists(exe):
+        return {"bench": "bare_loop", "skipped": f"{exe} not built (cmake --build {build} --target bare_loop)"}
+    out = subprocess.run([exe, str(events)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def run_peers(quick):
+    script = os.path.join(ROOT, "bench", "peers", "run_peers.sh")
+    proc = subprocess.run(["bash", script] + (["--quick"] if quick else []),
+                          capture_output=True, text=True)
+    rows = []
+    for line in proc.stdout.splitlines():
+        line = line.strip()
+        if line.startswith("{"):
+            rows.append(json.loads(line))
+    return rows
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--out", default="bench-results.json")
+    ap.add_argument("--quick", action="store_true", help="skip the 60-minute run and 1,001 voters")
+    ap.add_argument("--peers", action="store_true", help="also run the peer harnesses")
+    ap.add_argument("--only", nargs="*", help="workload names to run")
+    args = ap.parse_args()
+    raftsim = os.path.join(args.build, "raftsim")
+    if not os.path.exists(raftsim):
+        sys.exit(f"bench: {raftsim} not found; build first (cmake --build {args.build})")
+
+    names = ["replication", "failover", "scale_5", "scale_101", "scale_1001",
+             "long_run_10min", "long_run_60min"]
+    if args.quick:
+        names = [n for n in names if n not in ("scale_1001", "long_run_60min")]
+    if args.only:
+        names = [n for n in names if n in args.only]
+    rows = []
+    for name in names:
+        print(f"bench: {name} ...", file=sys.stderr, flush=True)
+        rows.append(run_scenario(raftsim, name))
+    if not args.only or "fuzz" in args.only:
+        rows.append(run_fuzz(raftsim, 50 if args.quick else 500))
+    bare = run_bare_loop(args.build, 2_000_000 if args.quick else 20_000_000)
+    peers = run_peers(args.quick) if args.peers else []
+
+    print(f"{'workload':<16}{'result':>7}{'wall s':>9}{'events':>11}{'events/s':>12}"
+          f"{'virt/wall':>11}{'writes/s':>10}{'peak RSS MB':>13}")
+    for r in rows:
+        if "skipped" in r or r["workload"] == "fuzz":
+            extra = r.get("skipped") or f"{r['seeds_per_s']} seeds/s ({r['summary']})"
+            print(f"{r['workload']:<16} {extra}")
+            continue
+        print(f"{r['workload']:<16}{r['result']:>7}{r['sim_wall_s']:>9.3f}{r['events']:>11}"
+              f"{r['events_per_s']:>12}{r['virtual_per_wall']:>11}{r['writes_per_s']:>10}"
+              f"{r['peak_rss_kb'] / 1024:>13.1f}")
+    by = {r["workload"]: r for r in rows}
+    ratios = {}
+    if "events_per_s" in bare:
+        best = max((r["events_per_s"] for r in rows if "events_per_s" in r), default=0)
+        ratios["events_per_s_vs_bare_loop"] = round(best / bare["events_per_s"], 3)
+        print(f"bare loop: {bare['events_per_s']:.0f} events/s; raftsim's best workload "
+              f"reaches {ratios['events_per_s_vs_bare_loop']}x of it")
+    if "scale_5" in by and "scale_1001" in by:
+        ratios["events_per_s_1001_vs_5"] = round(by["scale_1001"]["events_per_s"] / by["scale_5"]["events_per_s"], 3)
+        print(f"events/s at 1,001 voters vs 5: {ratios['events_per_s_1001_vs_5']}x")
+    if "long_run_10min" in by and "long_run_60min" in by:
+        ratios["rss_60min_vs_10min"] = round(by["long_run_60min"]["peak_rss_kb"] / by["long_run_10min"]["peak_rss_kb"], 3)
+        print(f"peak RSS at 60 min vs 10 min: {ratios['rss_60min_vs_10min']}x")
+    for p in peers:
+        if "skipped" in p or "error" in p:
+            print(f"peer {p.get('peer')}: {p.get('skipped') or p.get('error')}")
+            continue
+        mine = by.get(p.get("workload"))
+        if p.get("workload") == "replication" and mine:
+            ours = 100_000 / mine["sim_wall_s"]
+            key = f"replication_entries_per_s_vs_{p['peer']}"
+            ratios[key] = round(ours / p["entries_per_s"], 2)
+            print(f"replication vs {p['peer']}: {ours:.0f} vs {p['entries_per_s']:.0f} entries/s = {ratios[key]}x")
+        if p.get("workload") == "failover" and mine:
+            key = f"failover_virtual_per_wall_vs_{p['peer']}"
+            ratios[key] = round(mine["virtual_per_wall"] / p["virtual_per_wall"], 2)
+            print(f"failover vs {p['peer']}: {mine['virtual_per_wall']} vs {p['virtual_per_wall']:.0f} virtual s/wall s = {ratios[key]}x")
+    with open(args.out, "w") as f:
+        json.dump({"workloads": rows, "bare_loop": bare, "peers": peers, "ratios": ratios}, f, indent=2)
+        f.write("\n")
+    print(f"bench: wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
