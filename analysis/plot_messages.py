@@ -6,8 +6,8 @@
 Needs a trace written with `--trace-level messages`.  One vertical lane per
 node (coloured by its role), time downward, one arrow per delivered message
 from its send to its delivery (a duplicated message gets an arrow per
-delivery), labelled with the message type and term; a dropped message ends in
-an X.  At most MAX_ARROWS arrows, the earliest sent; narrow the window for the
+delivery), labelled with the message type and term; a dropped message is
+dashed and ends in an X just before the receiver's lane.  At most MAX_ARROWS arrows, the earliest sent; narrow the window for the
 rest.  Times: "1.5s", "250ms", "100us" or a number of milliseconds.
 """
 
@@ -20,6 +20,7 @@ import raftsim_trace as rt  # noqa: E402
 from plot_timeline import role_style  # noqa: E402  (same role colours in every plot)
 
 MAX_ARROWS = 400
+DROP_GAP = 0.18  # lanes between a dropped message's X and its receiver's lane
 MSG_COLOUR = {
     "append": "#1e88e5", "append_resp": "#64b5f6",
     "vote": "#e65100", "vote_resp": "#ffb74d",
@@ -110,8 +111,12 @@ def draw(plt, trace, t0, t1):
         types_seen[m.msg] = colour
         xs, ys = x[m.src], sent / 1e3
         ye = end / 1e3
-        # A drop is drawn half way, ending in an X: the message never arrived.
-        xe = (xs + x[m.dst]) / 2.0 if dropped else x[m.dst]
+        # A drop is a dashed line ending in an X just short of the receiver's
+        # lane: the message never arrived there.  (Not half way: a leader cut
+        # off from everyone drops one message per peer at the same instant,
+        # and X marks at the midpoints would sit on other nodes' lanes.)
+        xd = x[m.dst]
+        xe = xd - DROP_GAP * (1 if xd > xs else -1) if dropped else xd
         if dropped:
             ax.plot([xs, xe], [ys, ye], color=colour, linewidth=0.8, linestyle="--", zorder=3)
             ax.plot([xe], [ye], marker="x", color="#d32f2f", markersize=7, mew=1.6, zorder=4)

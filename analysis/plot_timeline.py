@@ -286,6 +286,8 @@ def node_colours(nodes):
 
 
 def draw_commits(ax, trace, t0, t1):
+    from matplotlib.ticker import MaxNLocator
+
     colours = node_colours(trace.nodes)
     drawn = False
     for n in trace.nodes:
@@ -296,6 +298,8 @@ def draw_commits(ax, trace, t0, t1):
                     color=colours[n], linewidth=1.1, label="node %d" % n)
     ax.set_ylabel("commit index")
     ax.grid(color="#eeeeee", linewidth=0.6)
+    # Indices are whole numbers: no 1.2, 1.4 ticks when only a few commit.
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if drawn:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False,
                   ncol=2 if len(trace.nodes) > 8 else 1)

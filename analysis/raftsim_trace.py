@@ -67,14 +67,14 @@ def parse_time(text):
 
 
 def format_us(us):
-    """Short human form of a time in microseconds, for notes and titles."""
-    if us % 1000000 == 0:
-        return "%ds" % (us // 1000000)
+    """Short human form of a time in microseconds, for notes and titles:
+    exact (a window from 2.148s is not shown as 2.15s), trailing zeros cut."""
+    def trim(value, decimals):
+        return ("%.*f" % (decimals, value)).rstrip("0").rstrip(".")
+    us = int(us)
     if us >= 1000000:
-        return "%.3gs" % (us / 1e6)
-    if us % 1000 == 0:
-        return "%dms" % (us // 1000)
-    return "%.4gms" % (us / 1e3)
+        return trim(us / 1e6, 6) + "s"
+    return trim(us / 1e3, 3) + "ms"
 
 
 # ---------------------------------------------------------------- the trace

@@ -791,7 +791,6 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
     if (role_ != Role::leader) return;
     if (msg.from == transfer_target_) maybe_finish_transfer(now, out);
     if (role_ != Role::leader) return;
-    if (advanced) maybe_change_membership(now, out);
     if (Progress* again = progress_of(msg.from)) send_append(msg.from, *again, false, now, out);
     return;
   }

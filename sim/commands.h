@@ -17,6 +17,7 @@ struct RunCommand {
   unsigned jobs = 1;
   std::string summary_path;
   std::string trace_path;
+  std::string chrome_trace_path;  // --chrome-trace: the run as Chrome trace-event JSON
   Trace::Level trace_level = Trace::Level::events;
   bool json = false;
   bool quiet = false;

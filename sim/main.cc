@@ -8,6 +8,8 @@
 #include <thread>
 
 #include "sim/commands.h"
+#include "sim/fuzz.h"
+#include "sim/shrink.h"
 
 namespace po = boost::program_options;
 
@@ -21,6 +23,8 @@ const char* kUsage =
     "commands:\n"
     "  run FILE...     run scenario files, check their expectations and invariants\n"
     "  check FILE...   validate scenario files without running them\n"
+    "  fuzz            run random scenarios, one per seed, and report failing seeds\n"
+    "  shrink FILE     make a failing scenario smaller while it fails the same way\n"
     "\n"
     "raftsim COMMAND --help shows a command's options; raftsim --version its version.\n"
     "Exit codes: 0 all held, 1 a check failed, 2 could not run (bad input).\n";
@@ -41,6 +45,8 @@ int cmd_run(const std::vector<std::string>& args) {
       ("summary", po::value<std::string>(&cmd.summary_path), "with --seeds: write the aggregate as JSON")
       ("trace", po::value<std::string>(&cmd.trace_path), "write the trace (JSON Lines); - is stdout")
       ("trace-level", po::value<std::string>(&level), "events | messages")
+      ("chrome-trace", po::value<std::string>(&cmd.chrome_trace_path),
+       "write the run as Chrome trace-event JSON (Perfetto, chrome://tracing)")
       ("json", po::bool_switch(&cmd.json), "print each summary as one JSON object")
       ("quiet,q", po::bool_switch(&cmd.quiet), "print only the summary line");
   po::options_description hidden;
@@ -85,6 +91,9 @@ int cmd_run(const std::vector<std::string>& args) {
     if (*cmd.seed_last < *cmd.seed_first) return usage_error("run: --seeds A..B needs A <= B");
     if (*cmd.seed_last - *cmd.seed_first >= 10'000'000) return usage_error("run: --seeds covers more than 10,000,000 seeds");
     if (!cmd.trace_path.empty()) return usage_error("run: --trace writes one run; it cannot be combined with --seeds");
+    if (!cmd.chrome_trace_path.empty()) {
+      return usage_error("run: --chrome-trace writes one run; it cannot be combined with --seeds");
+    }
     if (cmd.seed) return usage_error("run: --seed and --seeds cannot be combined");
   } else if (!cmd.summary_path.empty()) {
     return usage_error("run: --summary needs --seeds");
@@ -92,6 +101,10 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!cmd.trace_path.empty() && cmd.files.size() > 1) {
     return usage_error("run: --trace writes one run; give one scenario file");
   }
+  if (!cmd.chrome_trace_path.empty() && cmd.files.size() > 1) {
+    return usage_error("run: --chrome-trace writes one run; give one scenario file");
+  }
+  if (cmd.chrome_trace_path == "-") return usage_error("run: --chrome-trace needs a file name, not -");
   if (cmd.jobs == 0) cmd.jobs = std::max(1u, std::thread::hardware_concurrency());
   return sim::run_command(cmd);
 }
@@ -121,6 +134,142 @@ int cmd_check(const std::vector<std::string>& args) {
   return sim::check_command(files);
 }
 
+// "15s", "1500ms", "250us", or a bare number of seconds.
+std::optional<sim::TimeUs> parse_cli_time(const std::string& text) {
+  size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string unit = text.substr(used);
+  double us;
+  if (unit.empty() || unit == "s") {
+    us = value * 1e6;
+  } else if (unit == "ms") {
+    us = value * 1e3;
+  } else if (unit == "us") {
+    us = value;
+  } else {
+    return std::nullopt;
+  }
+  if (!(us > 0) || us > 48.0 * 3600 * 1e6) return std::nullopt;
+  return static_cast<sim::TimeUs>(us);
+}
+
+int cmd_fuzz(const std::vector<std::string>& args) {
+  po::options_description desc("raftsim fuzz [options]");
+  sim::FuzzCommand cmd;
+  std::vector<std::string> bugs;
+  std::string duration, shard;
+  unsigned nodes = 9;
+  desc.add_options()("help,h", "show this help")
+      ("seeds", po::value<uint64_t>(&cmd.seeds)->default_value(100), "number of seeds to run")
+      ("start", po::value<uint64_t>(&cmd.start)->default_value(0), "first seed")
+      ("seed", po::value<uint64_t>(), "run exactly this seed (reproduces a reported failure)")
+      ("jobs,j", po::value<unsigned>(&cmd.jobs)->default_value(0), "seeds in parallel (default: cores)")
+      ("time-limit", po::value<double>(&cmd.time_limit_s), "stop starting new seeds after this many seconds")
+      ("nodes", po::value<unsigned>(&nodes)->default_value(9), "at most this many nodes per cluster (3..7 voters)")
+      ("duration", po::value<std::string>(&duration), "at most this much virtual time per seed, e.g. 15s")
+      ("bug", po::value<std::vector<std::string>>(&bugs), "switch on a planted bug (repeatable)")
+      ("out", po::value<std::string>(&cmd.out_dir)->default_value("fuzz-out"), "directory for failing seeds")
+      ("shard", po::value<std::string>(&shard), "K/N: only the seeds whose index mod N is K")
+      ("results", po::value<std::string>(&cmd.results_path), "write one JSON line per seed to this file")
+      ("check-determinism", po::bool_switch(&cmd.check_determinism), "run every seed twice, compare digests");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(std::string("fuzz: ") + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (vm.count("seed")) {
+    if (!vm["seeds"].defaulted() || !vm["start"].defaulted() || !shard.empty()) {
+      return usage_error("fuzz: --seed runs one seed; it cannot be combined with --seeds, --start or --shard");
+    }
+    cmd.one_seed = vm["seed"].as<uint64_t>();
+  }
+  if (cmd.seeds > 100'000'000) return usage_error("fuzz: --seeds is more than 100,000,000");
+  if (nodes < 1 || nodes > 50) return usage_error("fuzz: --nodes must be between 1 and 50");
+  cmd.limits.nodes = nodes;
+  if (!vm["nodes"].defaulted()) cmd.generation_flags += " --nodes " + std::to_string(nodes);
+  if (!duration.empty()) {
+    const auto d = parse_cli_time(duration);
+    if (!d) return usage_error("fuzz: --duration must be a time such as 15s or 8000ms, not \"" + duration + "\"");
+    if (*d < sim::min_fuzz_duration_us()) {
+      return usage_error("fuzz: --duration must be at least " + sim::format_time(sim::min_fuzz_duration_us()) +
+                         " (a fault phase and the liveness bound)");
+    }
+    cmd.limits.duration_us = *d;
+    cmd.generation_flags += " --duration " + duration;
+  }
+  for (const std::string& bug : bugs) {
+    raft::PlantedBugs probe;
+    if (!probe.enable(bug)) {
+      std::string known;
+      for (const std::string& name : raft::PlantedBugs::names()) known += (known.empty() ? "" : ", ") + name;
+      return usage_error("fuzz: unknown planted bug \"" + bug + "\"; known bugs: " + known);
+    }
+    cmd.limits.bugs.push_back(bug);
+    cmd.generation_flags += " --bug " + bug;
+  }
+  if (!shard.empty()) {
+    const size_t slash = shard.find('/');
+    try {
+      if (slash == std::string::npos) throw std::invalid_argument("no /");
+      size_t used = 0;
+      cmd.shard_index = std::stoull(shard.substr(0, slash), &used);
+      if (used != slash) throw std::invalid_argument("trailing");
+      const std::string count = shard.substr(slash + 1);
+      cmd.shard_count = std::stoull(count, &used);
+      if (used != count.size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      cmd.shard_count = 0;
+    }
+    if (cmd.shard_count == 0 || cmd.shard_index >= cmd.shard_count) {
+      return usage_error("fuzz: --shard must be K/N with 0 <= K < N, e.g. 0/4, not \"" + shard + "\"");
+    }
+  }
+  if (vm.count("time-limit") && !(cmd.time_limit_s > 0)) return usage_error("fuzz: --time-limit must be positive");
+  if (cmd.out_dir.empty()) return usage_error("fuzz: --out needs a directory name");
+  if (cmd.jobs == 0) cmd.jobs = std::max(1u, std::thread::hardware_concurrency());
+  return sim::fuzz_command(cmd);
+}
+
+int cmd_shrink(const std::vector<std::string>& args) {
+  po::options_description desc("raftsim shrink FILE [options]");
+  sim::ShrinkCommand cmd;
+  std::vector<std::string> files;
+  desc.add_options()("help,h", "show this help")
+      ("out,o", po::value<std::string>(&cmd.out), "where to write the result (default: FILE with .min.json)")
+      ("max-runs", po::value<size_t>(&cmd.max_runs)->default_value(cmd.max_runs), "give up after this many runs");
+  po::options_description hidden;
+  hidden.add_options()("files", po::value<std::vector<std::string>>(&files));
+  po::options_description all;
+  all.add(desc).add(hidden);
+  po::positional_options_description pos;
+  pos.add("files", -1);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(std::string("shrink: ") + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  if (files.size() != 1) return usage_error("shrink: give exactly one scenario file");
+  cmd.file = files.front();
+  return sim::shrink_command(cmd);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -142,6 +291,8 @@ int main(int argc, char** argv) {
     }
     if (command == "run") return cmd_run(args);
     if (command == "check") return cmd_check(args);
+    if (command == "fuzz") return cmd_fuzz(args);
+    if (command == "shrink") return cmd_shrink(args);
   } catch (const std::bad_alloc&) {
     std::cerr << "raftsim: out of memory\n";
     return 3;

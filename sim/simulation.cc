@@ -852,10 +852,9 @@ void Simulation::run_action(size_t index) {
 }
 
 void Simulation::update_quorum_tracking() {
-  if (!connectivity_dirty_) {
-    // Deadline check only.
-  } else {
+  if (connectivity_dirty_) {
     connectivity_dirty_ = false;
+    cut_off_leaders_.clear();
     for (SimNode& l : nodes_) {
       if (l.crashed || l.api->role() != Role::leader) {
         l.quorum_lost_local_us.reset();
@@ -875,6 +874,7 @@ void Simulation::update_quorum_tracking() {
         }
       }
       if (reachable < config.quorum()) {
+        cut_off_leaders_.push_back(l.id);
         if (!l.quorum_lost_local_us) {
           l.quorum_lost_local_us = local_now(l);
           note_leader_lost();
@@ -887,7 +887,8 @@ void Simulation::update_quorum_tracking() {
   if (!raft_options_.check_quorum) return;
   const TimeUs allowed =
       raft_options_.election_timeout_max_us + raft_options_.heartbeat_interval_us;
-  for (SimNode& l : nodes_) {
+  for (NodeId id : cut_off_leaders_) {
+    SimNode& l = node(id);
     if (!l.quorum_lost_local_us || l.paused || l.crashed) continue;
     if (local_now(l) - *l.quorum_lost_local_us > allowed) {
       checker_.report("quorum",

@@ -152,6 +152,7 @@ class Simulation {
   std::vector<TimeUs> action_times_;
   std::unordered_map<std::string, NodeId> aliases_;
   bool connectivity_dirty_ = true;
+  std::vector<NodeId> cut_off_leaders_;  // leaders without a reachable quorum, for the deadline
   std::optional<TimeUs> leaderless_since_us_;
   std::optional<NodeId> last_leader_;
   struct SeenEvent {

@@ -201,8 +201,16 @@ class RaftsimBinaryTest(ScriptTest):
         self.raftsim("--trace", "real.jsonl", "--trace-level", "messages", "--quiet")
         trace = rt.load_trace(self.path("real.jsonl"), messages=True)
         with open(self.path("real.jsonl")) as f:
-            elected = sum(1 for line in f if json.loads(line).get("type") == "elected")
+            lines = [json.loads(line) for line in f]
+        elected = sum(1 for ev in lines if ev.get("type") == "elected")
         self.assertGreater(elected, 0)
+        # Every marker the timeline draws is a trace line of that type, with
+        # its node, time and (for step-downs) reason.
+        for kind in ("election_started", "vote_granted", "elected", "step_down"):
+            expected = [(ev["t"], ev["node"], ev.get("reason")) for ev in lines
+                        if ev.get("type") == kind]
+            got = [(m.t, m.node, m.info.get("reason")) for m in trace.markers_of(kind)]
+            self.assertEqual(got, expected, kind)
         # A leader band right after a pause continues the same leadership.
         tenures = sum(1 for ivs in trace.roles.values() for i, iv in enumerate(ivs)
                       if iv.role == "leader" and not (i and ivs[i - 1].role == "paused"))
