@@ -41,6 +41,7 @@ struct Message {
   Term term = 0;
 
   // append: prev_log_index/prev_log_term, entries, leader_commit.
+  // append_resp: commit is the follower's commit index after the append.
   // vote / pre_vote: index/log_term are the candidate's last log index/term.
   Index index = 0;
   Term log_term = 0;

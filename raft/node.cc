@@ -60,9 +60,7 @@ void Node::step(const Message& msg, TimeUs now, Outputs& out) {
   if (msg.term > current_term_) {
     // A node outside our configuration (removed, or a spare not yet added)
     // must not be able to disturb the cluster with its terms (thesis §4.2.3).
-    const Configuration& latest =
-        pending_config_index_ ? *log_.at(pending_config_index_).config : *config_;
-    if (vote_request && !latest.is_voter(msg.from)) {
+    if (vote_request && !latest_config().is_voter(msg.from)) {
       flush(out);
       return;
     }
@@ -138,6 +136,11 @@ void Node::on_timer(TimerKind kind, TimeUs now, Outputs& out) {
       if (transfer_target_ != kNoNode && now >= transfer_deadline_us_) {
         transfer_target_ = kNoNode;  // thesis §3.10: abort a transfer that takes too long
       }
+      if (leaving_index_ != 0 && now >= leaving_deadline_us_) {
+        become_learner("removed", now, out);
+        flush(out);
+        return;
+      }
       maybe_change_membership(now, out);
       broadcast_heartbeat(now, out);
       out.timers.push_back({TimerKind::heartbeat, false, now + options_.heartbeat_interval_us});
@@ -171,7 +174,7 @@ void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
 }
 
 void Node::client_write(uint64_t write_id, uint32_t size_bytes, TimeUs now, Outputs& out) {
-  if (role_ != Role::leader || transfer_target_ != kNoNode) {
+  if (role_ != Role::leader || transfer_target_ != kNoNode || leaving_index_ != 0) {
     // Followers, candidates and learners redirect with the leader they know.
     ClientReply reply{write_id, false, 0, role_ == Role::leader ? kNoNode : leader_id_};
     out.replies.push_back(reply);
@@ -234,6 +237,14 @@ void Node::take_snapshot(TimeUs /*now*/, Outputs& out) {
   flush(out);
 }
 
+const Configuration& Node::latest_config() const {
+  if (pending_config_index_ > log_.snapshot_index() && pending_config_index_ <= log_.last_index()) {
+    const Entry& entry = log_.at(pending_config_index_);
+    if (entry.kind == EntryKind::config) return *entry.config;
+  }
+  return *config_;
+}
+
 std::vector<NodeId> Node::counted_voters() const {
   if (!options_.bugs.demote_without_consensus || role_ != Role::leader) return config_->voters;
   // PLANTED BUG: lagging voters are dropped from the quorum without a
@@ -269,6 +280,7 @@ void Node::set_role(Role to, const char* reason, Outputs& out) {
     learner_progress_.clear();
     queued_changes_.clear();
     transfer_target_ = kNoNode;
+    leaving_index_ = 0;
     out.timers.push_back({TimerKind::heartbeat, true, 0});
   }
   role_ = to;
@@ -393,10 +405,8 @@ void Node::handle_vote(const Message& msg, TimeUs now, Outputs& out) {
   const bool log_ok = options_.bugs.vote_ignores_log  // PLANTED BUG when set
                           ? true
                           : log_up_to_date(msg.index, msg.log_term);
-  const Configuration& latest =
-      pending_config_index_ ? *log_.at(pending_config_index_).config : *config_;
   // Learners never vote; nor does anyone for a node outside the configuration.
-  bool grant = config_->is_voter(id_) && latest.is_voter(msg.from) && log_ok;
+  bool grant = config_->is_voter(id_) && latest_config().is_voter(msg.from) && log_ok;
   if (options_.bugs.demote_without_consensus && self_lagging_) grant = false;  // PLANTED BUG
   if (pre_vote) {
     // Thesis §9.6: grant only if the election could succeed and we have not
@@ -526,7 +536,11 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
         // PLANTED BUG: overwrite in place and keep the conflicting suffix.
         log_.replace(index, entry);
         mark_log_dirty(index);
-        if (entry.kind == EntryKind::config) pending_config_index_ = index;
+        if (entry.kind == EntryKind::config) {
+          pending_config_index_ = index;
+        } else if (pending_config_index_ == index) {
+          pending_config_index_ = 0;
+        }
         continue;
       }
       log_.truncate_after(index - 1);
@@ -546,6 +560,7 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
   // Rule 5: "If leaderCommit > commitIndex, set commitIndex =
   // min(leaderCommit, index of last new entry)".
   if (msg.commit > commit_index_) advance_commit(std::min(msg.commit, last_new), now, out);
+  resp.commit = commit_index_;  // a leaving leader waits to see its removal known
   send(std::move(resp), after, out);
 }
 
@@ -669,8 +684,16 @@ void Node::broadcast_heartbeat(TimeUs now, Outputs& out) {
 
 void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Outputs& out) {
   if (pr.state == Progress::State::snapshot) {
-    // Resend the current chunk if its answer is overdue (loss).
+    // Resend the current chunk if its answer is overdue (loss), moving to the
+    // newest snapshot if one was taken meanwhile: an old one may no longer
+    // be followed by the entries this leader still holds.
     if (heartbeat && now - pr.snapshot_sent_us >= 2 * options_.heartbeat_interval_us) {
+      if (pr.snapshot != snapshot_) {
+        pr.state = Progress::State::probe;
+        pr.next_index = std::min(pr.next_index, log_.snapshot_index());
+        send_append(peer, pr, false, now, out);  // starts a transfer of the newest snapshot
+        return;
+      }
       send_snapshot_chunk(peer, pr, now, out);
     }
     return;
@@ -789,6 +812,14 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
       on_voter_match(match_before, pr.match_index, now, out);
     }
     if (role_ != Role::leader) return;
+    if (leaving_index_ != 0) {
+      // Looked up again: applying a configuration rebuilds the progress maps.
+      if (Progress* again = progress_of(msg.from)) {
+        again->known_commit = std::max(again->known_commit, msg.commit);
+      }
+      maybe_finish_leaving(now, out);
+      if (role_ != Role::leader) return;
+    }
     if (msg.from == transfer_target_) maybe_finish_transfer(now, out);
     if (role_ != Role::leader) return;
     if (Progress* again = progress_of(msg.from)) send_append(msg.from, *again, false, now, out);
@@ -899,6 +930,14 @@ void Node::check_quorum(TimeUs now, Outputs& out) {
   if (heard < config_->quorum()) become_follower(current_term_, kNoNode, "lost_quorum", now, out);
 }
 
+void Node::maybe_finish_leaving(TimeUs now, Outputs& out) {
+  size_t known = 0;
+  for (const auto& [peer, pr] : voter_progress_) {
+    if (pr.known_commit >= leaving_index_) ++known;
+  }
+  if (known >= config_->quorum()) become_learner("removed", now, out);
+}
+
 void Node::maybe_finish_transfer(TimeUs now, Outputs& out) {
   if (transfer_target_ == kNoNode) return;
   Progress* pr = progress_of(transfer_target_);
@@ -923,7 +962,9 @@ void Node::maybe_finish_transfer(TimeUs now, Outputs& out) {
 // 2015), so no node stops voting or being counted before the change commits.
 void Node::maybe_change_membership(TimeUs now, Outputs& out) {
   if (role_ != Role::leader || pending_config_index_ != 0) return;
-  if (commit_index_ < term_start_index_ || transfer_target_ != kNoNode) return;
+  if (commit_index_ < term_start_index_ || transfer_target_ != kNoNode || leaving_index_ != 0) {
+    return;
+  }
   const Configuration& current = *config_;
   while (!queued_changes_.empty()) {
     const QueuedChange change = queued_changes_.front();
@@ -1059,11 +1100,19 @@ void Node::apply_config(const std::shared_ptr<const Configuration>& config, Inde
       if (!config->is_voter(v)) ev.lags.emplace_back(v, lag_of(v));
     }
     out.events.push_back(std::move(ev));
+    rebuild_progress(now);
     if (!config->is_voter(id_)) {
-      become_learner("removed", now, out);  // thesis §4.2.2: a removed leader steps down
+      // Thesis §4.2.2: a removed leader steps down once C_new commits. Since
+      // configurations apply on commit here, the remaining voters must first
+      // learn that it committed, or they would keep electing under C_old:
+      // stay (without counting itself) until a quorum of C_new reports the
+      // commit, or for one election timeout at most.
+      leaving_index_ = index;
+      leaving_deadline_us_ = now + options_.election_timeout_max_us;
+      recount_above_commit();
+      broadcast_heartbeat(now, out);
       return;
     }
-    rebuild_progress(now);
     recount_above_commit();
     maybe_change_membership(now, out);
     return;

@@ -140,6 +140,7 @@ struct Progress {
   std::shared_ptr<const Snapshot> snapshot;
   uint64_t snapshot_offset = 0;
   TimeUs snapshot_sent_us = 0;
+  Index known_commit = 0;  // the peer's commit index, as its last answer said
 };
 
 class Node {
@@ -175,6 +176,8 @@ class Node {
   Index last_applied() const { return last_applied_; }
   const RaftLog& log() const { return log_; }
   const Configuration& config() const { return *config_; }
+  // The newest configuration in the log, committed or not.
+  const Configuration& latest_config() const;
   const StateMachine& state_machine() const { return state_machine_; }
   const Options& options() const { return options_; }
   // Voters the leader currently counts toward a commit quorum (all voters of
@@ -219,6 +222,7 @@ class Node {
   void maybe_change_membership(TimeUs now, Outputs& out);
   bool propose_config(const Configuration& next, TimeUs now, Outputs& out);
   void maybe_finish_transfer(TimeUs now, Outputs& out);
+  void maybe_finish_leaving(TimeUs now, Outputs& out);
 
   // Commit, apply, snapshots, configuration.
   void advance_commit(Index index, TimeUs now, Outputs& out);
@@ -279,6 +283,10 @@ class Node {
   };
   std::deque<QueuedChange> queued_changes_;
   NodeId transfer_target_ = kNoNode;
+  // A leader whose removal (or demotion) committed, until the remaining
+  // voters know it: the configuration entry's index, or 0.
+  Index leaving_index_ = 0;
+  TimeUs leaving_deadline_us_ = 0;
   TimeUs transfer_deadline_us_ = 0;
 
   // Follower: an incoming chunked snapshot.

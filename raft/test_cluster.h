@@ -18,11 +18,7 @@ namespace raft::test {
 // draw returns the low end of the range.
 class FakeRandom final : public Random {
  public:
-  int64_t uniform_int(int64_t lo, int64_t /*hi*/) override {
-    ++draws;
-    return lo;
-  }
-  int draws = 0;
+  int64_t uniform_int(int64_t lo, int64_t /*hi*/) override { return lo; }
 };
 
 inline Configuration make_config(std::vector<NodeId> voters, std::vector<NodeId> learners = {}) {
@@ -39,12 +35,6 @@ inline Entry write_entry(Term term, uint64_t write_id) {
   e.kind = EntryKind::write;
   e.write_id = write_id;
   e.size_bytes = 8;
-  return e;
-}
-
-inline Entry noop_entry(Term term) {
-  Entry e;
-  e.term = term;
   return e;
 }
 
@@ -160,7 +150,6 @@ class Solo {
   Node& node() { return *node_; }
   const Node& node() const { return *node_; }
   const DurableState& disk() const { return disk_; }
-  FakeRandom& random() { return random_; }
   size_t pending_persists() const { return pending_.size(); }
 
   TimeUs now = 0;
@@ -172,6 +161,13 @@ class Solo {
   }
   Outputs write(uint64_t write_id, uint32_t size_bytes = 8) {
     return take([&](Outputs& o) { node_->client_write(write_id, size_bytes, now, o); });
+  }
+  Outputs transfer(NodeId to) {
+    return take([&](Outputs& o) { node_->transfer_leadership(to, now, o); });
+  }
+  Outputs change_config(ConfigChange change, NodeId id) {
+    return take(
+        [&](Outputs& o) { node_->request_config_change(change, id, std::nullopt, now, o); });
   }
 
   // Completes every durable write issued so far (applying each to the disk)

@@ -38,6 +38,15 @@ void Checker::set_base(Mirror& mirror, Index index, NodeId node) {
   mirror.base_chain = 0;
   if (index == 0) return;
   Slot* s = slot(index);
+  if (!s) {
+    // Below the window of per-index facts: a snapshot taken earlier (an old
+    // transfer finishing late) still names its chain hash.
+    auto it = snapshot_chains_.find(index);
+    if (it != snapshot_chains_.end()) {
+      mirror.base_chain = it->second;
+      return;
+    }
+  }
   if (!s || !s->committed) {
     report("state_machine_safety",
            "node " + std::to_string(node) + " holds a snapshot at index " + idx(index) +
@@ -261,7 +270,7 @@ void Checker::on_became_leader(NodeId node, Term term) {
   }
 }
 
-void Checker::on_message(NodeId node, const raft::Message& msg, bool sender_is_voter) {
+void Checker::on_message(NodeId node, const raft::Message& msg) {
   if (msg.type == raft::MsgType::pre_vote || msg.type == raft::MsgType::pre_vote_resp) return;
   Persistence& p = persistence_[node_slot(node)];
   if (msg.term > p.durable_term) {
@@ -273,13 +282,6 @@ void Checker::on_message(NodeId node, const raft::Message& msg, bool sender_is_v
     return;
   }
   if (msg.type != raft::MsgType::vote_resp || !msg.success) return;
-  if (!sender_is_voter) {
-    report("learner_vote",
-           "node " + std::to_string(node) + " granted a vote to " + std::to_string(msg.to) +
-               " in term " + std::to_string(msg.term) + " while not a voter",
-           {node, msg.to});
-    return;
-  }
   if (p.granted_term == msg.term && p.granted_to != msg.to) {
     report("persistence",
            "node " + std::to_string(node) + " voted twice in term " + std::to_string(msg.term) +
@@ -289,6 +291,22 @@ void Checker::on_message(NodeId node, const raft::Message& msg, bool sender_is_v
   }
   p.granted_term = msg.term;
   p.granted_to = msg.to;
+}
+
+void Checker::on_vote_granted(NodeId node, NodeId candidate, Term term, bool voter) {
+  // Judged when the vote is granted (the answer may leave later, once the
+  // vote is durable, by which time the node may have learned it was demoted).
+  if (voter) return;
+  report("learner_vote",
+         "node " + std::to_string(node) + " granted a vote to " + std::to_string(candidate) +
+             " in term " + std::to_string(term) + " while not a voter",
+         {node, candidate});
+}
+
+void Checker::on_snapshot_taken(Index index, NodeId node) {
+  // The mirror still holds the snapshot's last entry: compaction keeps a
+  // trailing window below it, or makes it the base.
+  if (auto chain = mirrors_[node_slot(node)].chain_at(index)) snapshot_chains_.emplace(index, *chain);
 }
 
 void Checker::on_ack(uint64_t write_id, Index index, Index floor_index) {

@@ -48,7 +48,10 @@ class Checker {
   void on_applied(NodeId node, const raft::Applied& applied);
   void on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how);
   void on_became_leader(NodeId node, Term term);
-  void on_message(NodeId node, const raft::Message& msg, bool sender_is_voter);
+  void on_message(NodeId node, const raft::Message& msg);
+  void on_vote_granted(NodeId node, NodeId candidate, Term term, bool voter);
+  // A node took a snapshot whose last entry is at index.
+  void on_snapshot_taken(Index index, NodeId node);
   void on_ack(uint64_t write_id, Index index, Index floor_index);
 
   // The first violation, if any; checking stops there.
@@ -106,6 +109,10 @@ class Checker {
   Index slots_base_ = 0;  // index of slots_[0]
   Index committed_max_ = 0;
   std::map<Term, NodeId> leader_of_term_;
+  // Chain hash at each snapshot's index: one entry per snapshot taken, so a
+  // late transfer of an old snapshot can still be checked after its index
+  // left the window.
+  std::map<Index, uint64_t> snapshot_chains_;
   std::optional<Violation> violation_;
 };
 

@@ -1,6 +1,7 @@
 #include "sim/commands.h"
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -20,6 +21,7 @@ namespace sim {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+std::atomic<bool> g_interrupted{false};
 
 std::string fixed(double value, int decimals) {
   char buf[64];
@@ -91,6 +93,7 @@ int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scen
   RunOptions options;
   options.seed = cmd.seed;
   options.trace_level = cmd.trace_level;
+  options.stop = interrupt_flag();
   const uint64_t seed = cmd.seed.value_or(scenario.seed);
   std::ofstream trace_file;
   const bool trace_to_stdout = cmd.trace_path == "-";
@@ -155,6 +158,7 @@ int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scen
     }
   }
   out.flush();
+  if (r.interrupted) return 130;
   return r.pass ? 0 : 1;
 }
 
@@ -183,13 +187,17 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
   std::vector<RunResult> results(n);
   std::atomic<uint64_t> next{0};
   const auto start = Clock::now();
+  std::vector<char> done(n, 0);
   auto worker = [&]() {
-    for (uint64_t i = next++; i < n; i = next++) {
+    for (uint64_t i = next++; i < n && !interrupted(); i = next++) {
       RunOptions options;
       options.seed = first + i;
+      options.stop = interrupt_flag();
       RunResult r = run_scenario(scenario, options);
+      if (r.interrupted) break;
       r.checks.clear();
       results[i] = std::move(r);
+      done[i] = 1;
     }
   };
   std::vector<std::thread> threads;
@@ -204,7 +212,10 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
   std::vector<uint64_t> failed;
   double elections_sum = 0, events_sum = 0;
   uint64_t elections_max = 0, passed = 0;
+  uint64_t runs = 0;
   for (uint64_t i = 0; i < n; ++i) {
+    if (!done[i]) continue;  // not run: interrupted
+    ++runs;
     const RunResult& r = results[i];
     election.insert(election.end(), r.election_time_ms.begin(), r.election_time_ms.end());
     latency.insert(latency.end(), r.commit_latency_ms.begin(), r.commit_latency_ms.end());
@@ -221,17 +232,18 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
   summary["scenario"] = scenario.name;
   summary["file"] = file;
   summary["seeds"] = {first, *cmd.seed_last};
-  summary["runs"] = n;
+  summary["runs"] = runs;
+  if (interrupted()) summary["interrupted"] = true;
   summary["passed"] = passed;
   summary["failed_seeds"] = failed;
   nlohmann::ordered_json metrics;
   metrics["election_time_ms"] = distribution(election, true);
-  metrics["elections_per_run"] = {{"mean", elections_sum / static_cast<double>(n)}, {"max", elections_max}};
+  metrics["elections_per_run"] = {{"mean", elections_sum / static_cast<double>(std::max<uint64_t>(runs, 1))}, {"max", elections_max}};
   nlohmann::ordered_json commit = distribution(latency, false);
   commit.erase("mean");
   commit.erase("p90");
   metrics["commit_latency_ms"] = commit;
-  metrics["events_per_run"] = {{"mean", events_sum / static_cast<double>(n)}};
+  metrics["events_per_run"] = {{"mean", events_sum / static_cast<double>(std::max<uint64_t>(runs, 1))}};
   summary["metrics"] = metrics;
   if (!cmd.summary_path.empty() && !write_file_atomically(cmd.summary_path, summary.dump(2) + "\n")) {
     std::cerr << "raftsim: " << cmd.summary_path << ": cannot write the summary file\n";
@@ -246,15 +258,16 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
     const auto& et = metrics["election_time_ms"];
     const auto& cl = metrics["commit_latency_ms"];
     std::cout << "scenario \"" << scenario.name << "\" seeds " << first << ".." << *cmd.seed_last
-              << ": " << passed << "/" << n << " passed\n";
+              << ": " << passed << "/" << runs << " passed"
+              << (interrupted() ? " (interrupted: only these ran)" : "") << "\n";
     std::cout << "  election_time_ms   count " << et["count"] << "  mean " << show(et, "mean")
               << "  p50 " << show(et, "p50") << "  p90 " << show(et, "p90") << "  p99 "
               << show(et, "p99") << "  max " << show(et, "max") << "\n";
-    std::cout << "  elections_per_run  mean " << fixed(elections_sum / static_cast<double>(n), 2)
+    std::cout << "  elections_per_run  mean " << fixed(elections_sum / static_cast<double>(std::max<uint64_t>(runs, 1)), 2)
               << "  max " << elections_max << "\n";
     std::cout << "  commit_latency_ms  count " << cl["count"] << "  p50 " << show(cl, "p50")
               << "  p99 " << show(cl, "p99") << "  max " << show(cl, "max") << "\n";
-    std::cout << "  events_per_run     mean " << fixed(events_sum / static_cast<double>(n), 0) << "\n";
+    std::cout << "  events_per_run     mean " << fixed(events_sum / static_cast<double>(std::max<uint64_t>(runs, 1)), 0) << "\n";
     if (!failed.empty()) {
       std::cout << "  failed seeds:";
       for (size_t i = 0; i < failed.size() && i < 20; ++i) std::cout << " " << failed[i];
@@ -262,13 +275,26 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
       std::cout << "\n  reproduce: raftsim run " << file << " --seed " << failed.front() << "\n";
     }
     std::cout << (failed.empty() ? "PASS " : "FAIL ") << file << " seeds=" << first << ".."
-              << *cmd.seed_last << " runs=" << n << " passed=" << passed
+              << *cmd.seed_last << " runs=" << runs << " passed=" << passed
               << " wall=" << fixed(wall_s, 3) << "s\n";
   }
+  if (interrupted()) return 130;  // the shell's code for SIGINT
   return failed.empty() ? 0 : 1;
 }
 
+void on_interrupt(int /*signal*/) { g_interrupted.store(true); }
+
 }  // namespace
+
+bool interrupted() { return g_interrupted.load(); }
+const std::atomic<bool>* interrupt_flag() { return &g_interrupted; }
+
+void install_interrupt_handler() {
+  // Ctrl-C stops a long run cleanly: runs in progress end with their footer,
+  // no new seed starts, and the summary of what ran is printed and written.
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+}
 
 double percentile(const std::vector<double>& sorted, double p) {
   if (sorted.empty()) return 0;

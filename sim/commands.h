@@ -2,6 +2,7 @@
 // that tests can call them.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,11 @@ struct RunCommand {
 // Each returns the process exit code (cli.md).
 int run_command(const RunCommand& cmd);
 int check_command(const std::vector<std::string>& files);
+
+// Ctrl-C / SIGTERM: set a flag that long commands poll, so they stop cleanly.
+void install_interrupt_handler();
+bool interrupted();
+const std::atomic<bool>* interrupt_flag();
 
 // Percentile by the nearest-rank method on sorted values (p in [0, 100]).
 double percentile(const std::vector<double>& sorted, double p);

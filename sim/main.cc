@@ -289,6 +289,7 @@ int main(int argc, char** argv) {
       std::cout << kVersion << "\n";
       return 0;
     }
+    sim::install_interrupt_handler();
     if (command == "run") return cmd_run(args);
     if (command == "check") return cmd_check(args);
     if (command == "fuzz") return cmd_fuzz(args);

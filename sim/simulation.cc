@@ -46,6 +46,7 @@ std::string format_time(TimeUs t) {
 
 Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
+      stop_flag_(options.stop),
       seed_(options.seed.value_or(scenario.seed)),
       raft_options_(scenario.raft),
       network_(scenario.all_nodes(), scenario.network),
@@ -155,6 +156,11 @@ RunResult Simulation::run() {
     now_us_ = event.time_us;
     if (handle(event)) ++result_.events;
     after_event();
+    if (stop_flag_ && (result_.events & 4095) == 0 && stop_flag_->load()) {
+      result_.interrupted = true;
+      fail("interrupted at " + format_time(now_us_));
+      stopped_ = true;
+    }
   }
   if (!stopped_) now_us_ = scenario_.duration_us;
 
@@ -348,9 +354,8 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
   // input's applied entries are recorded.
   for (const auto& snapshot : snapshots) checker_.on_snapshot(n.id, *snapshot, "holds");
   for (const raft::ClientReply& reply : out.replies) on_reply(n, reply);
-  const bool voter = n.api->config().is_voter(n.id);
   for (raft::Message& msg : out.messages) {
-    checker_.on_message(n.id, msg, voter);
+    checker_.on_message(n.id, msg);
     send_message(n, std::move(msg));
   }
   for (const raft::TimerRequest& t : out.timers) {
@@ -396,6 +401,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
           .unum("term", ev.term)
           .boolean("pre_vote", ev.pre_vote);
       count("vote_granted", n.id, ev.pre_vote ? "pre_vote" : "");
+      checker_.on_vote_granted(n.id, ev.peer, ev.term, n.api->config().is_voter(n.id));
       break;
     case raft::EventType::elected:
       trace_.event(now_us_, "elected", n.id).unum("term", ev.term).unum("votes", ev.votes);
@@ -446,6 +452,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
           .unum("term", ev.term)
           .unum("bytes", ev.bytes);
       count("snapshot_taken", n.id, nullptr);
+      checker_.on_snapshot_taken(ev.index, n.id);
       break;
     case raft::EventType::snapshot_sent:
       trace_.event(now_us_, "snapshot_sent", n.id)

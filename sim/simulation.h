@@ -3,7 +3,9 @@
 // and the trace. Single-threaded; everything random comes from the seed.
 #pragma once
 
+#include <atomic>
 #include <deque>
+#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -43,12 +45,16 @@ struct RunResult {
   TimeUs last_write_applied_us = 0;  // latest instant any node applied a new write
   // Protocol coverage: how often each traced event type happened.
   std::map<std::string, uint64_t> event_counts;
+  bool interrupted = false;
 };
 
 struct RunOptions {
   std::optional<uint64_t> seed;  // overrides the scenario's
   std::ostream* trace = nullptr;
   Trace::Level trace_level = Trace::Level::events;
+  // When set and it becomes true, the run stops early (Ctrl-C); the trace
+  // still ends with its footer.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 class Simulation {
@@ -131,6 +137,7 @@ class Simulation {
   void note_leader_lost();
 
   const Scenario& scenario_;
+  const std::atomic<bool>* stop_flag_;
   uint64_t seed_;
   raft::Options raft_options_;
   Trace trace_;

@@ -1,0 +1,77 @@
+// StateMachine: each write id applies once (thesis §6.3), in bounded memory
+// (ids below a floor), and equal histories give equal hashes.
+#include "raft/state_machine.h"
+
+#include <doctest/doctest.h>
+
+namespace raft {
+namespace {
+
+TEST_CASE("§6.3: a write id applies once; a duplicate changes nothing") {
+  StateMachine sm;
+  CHECK(sm.apply_write(1, 10));
+  const uint64_t hash = sm.state_hash();
+  CHECK_FALSE(sm.apply_write(1, 10));
+  CHECK(sm.applied_writes() == 1);
+  CHECK(sm.size_bytes() == 10);
+  CHECK(sm.state_hash() == hash);
+}
+
+TEST_CASE("counts and sizes accumulate over distinct writes") {
+  StateMachine sm;
+  CHECK(sm.state_hash() == 0);
+  sm.apply_write(1, 10);
+  sm.apply_write(2, 32);
+  CHECK(sm.applied_writes() == 2);
+  CHECK(sm.size_bytes() == 42);
+  CHECK(sm.state_hash() != 0);
+}
+
+TEST_CASE("ids applied out of order are remembered until the floor passes them") {
+  StateMachine sm;
+  sm.apply_write(3, 1);
+  sm.apply_write(1, 1);
+  CHECK(sm.contains(1));
+  CHECK_FALSE(sm.contains(2));  // a gap below an applied id
+  CHECK(sm.contains(3));
+  CHECK_FALSE(sm.apply_write(3, 1));
+
+  sm.apply_write(2, 1);  // fills the gap: the floor moves past 3
+  CHECK(sm.contains(2));
+  CHECK(sm.contains(3));
+  CHECK_FALSE(sm.contains(4));
+  CHECK_FALSE(sm.apply_write(1, 1));
+  CHECK_FALSE(sm.apply_write(3, 1));
+  CHECK(sm.apply_write(4, 1));
+  CHECK(sm.applied_writes() == 4);
+}
+
+TEST_CASE("many in-order ids: everything below the floor is held, nothing above") {
+  StateMachine sm;
+  for (uint64_t id = 1; id <= 10000; ++id) REQUIRE(sm.apply_write(id, 1));
+  CHECK(sm.contains(1));
+  CHECK(sm.contains(5000));
+  CHECK(sm.contains(10000));
+  CHECK_FALSE(sm.contains(10001));
+  CHECK_FALSE(sm.apply_write(777, 1));
+  CHECK(sm.applied_writes() == 10000);
+}
+
+TEST_CASE("equal histories are equal; a different order or set is not") {
+  StateMachine a, b, c, d;
+  for (uint64_t id : {1, 2, 3}) a.apply_write(id, 5);
+  for (uint64_t id : {1, 2, 3}) b.apply_write(id, 5);
+  b.apply_write(2, 5);  // a duplicate does not alter the state
+  for (uint64_t id : {1, 3, 2}) c.apply_write(id, 5);
+  for (uint64_t id : {1, 2, 4}) d.apply_write(id, 5);
+
+  CHECK(a == b);
+  CHECK(a.state_hash() == b.state_hash());
+  CHECK_FALSE(a == c);  // same ids, different order
+  CHECK(a.state_hash() != c.state_hash());
+  CHECK_FALSE(a == d);
+  CHECK(a.state_hash() != d.state_hash());
+}
+
+}  // namespace
+}  // namespace raft
