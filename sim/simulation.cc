@@ -55,6 +55,15 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
       timeline_rng_(Prng::stream(seed_, "timeline")),
       checker_(scenario.all_nodes()) {
   for (const std::string& bug : scenario.bugs) raft_options_.bugs.enable(bug);
+  // The longest one-way latency any link may have during the run: the
+  // quorum invariant allows a response already in flight that long.
+  auto longest = [](const LatencyModel& m) {
+    return m.kind == LatencyModel::Kind::normal ? m.a_us + 6 * m.b_us : m.b_us;
+  };
+  max_latency_us_ = longest(scenario.network.latency);
+  for (const Action& a : scenario.actions) {
+    if (a.patch.latency) max_latency_us_ = std::max(max_latency_us_, longest(*a.patch.latency));
+  }
   trace_.open(options.trace, options.trace_level);
   const std::vector<NodeId> all = scenario.all_nodes();
   NodeId max_id = 0;
@@ -742,7 +751,11 @@ void Simulation::run_action(size_t index) {
       SimNode& n = node(*target);
       if (n.crashed || !n.paused) return;
       n.paused = false;
-      if (n.quorum_lost_local_us) *n.quorum_lost_local_us += local_now(n) - n.paused_at_local_us;
+      // A paused leader cannot act: its quorum deadline does not run meanwhile.
+      const TimeUs paused_for = local_now(n) - n.paused_at_local_us;
+      for (TimeUs& until : n.reachable_until) {
+        if (until != kReachableNow) until += paused_for;
+      }
       trace_.event(now_us_, "resume", n.id);
       connectivity_dirty_ = true;
       // Waiting messages arrive and overdue timers fire, in arrival order.
@@ -858,6 +871,13 @@ void Simulation::run_action(size_t index) {
   }
 }
 
+// The quorum invariant. A leader can only have heard from a voter while the
+// two could exchange messages (plus one message latency in flight), and
+// check-quorum steps down once fewer than a quorum were heard within the last
+// election timeout, checked every heartbeat. So the deadline runs from the
+// moment the quorum-th most recently reachable voter stopped being reachable
+// (in the leader's own clock): reachable sets that change while staying below
+// a quorum do not restart it, and neither do they cut it short.
 void Simulation::update_quorum_tracking() {
   if (connectivity_dirty_) {
     connectivity_dirty_ = false;
@@ -865,35 +885,61 @@ void Simulation::update_quorum_tracking() {
     for (SimNode& l : nodes_) {
       if (l.crashed || l.api->role() != Role::leader) {
         l.quorum_lost_local_us.reset();
+        l.reach_term = 0;
         continue;
       }
+      const TimeUs now_local = local_now(l);
       const raft::Configuration& config = l.api->config();
-      size_t reachable = 0;
+      if (l.reach_term != l.api->current_term()) {
+        // A new leader starts counting every voter as just heard.
+        l.reach_term = l.api->current_term();
+        l.reachable_until.assign(nodes_.size(), now_local);
+      }
+      if (l.reach_voters != config.voters) {
+        // A new configuration changes what a quorum is; the leader notices
+        // at its next check, so the deadline starts no earlier than now.
+        l.reach_voters = config.voters;
+        l.config_changed_local_us = now_local;
+      }
+      std::vector<TimeUs> reach;  // per other voter: until when it was reachable
       for (NodeId v : config.voters) {
-        if (v == l.id) {
-          ++reachable;
-          continue;
-        }
+        if (v == l.id) continue;
         const SimNode& peer = node(v);
+        TimeUs& until = l.reachable_until[slot_of_[v]];
         if (!peer.crashed && !peer.paused && !network_.is_cut(l.id, v) &&
             !network_.is_cut(v, l.id)) {
-          ++reachable;
+          until = kReachableNow;
+        } else if (until == kReachableNow) {
+          until = now_local;
         }
+        reach.push_back(until);
       }
-      if (reachable < config.quorum()) {
-        cut_off_leaders_.push_back(l.id);
-        if (!l.quorum_lost_local_us) {
-          l.quorum_lost_local_us = local_now(l);
-          note_leader_lost();
-        }
-      } else {
+      const size_t others_needed = config.is_voter(l.id) ? config.quorum() - 1 : config.quorum();
+      if (others_needed == 0) {
         l.quorum_lost_local_us.reset();
+        continue;
       }
+      if (reach.size() < others_needed) {
+        reach.assign(others_needed, now_local);  // cannot have a quorum at all
+      }
+      std::nth_element(reach.begin(), reach.begin() + static_cast<std::ptrdiff_t>(others_needed - 1),
+                       reach.end(), std::greater<TimeUs>());
+      const TimeUs quorum_until = reach[others_needed - 1];
+      if (quorum_until == kReachableNow) {
+        l.quorum_lost_local_us.reset();
+        continue;
+      }
+      cut_off_leaders_.push_back(l.id);
+      if (!l.quorum_lost_local_us) note_leader_lost();
+      l.quorum_lost_local_us =
+          std::max(quorum_until, l.config_changed_local_us - raft_options_.election_timeout_max_us);
     }
   }
   if (!raft_options_.check_quorum) return;
-  const TimeUs allowed =
-      raft_options_.election_timeout_max_us + raft_options_.heartbeat_interval_us;
+  // A response can also have waited for the follower's durable write.
+  const TimeUs allowed = raft_options_.election_timeout_max_us +
+                         raft_options_.heartbeat_interval_us + max_latency_us_ +
+                         scenario_.disk_write_latency_us;
   for (NodeId id : cut_off_leaders_) {
     SimNode& l = node(id);
     if (!l.quorum_lost_local_us || l.paused || l.crashed) continue;
@@ -901,7 +947,7 @@ void Simulation::update_quorum_tracking() {
       checker_.report("quorum",
                       "node " + std::to_string(l.id) + " stayed leader of term " +
                           std::to_string(l.api->current_term()) + " for more than " +
-                          format_time(allowed) + " without a quorum of voters it could reach",
+                          format_time(allowed) + " after it last could reach a quorum of voters",
                       {l.id});
       l.quorum_lost_local_us.reset();
       after_event();

@@ -87,7 +87,13 @@ class Simulation {
     int64_t rate_ppm = 1'000'000;
     std::deque<Event> parked;  // events that arrived while paused
     TimeUs paused_at_local_us = 0;
-    std::optional<TimeUs> quorum_lost_local_us;  // leader cut off from a quorum since
+    // Leader only: local time until which a quorum of voters was reachable
+    // (unset while one is), and per node slot until when it was reachable.
+    std::optional<TimeUs> quorum_lost_local_us;
+    std::vector<TimeUs> reachable_until;
+    raft::Term reach_term = 0;
+    std::vector<NodeId> reach_voters;  // the voters reachable_until was judged against
+    TimeUs config_changed_local_us = 0;
   };
   struct Write {
     uint32_t size_bytes = 64;
@@ -158,6 +164,8 @@ class Simulation {
   raft::Index max_acked_index_ = 0;
   std::vector<TimeUs> action_times_;
   std::unordered_map<std::string, NodeId> aliases_;
+  static constexpr TimeUs kReachableNow = INT64_MAX;
+  TimeUs max_latency_us_ = 0;
   bool connectivity_dirty_ = true;
   std::vector<NodeId> cut_off_leaders_;  // leaders without a reachable quorum, for the deadline
   std::optional<TimeUs> leaderless_since_us_;
