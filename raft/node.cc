@@ -245,6 +245,17 @@ const Configuration& Node::latest_config() const {
   return *config_;
 }
 
+bool Node::may_vote() const {
+  // A voter of the committed configuration votes until its demotion commits;
+  // a learner whose promotion is in its log may vote already (the thesis's
+  // rule, §4.1: servers use the latest configuration in their log). Without
+  // the latter, a leader that committed a promotion alone and then lost
+  // contact could wait forever for the vote of a node that never learned
+  // it was promoted. One change at a time keeps any two majorities
+  // overlapping either way.
+  return config_->is_voter(id_) || latest_config().is_voter(id_);
+}
+
 std::vector<NodeId> Node::counted_voters() const {
   if (!options_.bugs.demote_without_consensus || role_ != Role::leader) return config_->voters;
   // PLANTED BUG: lagging voters are dropped from the quorum without a
@@ -406,7 +417,7 @@ void Node::handle_vote(const Message& msg, TimeUs now, Outputs& out) {
                           ? true
                           : log_up_to_date(msg.index, msg.log_term);
   // Learners never vote; nor does anyone for a node outside the configuration.
-  bool grant = config_->is_voter(id_) && latest_config().is_voter(msg.from) && log_ok;
+  bool grant = may_vote() && latest_config().is_voter(msg.from) && log_ok;
   if (options_.bugs.demote_without_consensus && self_lagging_) grant = false;  // PLANTED BUG
   if (pre_vote) {
     // Thesis §9.6: grant only if the election could succeed and we have not

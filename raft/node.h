@@ -178,6 +178,8 @@ class Node {
   const Configuration& config() const { return *config_; }
   // The newest configuration in the log, committed or not.
   const Configuration& latest_config() const;
+  // Whether this node may grant votes now.
+  bool may_vote() const;
   const StateMachine& state_machine() const { return state_machine_; }
   const Options& options() const { return options_; }
   // Voters the leader currently counts toward a commit quorum (all voters of

@@ -410,7 +410,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
           .unum("term", ev.term)
           .boolean("pre_vote", ev.pre_vote);
       count("vote_granted", n.id, ev.pre_vote ? "pre_vote" : "");
-      checker_.on_vote_granted(n.id, ev.peer, ev.term, n.api->config().is_voter(n.id));
+      checker_.on_vote_granted(n.id, ev.peer, ev.term, n.api->may_vote());
       break;
     case raft::EventType::elected:
       trace_.event(now_us_, "elected", n.id).unum("term", ev.term).unum("votes", ev.votes);
