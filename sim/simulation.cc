@@ -1153,9 +1153,16 @@ void Simulation::evaluate(size_t index) {
       what = "converged";
       ok = writes_.empty();
       seen = writes_.empty() ? "" : std::to_string(writes_.size()) + " writes unacknowledged";
+      // Members are those of the leader's configuration: a node removed
+      // while cut off may never learn it and still think itself one.
+      const auto leader = current_leader();
+      if (!leader) {
+        ok = false;
+        seen += std::string(seen.empty() ? "" : "; ") + "no leader to name the members";
+      }
       const SimNode* reference = nullptr;
       for (const SimNode& n : nodes_) {
-        if (n.crashed || !n.api->config().contains(n.id)) continue;
+        if (n.crashed || !leader || !node(*leader).api->config().contains(n.id)) continue;
         const bool holds_all = n.api->applied_writes() == next_write_id_ - 1;
         const bool same = !reference || n.api->state_hash() == reference->api->state_hash();
         if (!holds_all || !same) {
