@@ -26,78 +26,49 @@ void append_json_string(std::string& out, std::string_view value) {
   out += '"';
 }
 
-void Trace::hash_bytes(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then mixed into the digest
-  for (char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  hash_u64(h);
-}
-
-Trace::Line Trace::event(TimeUs t, std::string_view type, raft::NodeId node, bool message_level) {
+Trace::Line Trace::event(TimeUs t, std::string_view type, raft::NodeId node,
+                         bool message_level) {
   const bool text = writing(message_level);
   if (text) buffer_.clear();
   return Line(*this, text, t, type, node);
 }
 
-Trace::Line::Line(Trace& trace, bool text, TimeUs t, std::string_view type, raft::NodeId node)
-    : trace_(trace), text_(text) {
-  num("t", t);
-  str("type", type);
-  if (node != 0) unum("node", node);
-}
-
-Trace::Line::~Line() {
-  trace_.hash_u64(0x0a);  // end of line
-  ++trace_.lines_;
-  if (text_) {
-    trace_.buffer_ += "}\n";
-    trace_.out_->write(trace_.buffer_.data(), static_cast<std::streamsize>(trace_.buffer_.size()));
-  }
-}
-
-void Trace::Line::key(std::string_view k) {
+void Trace::key(std::string_view k) {
   // Keys are not hashed: each event type has a fixed set of fields, so the
   // type and the values in order determine the line.
-  if (!text_) return;
-  std::string& b = trace_.buffer_;
-  b += b.empty() ? '{' : ',';
-  b += '"';
-  b += k;
-  b += "\":";
+  buffer_ += buffer_.empty() ? '{' : ',';
+  buffer_ += '"';
+  buffer_ += k;
+  buffer_ += "\":";
 }
 
-Trace::Line& Trace::Line::num(std::string_view k, int64_t value) {
+void Trace::text_num(std::string_view k, int64_t value) {
   key(k);
-  trace_.hash_u64(static_cast<uint64_t>(value));
-  if (text_) trace_.buffer_ += std::to_string(value);
-  return *this;
+  buffer_ += std::to_string(value);
 }
 
-Trace::Line& Trace::Line::unum(std::string_view k, uint64_t value) {
+void Trace::text_unum(std::string_view k, uint64_t value) {
   key(k);
-  trace_.hash_u64(value);
-  if (text_) trace_.buffer_ += std::to_string(value);
-  return *this;
+  buffer_ += std::to_string(value);
 }
 
-Trace::Line& Trace::Line::str(std::string_view k, std::string_view value) {
+void Trace::text_str(std::string_view k, std::string_view value) {
   key(k);
-  trace_.hash_bytes(value);
-  if (text_) append_json_string(trace_.buffer_, value);
-  return *this;
+  append_json_string(buffer_, value);
 }
 
-Trace::Line& Trace::Line::boolean(std::string_view k, bool value) {
+void Trace::text_raw(std::string_view k, std::string_view json) {
   key(k);
-  trace_.hash_u64(value ? 1 : 2);
-  if (text_) trace_.buffer_ += value ? "true" : "false";
-  return *this;
+  buffer_ += json;
+}
+
+void Trace::finish_line() {
+  buffer_ += "}\n";
+  out_->write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
 }
 
 Trace::Line& Trace::Line::ids(std::string_view k, const std::vector<raft::NodeId>& values) {
-  key(k);
+  if (text_) trace_.key(k);
   trace_.hash_u64(values.size());
   for (raft::NodeId v : values) trace_.hash_u64(v);
   if (text_) {
@@ -114,7 +85,7 @@ Trace::Line& Trace::Line::ids(std::string_view k, const std::vector<raft::NodeId
 
 Trace::Line& Trace::Line::groups(std::string_view k,
                                  const std::vector<std::vector<raft::NodeId>>& values) {
-  key(k);
+  if (text_) trace_.key(k);
   trace_.hash_u64(values.size());
   std::string& b = trace_.buffer_;
   if (text_) b += '[';
@@ -131,13 +102,6 @@ Trace::Line& Trace::Line::groups(std::string_view k,
     if (text_) b += ']';
   }
   if (text_) b += ']';
-  return *this;
-}
-
-Trace::Line& Trace::Line::raw(std::string_view k, std::string_view json) {
-  key(k);
-  trace_.hash_bytes(json);
-  if (text_) trace_.buffer_ += json;
   return *this;
 }
 

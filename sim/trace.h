@@ -30,22 +30,52 @@ class Trace {
     return level_ == Level::messages || (level_ == Level::events && !message_level);
   }
 
+  // One line. The value-hashing half of each method is inline (it runs for
+  // every message even with tracing off); the text half only when writing.
   class Line {
    public:
-    Line(Trace& trace, bool text, TimeUs t, std::string_view type, raft::NodeId node);
+    Line(Trace& trace, bool text, TimeUs t, std::string_view type, raft::NodeId node)
+        : trace_(trace), text_(text) {
+      num("t", t);
+      str("type", type);
+      if (node != 0) unum("node", node);
+    }
     Line(const Line&) = delete;
-    ~Line();
-    Line& num(std::string_view key, int64_t value);
-    Line& unum(std::string_view key, uint64_t value);
-    Line& str(std::string_view key, std::string_view value);
-    Line& boolean(std::string_view key, bool value);
+    ~Line() {
+      trace_.hash_u64(0x0a);  // end of line
+      ++trace_.lines_;
+      if (text_) trace_.finish_line();
+    }
+    Line& num(std::string_view key, int64_t value) {
+      trace_.hash_u64(static_cast<uint64_t>(value));
+      if (text_) trace_.text_num(key, value);
+      return *this;
+    }
+    Line& unum(std::string_view key, uint64_t value) {
+      trace_.hash_u64(value);
+      if (text_) trace_.text_unum(key, value);
+      return *this;
+    }
+    Line& str(std::string_view key, std::string_view value) {
+      trace_.hash_bytes(value);
+      if (text_) trace_.text_str(key, value);
+      return *this;
+    }
+    Line& boolean(std::string_view key, bool value) {
+      trace_.hash_u64(value ? 1 : 2);
+      if (text_) trace_.text_raw(key, value ? "true" : "false");
+      return *this;
+    }
     Line& ids(std::string_view key, const std::vector<raft::NodeId>& values);
     Line& groups(std::string_view key, const std::vector<std::vector<raft::NodeId>>& values);
     // A JSON value written as it is (already valid JSON); hashed as text.
-    Line& raw(std::string_view key, std::string_view json);
+    Line& raw(std::string_view key, std::string_view json) {
+      trace_.hash_bytes(json);
+      if (text_) trace_.text_raw(key, json);
+      return *this;
+    }
 
    private:
-    void key(std::string_view k);
     Trace& trace_;
     bool text_;
   };
@@ -61,8 +91,23 @@ class Trace {
 
  private:
   friend class Line;
-  void hash_bytes(std::string_view bytes);
-  void hash_u64(uint64_t value) { digest_ = raft::hash_combine(digest_, value); }
+  void hash_bytes(std::string_view bytes) {
+    uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, then mixed into the digest
+    for (char c : bytes) h = (h ^ static_cast<unsigned char>(c)) * 0x100000001b3ULL;
+    hash_u64(h);
+  }
+  // A cheap multiply-xorshift step: the digest only has to change whenever
+  // the stream does, not resist an adversary.
+  void hash_u64(uint64_t value) {
+    digest_ = (digest_ ^ value) * 0x9e3779b97f4a7c15ULL;
+    digest_ ^= digest_ >> 29;
+  }
+  void key(std::string_view k);
+  void text_num(std::string_view k, int64_t value);
+  void text_unum(std::string_view k, uint64_t value);
+  void text_str(std::string_view k, std::string_view value);
+  void text_raw(std::string_view k, std::string_view json);
+  void finish_line();
 
   std::ostream* out_ = nullptr;
   Level level_ = Level::off;
