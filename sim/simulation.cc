@@ -104,6 +104,14 @@ void Simulation::schedule(TimeUs t, Phase phase, EventKind kind, uint32_t node, 
   queue_.push(e, phase);
 }
 
+void Simulation::schedule_next(const std::vector<std::pair<TimeUs, size_t>>& order, size_t& next,
+                               Phase phase, EventKind kind) {
+  if (next < order.size()) {
+    schedule(order[next].first, phase, kind, 0, order[next].second);
+    ++next;
+  }
+}
+
 RunResult Simulation::run() {
   // Header.
   {
@@ -141,18 +149,22 @@ RunResult Simulation::run() {
 
   // Timeline: random instants are drawn up front, in file order, from the
   // timeline stream.
-  action_times_.resize(scenario_.actions.size());
+  // They, and the checks, are queued one at a time in (time, file order), so
+  // a long timeline does not deepen the event heap.
   for (size_t i = 0; i < scenario_.actions.size(); ++i) {
     const TimeSpec& at = scenario_.actions[i].at;
-    action_times_[i] =
+    const TimeUs t =
         at.min_us == at.max_us ? at.min_us : timeline_rng_.uniform_int(at.min_us, at.max_us);
-    schedule(action_times_[i], Phase::action, EventKind::action, 0, i);
+    action_order_.emplace_back(t, i);
   }
   for (size_t i = 0; i < scenario_.expectations.size(); ++i) {
     const Expectation& e = scenario_.expectations[i];
-    const TimeUs t = e.window ? std::min(e.to_us, scenario_.duration_us) : e.at_us;
-    schedule(t, Phase::check, EventKind::check, 0, i);
+    check_order_.emplace_back(e.window ? std::min(e.to_us, scenario_.duration_us) : e.at_us, i);
   }
+  std::sort(action_order_.begin(), action_order_.end());
+  std::sort(check_order_.begin(), check_order_.end());
+  schedule_next(action_order_, next_action_, Phase::action, EventKind::action);
+  schedule_next(check_order_, next_check_, Phase::check, EventKind::check);
   if (scenario_.workload.enabled && scenario_.workload.rate_per_s > 0) {
     schedule(scenario_.workload.start_us, Phase::node, EventKind::workload);
   }
@@ -188,8 +200,14 @@ RunResult Simulation::run() {
 
 bool Simulation::handle(const Event& event) {
   switch (event.kind) {
-    case EventKind::action: run_action(event.a); return true;
-    case EventKind::check: evaluate(event.a); return true;
+    case EventKind::action:
+      run_action(event.a);
+      schedule_next(action_order_, next_action_, Phase::action, EventKind::action);
+      return true;
+    case EventKind::check:
+      evaluate(event.a);
+      schedule_next(check_order_, next_check_, Phase::check, EventKind::check);
+      return true;
     case EventKind::workload: {
       submit_write(std::nullopt, scenario_.workload.size_bytes);
       const int64_t mean_us = static_cast<int64_t>(1e6 / scenario_.workload.rate_per_s + 0.5);

@@ -110,6 +110,8 @@ class Simulation {
   void schedule(TimeUs t, Phase phase, EventKind kind, uint32_t node = 0, uint64_t a = 0,
                 uint64_t b = 0);
   bool handle(const Event& event);  // false if the event was stale (not counted)
+  void schedule_next(const std::vector<std::pair<TimeUs, size_t>>& order, size_t& next,
+                     Phase phase, EventKind kind);
   bool dispatch_to_node(SimNode& n, const Event& event);
   void after_event();
 
@@ -162,7 +164,9 @@ class Simulation {
   std::unordered_map<uint64_t, Write> writes_;  // outstanding writes (lookup only)
   uint64_t next_write_id_ = 1;
   raft::Index max_acked_index_ = 0;
-  std::vector<TimeUs> action_times_;
+  // Timeline actions and checks as (time, index), sorted; queued one at a time.
+  std::vector<std::pair<TimeUs, size_t>> action_order_, check_order_;
+  size_t next_action_ = 0, next_check_ = 0;
   std::unordered_map<std::string, NodeId> aliases_;
   static constexpr TimeUs kReachableNow = INT64_MAX;
   TimeUs max_latency_us_ = 0;
