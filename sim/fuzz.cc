@@ -828,7 +828,7 @@ int fuzz_command(const FuzzCommand& cmd) {
   auto worker = [&]() {
     for (;;) {
       if (cmd.time_limit_s > 0 && elapsed() >= cmd.time_limit_s) out_of_time = true;
-      if (out_of_time) break;
+      if (out_of_time || interrupted()) break;  // Ctrl-C: finish the seeds running, start no more
       const size_t i = next++;
       if (i >= n) break;
       SeedOutcome o = run_seed(cmd, seeds[i]);
@@ -914,6 +914,9 @@ int fuzz_command(const FuzzCommand& cmd) {
   }
   if (out_of_time && printed < n) {
     std::cout << "time limit reached: " << (n - printed) << " seeds not run\n";
+  } else if (interrupted() && printed < n) {
+    std::cout << "interrupted: " << (n - printed) << " seeds not run\n";
+    rc = 130;
   }
   uint64_t events = 0;
   for (size_t i = 0; i < printed; ++i) events += outcomes[i].events;
