@@ -187,6 +187,12 @@ void Node::client_write(uint64_t write_id, uint32_t size_bytes, TimeUs now, Outp
     flush(out);
     return;
   }
+  if (!unapplied_writes_.insert(write_id).second) {
+    // A retry of a write already in our log: it is answered when it applies.
+    // Appending it again would let retries outgrow a slow pipeline.
+    flush(out);
+    return;
+  }
   Entry entry;
   entry.term = current_term_;
   entry.kind = EntryKind::write;
@@ -290,6 +296,7 @@ void Node::set_role(Role to, const char* reason, Outputs& out) {
     voter_progress_.clear();
     learner_progress_.clear();
     queued_changes_.clear();
+    unapplied_writes_.clear();
     transfer_target_ = kNoNode;
     leaving_index_ = 0;
     out.timers.push_back({TimerKind::heartbeat, true, 0});
@@ -347,6 +354,10 @@ void Node::become_leader(TimeUs now, Outputs& out) {
   voter_progress_.clear();
   learner_progress_.clear();
   rebuild_progress(now);
+  // Writes of earlier leaders in our log commit with this term's first entry.
+  for (Index i = last_applied_ + 1; i <= log_.last_index(); ++i) {
+    if (log_.at(i).kind == EntryKind::write) unapplied_writes_.insert(log_.at(i).write_id);
+  }
   recount_above_commit();
   out.timers.push_back({TimerKind::election, true, 0});
   // §8: a leader commits a no-op at the start of its term, so that it learns
@@ -821,6 +832,8 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
     }
     if (advanced && voter_progress_.count(msg.from)) {
       on_voter_match(match_before, pr.match_index, now, out);
+    } else if (advanced && pending_config_index_ != 0 && latest_config().is_voter(msg.from)) {
+      maybe_commit(now, out);  // a promoted learner's ack may complete the new majority
     }
     if (role_ != Role::leader) return;
     if (leaving_index_ != 0) {
@@ -904,26 +917,40 @@ void Node::recount_above_commit() {
   }
 }
 
-void Node::maybe_commit(TimeUs now, Outputs& out) {
-  if (role_ != Role::leader) return;
-  const std::vector<NodeId> counted = counted_voters();
+Index Node::quorum_match(const std::vector<NodeId>& voters) const {
   std::vector<Index> matches;
-  matches.reserve(counted.size());
-  for (NodeId v : counted) {
+  matches.reserve(voters.size());
+  for (NodeId v : voters) {
     if (v == id_) {
       matches.push_back(durable_index_);  // the leader counts itself once durable
     } else if (auto it = voter_progress_.find(v); it != voter_progress_.end()) {
       matches.push_back(it->second.match_index);
+    } else if (auto l = learner_progress_.find(v); l != learner_progress_.end()) {
+      matches.push_back(l->second.match_index);  // a learner whose promotion is pending
     } else {
       matches.push_back(0);
     }
   }
-  if (matches.empty()) return;
+  if (matches.empty()) return 0;
   const size_t quorum = matches.size() / 2 + 1;
   // The quorum-th largest match index is stored on a majority.
   std::nth_element(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
                    matches.end(), std::greater<Index>());
-  const Index candidate = matches[quorum - 1];
+  return matches[quorum - 1];
+}
+
+void Node::maybe_commit(TimeUs now, Outputs& out) {
+  if (role_ != Role::leader) return;
+  Index candidate = quorum_match(counted_voters());
+  // A configuration entry commits only once a majority of the new
+  // configuration holds it too (as the thesis's rule of using the latest
+  // configuration requires): a promoted learner votes only once its
+  // promotion is in its log, so a promotion committed by the old majority
+  // alone could leave the new one unable to elect anyone.
+  if (pending_config_index_ != 0 && candidate >= pending_config_index_ &&
+      quorum_match(latest_config().voters) < pending_config_index_) {
+    candidate = pending_config_index_ - 1;
+  }
   if (candidate <= commit_index_) return;
   // §5.4.2 (Figure 8): only entries of the current term are committed by
   // counting replicas; earlier ones commit with them.
@@ -1075,7 +1102,10 @@ void Node::apply_committed(TimeUs now, Outputs& out) {
     bool duplicate = false;
     if (entry.kind == EntryKind::write) {
       duplicate = !state_machine_.apply_write(entry.write_id, entry.size_bytes);
-      if (role_ == Role::leader) out.replies.push_back({entry.write_id, true, index, id_});
+      if (role_ == Role::leader) {
+        out.replies.push_back({entry.write_id, true, index, id_});
+        unapplied_writes_.erase(entry.write_id);
+      }
     }
     out.applied.push_back({index, entry, duplicate, state_machine_.state_hash()});
     ++applied_since_snapshot_;

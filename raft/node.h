@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <unordered_set>
 #include <vector>
 
 #include "raft/log.h"
@@ -216,6 +217,8 @@ class Node {
   void send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Outputs& out);
   void send_snapshot_chunk(NodeId peer, Progress& pr, TimeUs now, Outputs& out);
   void maybe_commit(TimeUs now, Outputs& out);
+  // The largest index a majority of these voters holds, as far as known.
+  Index quorum_match(const std::vector<NodeId>& voters) const;
   void on_voter_match(Index before, Index after, TimeUs now, Outputs& out);
   void recount_above_commit();
   void append_entry(Entry entry, Outputs& out);
@@ -257,6 +260,8 @@ class Node {
   Index commit_index_ = 0;
   Index last_applied_ = 0;
   StateMachine state_machine_;
+  // Leader only: the writes in its log not yet applied (only looked up).
+  std::unordered_set<uint64_t> unapplied_writes_;
   Role role_ = Role::follower;
   NodeId leader_id_ = kNoNode;
   TimeUs last_leader_contact_us_ = 0;

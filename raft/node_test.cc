@@ -640,6 +640,10 @@ TEST_CASE("step down: removed, when a configuration without the leader commits")
   CHECK(n.node().role() == Role::leader);  // not yet committed: still leads
 
   n.step(append_resp_msg(2, 1, 1, true, 2));
+  // A configuration entry also needs a majority of the new configuration
+  // ({2, 3}) before it commits.
+  CHECK(n.node().commit_index() == 1);
+  n.step(append_resp_msg(3, 1, 1, true, 2));
   CHECK(n.node().commit_index() == 2);
   CHECK_FALSE(n.node().config().contains(1));
   // Configurations apply on commit, so the leader stays (not counting
@@ -664,6 +668,8 @@ TEST_CASE("step down: removed, at the latest one election timeout after the chan
   n.change_config(ConfigChange::remove, 1);
   n.persist();
   n.step(append_resp_msg(2, 1, 1, true, 2));
+  n.step(append_resp_msg(3, 1, 1, true, 2));
+  REQUIRE(n.node().commit_index() == 2);
   REQUIRE(n.node().role() == Role::leader);
   n.now += Options{}.election_timeout_max_us;
   const Outputs out = n.timer(TimerKind::heartbeat);

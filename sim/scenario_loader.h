@@ -23,9 +23,16 @@ struct ScenarioLimits {
   static constexpr size_t kMaxNodes = 2000;
   static constexpr NodeId kMaxNodeId = 1'000'000;
   static constexpr TimeUs kMaxDurationUs = 48LL * 3600 * 1'000'000;  // 48 virtual hours
-  static constexpr uint64_t kMaxWrites = 20'000'000;
+  static constexpr uint64_t kMaxWrites = 20'000'000;                 // over the whole run
+  static constexpr uint64_t kMaxWritesPerAction = 1'000'000;         // all in memory at once
   static constexpr size_t kMaxActions = 100'000;
   static constexpr size_t kMaxExpectations = 100'000;
+  // Timer rounds times the messages each round can cost: nodes² × duration /
+  // the shortest timer (heartbeat or election timeout, sped up by clock drift).
+  // About 4e9 is 10-20 minutes of wall time at any cluster size.
+  static constexpr double kMaxTimerWork = 4e9;
+  // Snapshot chunks one full transfer of every byte written would take.
+  static constexpr double kMaxSnapshotChunks = 1e7;
 };
 
 // Throws ScenarioError.

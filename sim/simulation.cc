@@ -912,26 +912,33 @@ void Simulation::update_quorum_tracking() {
         // A new leader starts counting every voter as just heard.
         l.reach_term = l.api->current_term();
         l.reachable_until.assign(nodes_.size(), now_local);
+        l.reach_members.clear();
       }
-      if (l.reach_voters != config.voters) {
-        // A new configuration changes what a quorum is; the leader notices
-        // at its next check, so the deadline starts no earlier than now.
-        l.reach_voters = config.voters;
-        l.config_changed_local_us = now_local;
-      }
-      std::vector<TimeUs> reach;  // per other voter: until when it was reachable
-      for (NodeId v : config.voters) {
-        if (v == l.id) continue;
-        const SimNode& peer = node(v);
+      // The core keeps a learner's last contact when it is promoted, and
+      // counts a peer new to its configuration as just heard: so learners
+      // are tracked too, and a node that joins starts as reachable now.
+      auto track = [&](NodeId v, const std::vector<NodeId>& before) {
         TimeUs& until = l.reachable_until[slot_of_[v]];
+        const SimNode& peer = node(v);
         if (!peer.crashed && !peer.paused && !network_.is_cut(l.id, v) &&
             !network_.is_cut(v, l.id)) {
           until = kReachableNow;
-        } else if (until == kReachableNow) {
+        } else if (until == kReachableNow ||
+                   std::find(before.begin(), before.end(), v) == before.end()) {
           until = now_local;
         }
-        reach.push_back(until);
+        return until;
+      };
+      std::vector<NodeId> members = config.voters;
+      members.insert(members.end(), config.learners.begin(), config.learners.end());
+      std::vector<TimeUs> reach;  // per other voter: until when it was reachable
+      for (NodeId v : config.learners) {
+        if (v != l.id) track(v, l.reach_members);
       }
+      for (NodeId v : config.voters) {
+        if (v != l.id) reach.push_back(track(v, l.reach_members));
+      }
+      l.reach_members = std::move(members);
       const size_t others_needed = config.is_voter(l.id) ? config.quorum() - 1 : config.quorum();
       if (others_needed == 0) {
         l.quorum_lost_local_us.reset();
@@ -949,8 +956,7 @@ void Simulation::update_quorum_tracking() {
       }
       cut_off_leaders_.push_back(l.id);
       if (!l.quorum_lost_local_us) note_leader_lost();
-      l.quorum_lost_local_us =
-          std::max(quorum_until, l.config_changed_local_us - raft_options_.election_timeout_max_us);
+      l.quorum_lost_local_us = quorum_until;
     }
   }
   if (!raft_options_.check_quorum) return;

@@ -92,8 +92,7 @@ class Simulation {
     std::optional<TimeUs> quorum_lost_local_us;
     std::vector<TimeUs> reachable_until;
     raft::Term reach_term = 0;
-    std::vector<NodeId> reach_voters;  // the voters reachable_until was judged against
-    TimeUs config_changed_local_us = 0;
+    std::vector<NodeId> reach_members;  // the voters and learners reachable_until was judged against
   };
   struct Write {
     uint32_t size_bytes = 64;

@@ -1,0 +1,28 @@
+# A malformed scenario must be refused cleanly: `raftsim check FILE` exits
+# with code 2 and prints one message naming the file and holding the fragment
+# in FILE's sidecar (NAME.expect). A crash or a sanitizer report gives another
+# exit code; a hang is stopped by the test's TIMEOUT.
+get_filename_component(dir ${FILE} DIRECTORY)
+get_filename_component(name ${FILE} NAME_WE)
+file(READ ${dir}/${name}.expect fragment)
+string(STRIP "${fragment}" fragment)
+execute_process(COMMAND ${RAFTSIM} check ${FILE} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 2)
+  message(FATAL_ERROR "expected exit code 2, got ${rc}:\n${out}${err}")
+endif()
+string(FIND "${err}" "${FILE}" file_at)
+if(NOT file_at EQUAL 0)
+  message(FATAL_ERROR "the message does not start with the file name ${FILE}:\n${err}")
+endif()
+string(FIND "${err}" "${fragment}" fragment_at)
+if(fragment_at EQUAL -1)
+  message(FATAL_ERROR "the message lacks \"${fragment}\":\n${err}")
+endif()
+string(REGEX MATCHALL "\n" lines "${err}")
+list(LENGTH lines line_count)
+if(NOT line_count EQUAL 1)
+  message(FATAL_ERROR "expected one line on stderr, got ${line_count}:\n${err}")
+endif()
+if(NOT out STREQUAL "")
+  message(FATAL_ERROR "expected nothing on stdout, got:\n${out}")
+endif()
