@@ -151,7 +151,7 @@ TEST_CASE("last_index_of_term finds a term's last entry, the snapshot's, or noth
   CHECK_FALSE(log.last_index_of_term(5).has_value());  // newer than the log
 
   log.compact_to(4, 2);
-  CHECK(log.last_index_of_term(2) == Index{4});  // the snapshot's last entry
+  CHECK(log.last_index_of_term(2) == Index{4});        // the snapshot's last entry
   CHECK_FALSE(log.last_index_of_term(1).has_value());  // compacted away
   CHECK(log.last_index_of_term(4) == Index{6});
 }

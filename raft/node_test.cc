@@ -58,7 +58,9 @@ std::string step_down_reason(const std::vector<NodeEvent>& events) {
   const NodeEvent* ev = find_event(events, EventType::step_down);
   return ev ? ev->reason : "";
 }
-std::string step_down_reason(const Outputs& out) { return step_down_reason(out.events); }
+std::string step_down_reason(const Outputs& out) {
+  return step_down_reason(out.events);
+}
 
 // ---------------------------------------------------------------------------
 // Figure 2, "Rules for Servers: All Servers"

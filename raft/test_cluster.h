@@ -154,8 +154,12 @@ class Solo {
 
   TimeUs now = 0;
 
-  Outputs start() { return take([&](Outputs& o) { node_->start(now, o); }); }
-  Outputs step(const Message& m) { return take([&](Outputs& o) { node_->step(m, now, o); }); }
+  Outputs start() {
+    return take([&](Outputs& o) { node_->start(now, o); });
+  }
+  Outputs step(const Message& m) {
+    return take([&](Outputs& o) { node_->step(m, now, o); });
+  }
   Outputs timer(TimerKind kind) {
     return take([&](Outputs& o) { node_->on_timer(kind, now, o); });
   }
@@ -264,7 +268,7 @@ class Cluster {
   }
 
   std::set<NodeId> isolated;
-  std::vector<Message> delivered;                  // every message delivered, in order
+  std::vector<Message> delivered;                   // every message delivered, in order
   std::map<NodeId, std::vector<NodeEvent>> events;  // every event, per node
   std::map<NodeId, std::vector<ClientReply>> replies;
 

@@ -306,7 +306,8 @@ void Checker::on_vote_granted(NodeId node, NodeId candidate, Term term, bool vot
 void Checker::on_snapshot_taken(Index index, NodeId node) {
   // The mirror still holds the snapshot's last entry: compaction keeps a
   // trailing window below it, or makes it the base.
-  if (auto chain = mirrors_[node_slot(node)].chain_at(index)) snapshot_chains_.emplace(index, *chain);
+  if (auto chain = mirrors_[node_slot(node)].chain_at(index))
+    snapshot_chains_.emplace(index, *chain);
 }
 
 void Checker::on_ack(uint64_t write_id, Index index, Index floor_index) {

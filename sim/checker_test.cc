@@ -47,7 +47,9 @@ raft::Applied applied(Index index, const Entry& entry, uint64_t state_hash) {
   return raft::Applied{index, entry, false, state_hash};
 }
 
-std::string fired(const Checker& c) { return c.violation() ? c.violation()->invariant : ""; }
+std::string fired(const Checker& c) {
+  return c.violation() ? c.violation()->invariant : "";
+}
 
 // Nodes 1 and 2 hold [t1 w1, t1 w2]; node 1, as leader, commits both.
 void committed_pair(Checker& c) {
@@ -159,7 +161,7 @@ TEST_CASE("persistence: two votes in one term") {
   Checker c({1, 2, 3});
   c.on_durable(1, durable_term(3, 2));
   c.on_message(1, message(MsgType::vote_resp, 1, 2, 3, true));
-  c.on_message(1, message(MsgType::vote_resp, 1, 2, 3, true));  // a resend
+  c.on_message(1, message(MsgType::vote_resp, 1, 2, 3, true));   // a resend
   c.on_message(1, message(MsgType::vote_resp, 1, 3, 3, false));  // a refusal
   CHECK(fired(c) == "");
   c.on_message(1, message(MsgType::vote_resp, 1, 3, 3, true));

@@ -47,7 +47,8 @@ class Converter {
   explicit Converter(std::ostream& out) : out_(out) {}
 
   void header(const Json& h) {
-    if (!h.is_object() || h.value("type", "") != "header" || h.value("format", "") != "raftsim-trace") {
+    if (!h.is_object() || h.value("type", "") != "header" ||
+        h.value("format", "") != "raftsim-trace") {
       throw ChromeTraceError("line 1: not a raftsim trace header");
     }
     header_ = h;
@@ -59,13 +60,23 @@ class Converter {
       }
     }
     out_ << "{\"traceEvents\":[";
-    OJson name = "raftsim: " + h.value("scenario", std::string("run")) +
-                 " (seed " + std::to_string(h.value("seed", uint64_t{0})) + ")";
-    emit({{"name", "process_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", 0}, {"args", {{"name", name}}}});
+    OJson name = "raftsim: " + h.value("scenario", std::string("run")) + " (seed " +
+                 std::to_string(h.value("seed", uint64_t{0})) + ")";
+    emit({{"name", "process_name"},
+          {"ph", "M"},
+          {"pid", kPid},
+          {"tid", 0},
+          {"args", {{"name", name}}}});
     for (uint64_t n : nodes) {
-      emit({{"name", "thread_name"}, {"ph", "M"}, {"pid", kPid}, {"tid", n},
+      emit({{"name", "thread_name"},
+            {"ph", "M"},
+            {"pid", kPid},
+            {"tid", n},
             {"args", {{"name", "node " + std::to_string(n)}}}});
-      emit({{"name", "thread_sort_index"}, {"ph", "M"}, {"pid", kPid}, {"tid", n},
+      emit({{"name", "thread_sort_index"},
+            {"ph", "M"},
+            {"pid", kPid},
+            {"tid", n},
             {"args", {{"sort_index", n}}}});
       Track& tr = tracks_[n];
       tr.role = std::find(voters.begin(), voters.end(), n) != voters.end() ? "follower" : "learner";
@@ -95,13 +106,21 @@ class Converter {
       return;
     }
     if (type == "commit") {
-      emit({{"name", "commit index node " + std::to_string(node)}, {"ph", "C"}, {"ts", t},
-            {"pid", kPid}, {"tid", node}, {"args", {{"index", ev.at("index")}}}});
+      emit({{"name", "commit index node " + std::to_string(node)},
+            {"ph", "C"},
+            {"ts", t},
+            {"pid", kPid},
+            {"tid", node},
+            {"args", {{"index", ev.at("index")}}}});
       return;
     }
     if (type == "write") return;  // one per client write: the latency counter says more
     if (type == "write_committed") {
-      emit({{"name", "write latency ms"}, {"ph", "C"}, {"ts", t}, {"pid", kPid}, {"tid", node},
+      emit({{"name", "write latency ms"},
+            {"ph", "C"},
+            {"ts", t},
+            {"pid", kPid},
+            {"tid", node},
             {"args", {{"ms", ev.at("latency_us").get<double>() / 1000.0}}}});
       return;
     }
@@ -125,7 +144,8 @@ class Converter {
     } else if (type == "promoted" && tr.role == "learner") {
       tr.role = "follower";
       sync(t, node, "promoted");
-    } else if ((type == "vote_granted" || type == "election_started") && !ev.value("pre_vote", false)) {
+    } else if ((type == "vote_granted" || type == "election_started") &&
+               !ev.value("pre_vote", false)) {
       // A follower's term rises silently when it votes; a leader's term
       // changes only through a `role` line.
       const uint64_t term = ev.value("term", uint64_t{0});
@@ -166,7 +186,8 @@ class Converter {
 
   Track& track(uint64_t node) {
     auto it = tracks_.find(node);
-    if (it == tracks_.end()) throw ChromeTraceError("node " + std::to_string(node) + " is not in the header");
+    if (it == tracks_.end())
+      throw ChromeTraceError("node " + std::to_string(node) + " is not in the header");
     return it->second;
   }
 
@@ -176,12 +197,17 @@ class Converter {
   }
 
   static OJson instant(int64_t t, uint64_t node, const std::string& name, OJson args) {
-    return {{"name", name}, {"cat", "raft"}, {"ph", "i"}, {"s", "t"}, {"ts", t},
-            {"pid", kPid}, {"tid", node}, {"args", std::move(args)}};
+    return {{"name", name}, {"cat", "raft"}, {"ph", "i"},   {"s", "t"},
+            {"ts", t},      {"pid", kPid},   {"tid", node}, {"args", std::move(args)}};
   }
 
   void begin(int64_t t, uint64_t node, const std::string& name, OJson args) {
-    emit({{"name", name}, {"cat", "role"}, {"ph", "B"}, {"ts", t}, {"pid", kPid}, {"tid", node},
+    emit({{"name", name},
+          {"cat", "role"},
+          {"ph", "B"},
+          {"ts", t},
+          {"pid", kPid},
+          {"tid", node},
           {"args", std::move(args)}});
   }
   void end(int64_t t, uint64_t node, const std::string& name) {
@@ -225,8 +251,14 @@ class Converter {
     if (type == "send") {
       track(from);
       sends_[id] = {t, from};
-      emit({{"name", "send " + msg}, {"cat", "msg"}, {"ph", "X"}, {"ts", t}, {"dur", 0},
-            {"pid", kPid}, {"tid", from}, {"args", std::move(args)}});
+      emit({{"name", "send " + msg},
+            {"cat", "msg"},
+            {"ph", "X"},
+            {"ts", t},
+            {"dur", 0},
+            {"pid", kPid},
+            {"tid", from},
+            {"args", std::move(args)}});
       return;
     }
     auto sent = sends_.find(id);
@@ -234,7 +266,8 @@ class Converter {
       // Dropped by the network when sent (a cut link, loss): on the sender's
       // track; dropped on arrival (crashed receiver, link cut meanwhile): on
       // the receiver's.
-      const bool at_send = sent != sends_.end() && sent->second.ts == t && ev.value("reason", "") != "crashed";
+      const bool at_send =
+          sent != sends_.end() && sent->second.ts == t && ev.value("reason", "") != "crashed";
       const uint64_t where = at_send ? from : to;
       track(where);
       emit(instant(t, where, "drop " + msg, std::move(args)));
@@ -242,23 +275,40 @@ class Converter {
       return;
     }
     track(to);
-    emit({{"name", "recv " + msg}, {"cat", "msg"}, {"ph", "X"}, {"ts", t}, {"dur", 0},
-          {"pid", kPid}, {"tid", to}, {"args", std::move(args)}});
+    emit({{"name", "recv " + msg},
+          {"cat", "msg"},
+          {"ph", "X"},
+          {"ts", t},
+          {"dur", 0},
+          {"pid", kPid},
+          {"tid", to},
+          {"args", std::move(args)}});
     if (sent == sends_.end()) return;  // sent before the trace began: no arrow
     // One flow per delivery (a duplicated message is delivered twice). The
     // start is written now, out of time order, which the viewers allow: they
     // sort events by timestamp.
     const uint64_t flow = next_flow_++;
-    emit({{"name", msg}, {"cat", "msg"}, {"ph", "s"}, {"id", flow}, {"ts", sent->second.ts},
-          {"pid", kPid}, {"tid", sent->second.from}});
-    emit({{"name", msg}, {"cat", "msg"}, {"ph", "f"}, {"bp", "e"}, {"id", flow}, {"ts", t},
-          {"pid", kPid}, {"tid", to}});
+    emit({{"name", msg},
+          {"cat", "msg"},
+          {"ph", "s"},
+          {"id", flow},
+          {"ts", sent->second.ts},
+          {"pid", kPid},
+          {"tid", sent->second.from}});
+    emit({{"name", msg},
+          {"cat", "msg"},
+          {"ph", "f"},
+          {"bp", "e"},
+          {"id", flow},
+          {"ts", t},
+          {"pid", kPid},
+          {"tid", to}});
   }
 
   std::ostream& out_;
   bool first_ = true;
   Json header_;
-  std::map<uint64_t, Track> tracks_;  // ordered: tracks close in node order
+  std::map<uint64_t, Track> tracks_;          // ordered: tracks close in node order
   std::unordered_map<uint64_t, Send> sends_;  // lookups only, never iterated
   uint64_t next_flow_ = 1;
 };
@@ -272,7 +322,8 @@ void convert_to_chrome_trace(std::istream& jsonl, std::ostream& out) {
   bool ended = false;
   while (std::getline(jsonl, line)) {
     ++lineno;
-    if (ended) throw ChromeTraceError("line " + std::to_string(lineno) + ": text after the end line");
+    if (ended)
+      throw ChromeTraceError("line " + std::to_string(lineno) + ": text after the end line");
     try {
       const Json ev = Json::parse(line);
       if (lineno == 1) {
@@ -295,7 +346,8 @@ void convert_to_chrome_trace(std::istream& jsonl, std::ostream& out) {
     }
   }
   if (lineno == 0) throw ChromeTraceError("empty trace");
-  if (!ended) throw ChromeTraceError("line " + std::to_string(lineno) + ": the trace has no end line");
+  if (!ended)
+    throw ChromeTraceError("line " + std::to_string(lineno) + ": the trace has no end line");
 }
 
 }  // namespace sim

@@ -193,12 +193,15 @@ TEST_CASE("chrome trace: input that is not a complete raftsim trace is an error 
     }
     return "";
   };
-  const std::string header = R"({"type":"header","format":"raftsim-trace","version":1,"nodes":[1]})";
+  const std::string header =
+      R"({"type":"header","format":"raftsim-trace","version":1,"nodes":[1]})";
   CHECK(error_of("") == "empty trace");
   CHECK(error_of("{\"type\":\"role\"}\n").find("line 1") == 0);
   CHECK(error_of(header + "\nnot json\n").find("line 2") == 0);
-  CHECK(error_of(header + "\n{\"t\":5,\"type\":\"crash\",\"node\":9}\n").find("line 2: node 9") == 0);
-  CHECK(error_of(header + "\n{\"t\":5,\"type\":\"crash\",\"node\":1}\n").find("no end line") != std::string::npos);
+  CHECK(error_of(header + "\n{\"t\":5,\"type\":\"crash\",\"node\":9}\n").find("line 2: node 9") ==
+        0);
+  CHECK(error_of(header + "\n{\"t\":5,\"type\":\"crash\",\"node\":1}\n").find("no end line") !=
+        std::string::npos);
 }
 
 }  // namespace

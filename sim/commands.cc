@@ -1,17 +1,17 @@
 #include "sim/commands.h"
 
+#include <sys/resource.h>
+
 #include <atomic>
-#include <csignal>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <thread>
-
-#include <sys/resource.h>
 
 #include "sim/chrome_trace.h"
 #include "sim/scenario_loader.h"
@@ -75,7 +75,8 @@ bool write_chrome_trace(const std::string& jsonl, const std::string& path) {
   try {
     convert_to_chrome_trace(in, out);
   } catch (const ChromeTraceError& e) {
-    std::cerr << "raftsim: " << jsonl << ": cannot convert the trace to Chrome JSON: " << e.what() << "\n";
+    std::cerr << "raftsim: " << jsonl << ": cannot convert the trace to Chrome JSON: " << e.what()
+              << "\n";
     out.close();
     std::remove(tmp.c_str());
     return false;
@@ -101,9 +102,11 @@ int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scen
   // The Chrome trace is converted from the JSON Lines trace once the run is
   // over: from the --trace file, or else from a temporary one beside it.
   const bool trace_to_file = !cmd.trace_path.empty() && !trace_to_stdout;
-  const std::string tmp = trace_to_file ? cmd.trace_path + ".tmp" : cmd.chrome_trace_path + ".jsonl.tmp";
-  const std::string trace_error = trace_to_file ? cmd.trace_path + ": cannot write the trace file"
-                                                : cmd.chrome_trace_path + ": cannot write the Chrome trace file";
+  const std::string tmp =
+      trace_to_file ? cmd.trace_path + ".tmp" : cmd.chrome_trace_path + ".jsonl.tmp";
+  const std::string trace_error =
+      trace_to_file ? cmd.trace_path + ": cannot write the trace file"
+                    : cmd.chrome_trace_path + ": cannot write the Chrome trace file";
   if (trace_to_stdout && !chrome) {
     options.trace = &std::cout;
   } else if (trace_to_file || chrome) {
@@ -171,7 +174,8 @@ nlohmann::ordered_json distribution(std::vector<double> values, bool with_values
     j["mean"] = nullptr;
     j["p50"] = j["p90"] = j["p99"] = j["max"] = nullptr;
   } else {
-    j["mean"] = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
+    j["mean"] =
+        std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
     j["p50"] = percentile(sorted, 50);
     j["p90"] = percentile(sorted, 90);
     j["p99"] = percentile(sorted, 99);
@@ -238,14 +242,18 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
   summary["failed_seeds"] = failed;
   nlohmann::ordered_json metrics;
   metrics["election_time_ms"] = distribution(election, true);
-  metrics["elections_per_run"] = {{"mean", elections_sum / static_cast<double>(std::max<uint64_t>(runs, 1))}, {"max", elections_max}};
+  metrics["elections_per_run"] = {
+      {"mean", elections_sum / static_cast<double>(std::max<uint64_t>(runs, 1))},
+      {"max", elections_max}};
   nlohmann::ordered_json commit = distribution(latency, false);
   commit.erase("mean");
   commit.erase("p90");
   metrics["commit_latency_ms"] = commit;
-  metrics["events_per_run"] = {{"mean", events_sum / static_cast<double>(std::max<uint64_t>(runs, 1))}};
+  metrics["events_per_run"] = {
+      {"mean", events_sum / static_cast<double>(std::max<uint64_t>(runs, 1))}};
   summary["metrics"] = metrics;
-  if (!cmd.summary_path.empty() && !write_file_atomically(cmd.summary_path, summary.dump(2) + "\n")) {
+  if (!cmd.summary_path.empty() &&
+      !write_file_atomically(cmd.summary_path, summary.dump(2) + "\n")) {
     std::cerr << "raftsim: " << cmd.summary_path << ": cannot write the summary file\n";
     return 2;
   }
@@ -253,7 +261,8 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
     std::cout << summary.dump() << "\n";
   } else {
     auto show = [](const nlohmann::ordered_json& d, const char* key) {
-      return d.contains(key) && !d[key].is_null() ? fixed(d[key].get<double>(), 1) : std::string("-");
+      return d.contains(key) && !d[key].is_null() ? fixed(d[key].get<double>(), 1)
+                                                  : std::string("-");
     };
     const auto& et = metrics["election_time_ms"];
     const auto& cl = metrics["commit_latency_ms"];
@@ -263,11 +272,13 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
     std::cout << "  election_time_ms   count " << et["count"] << "  mean " << show(et, "mean")
               << "  p50 " << show(et, "p50") << "  p90 " << show(et, "p90") << "  p99 "
               << show(et, "p99") << "  max " << show(et, "max") << "\n";
-    std::cout << "  elections_per_run  mean " << fixed(elections_sum / static_cast<double>(std::max<uint64_t>(runs, 1)), 2)
+    std::cout << "  elections_per_run  mean "
+              << fixed(elections_sum / static_cast<double>(std::max<uint64_t>(runs, 1)), 2)
               << "  max " << elections_max << "\n";
     std::cout << "  commit_latency_ms  count " << cl["count"] << "  p50 " << show(cl, "p50")
               << "  p99 " << show(cl, "p99") << "  max " << show(cl, "max") << "\n";
-    std::cout << "  events_per_run     mean " << fixed(events_sum / static_cast<double>(std::max<uint64_t>(runs, 1)), 0) << "\n";
+    std::cout << "  events_per_run     mean "
+              << fixed(events_sum / static_cast<double>(std::max<uint64_t>(runs, 1)), 0) << "\n";
     if (!failed.empty()) {
       std::cout << "  failed seeds:";
       for (size_t i = 0; i < failed.size() && i < 20; ++i) std::cout << " " << failed[i];
@@ -282,12 +293,18 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
   return failed.empty() ? 0 : 1;
 }
 
-void on_interrupt(int /*signal*/) { g_interrupted.store(true); }
+void on_interrupt(int /*signal*/) {
+  g_interrupted.store(true);
+}
 
 }  // namespace
 
-bool interrupted() { return g_interrupted.load(); }
-const std::atomic<bool>* interrupt_flag() { return &g_interrupted; }
+bool interrupted() {
+  return g_interrupted.load();
+}
+const std::atomic<bool>* interrupt_flag() {
+  return &g_interrupted;
+}
 
 void install_interrupt_handler() {
   // Ctrl-C stops a long run cleanly: runs in progress end with their footer,
@@ -326,7 +343,8 @@ int run_command(const RunCommand& cmd) {
       rc = 2;
       continue;
     }
-    const int file_rc = cmd.seed_first ? run_seeds(cmd, file, scenario) : run_one(cmd, file, scenario);
+    const int file_rc =
+        cmd.seed_first ? run_seeds(cmd, file, scenario) : run_one(cmd, file, scenario);
     rc = std::max(rc, file_rc);
   }
   return rc;

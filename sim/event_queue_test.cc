@@ -20,7 +20,9 @@ Event at(TimeUs time, uint64_t tag) {
 }
 
 // The insertion sequence number, below the phase bits of Event::order.
-uint64_t seq_of(const Event& e) { return e.order & ((uint64_t{1} << 62) - 1); }
+uint64_t seq_of(const Event& e) {
+  return e.order & ((uint64_t{1} << 62) - 1);
+}
 
 std::vector<uint64_t> drain_tags(EventQueue& q) {
   std::vector<uint64_t> tags;

@@ -31,7 +31,9 @@ constexpr TimeUs kSecond = 1'000'000;
 // ---------------------------------------------------------------------------
 // Generation
 
-bool coin(Prng& rng, double p) { return rng.chance(probability_threshold(p)); }
+bool coin(Prng& rng, double p) {
+  return rng.chance(probability_threshold(p));
+}
 
 template <typename T>
 const T& pick(Prng& rng, const std::vector<T>& items) {
@@ -70,7 +72,7 @@ struct Profile {
   int max_duplicate_pct;
 };
 const Profile kProfiles[] = {
-    {"gentle", 15, 0.3, 2, 1},  {"mild", 20, 0.8, 5, 3},      {"moderate", 30, 1.5, 10, 5},
+    {"gentle", 15, 0.3, 2, 1},  {"mild", 20, 0.8, 5, 3},     {"moderate", 30, 1.5, 10, 5},
     {"rough", 20, 3.0, 20, 10}, {"brutal", 15, 6.0, 30, 20},
 };
 
@@ -78,12 +80,25 @@ const Profile kProfiles[] = {
 // switches on a random subset, so that some seeds see many faults of a few
 // kinds instead of every seed seeing a thin mix of all kinds.
 enum Family {
-  kSplit, kIsolate, kOneWay, kBridge, kCrash, kClusterCrash, kPause, kDrift, kNetChange,
-  kMembership, kSnapshot, kTransfer, kCampaign, kBurst, kFamilies
+  kSplit,
+  kIsolate,
+  kOneWay,
+  kBridge,
+  kCrash,
+  kClusterCrash,
+  kPause,
+  kDrift,
+  kNetChange,
+  kMembership,
+  kSnapshot,
+  kTransfer,
+  kCampaign,
+  kBurst,
+  kFamilies
 };
 const char* const kFamilyNames[kFamilies] = {
-    "split", "isolate", "one_way", "bridge", "crash", "cluster_crash", "pause", "drift",
-    "net_change", "membership", "snapshot", "transfer", "campaign", "writes"};
+    "split", "isolate",    "one_way",    "bridge",   "crash",    "cluster_crash", "pause",
+    "drift", "net_change", "membership", "snapshot", "transfer", "campaign",      "writes"};
 const int kFamilyWeights[kFamilies] = {4, 4, 2, 2, 6, 1, 3, 2, 2, 3, 2, 2, 2, 3};
 
 // Election timeout choices ([min, max] in ms); the heartbeat is a third of min.
@@ -91,8 +106,8 @@ struct Timeouts {
   int weight;
   TimeUs min_us, max_us;
 };
-const Timeouts kTimeouts[] = {{70, 150 * kMs, 300 * kMs}, {15, 100 * kMs, 200 * kMs},
-                              {15, 300 * kMs, 600 * kMs}};
+const Timeouts kTimeouts[] = {
+    {70, 150 * kMs, 300 * kMs}, {15, 100 * kMs, 200 * kMs}, {15, 300 * kMs, 600 * kMs}};
 
 // The shortest fault phase worth generating.
 constexpr TimeUs kMinFaultPhase = 1 * kSecond;
@@ -104,8 +119,10 @@ TimeUs liveness_bound_us(TimeUs election_timeout_max_us) {
 json latency_doc(const LatencyModel& m) {
   switch (m.kind) {
     case LatencyModel::Kind::constant: return time_text(m.a_us);
-    case LatencyModel::Kind::uniform: return {{"min", time_text(m.a_us)}, {"max", time_text(m.b_us)}};
-    case LatencyModel::Kind::normal: return {{"mean", time_text(m.a_us)}, {"stddev", time_text(m.b_us)}};
+    case LatencyModel::Kind::uniform:
+      return {{"min", time_text(m.a_us)}, {"max", time_text(m.b_us)}};
+    case LatencyModel::Kind::normal:
+      return {{"mean", time_text(m.a_us)}, {"stddev", time_text(m.b_us)}};
   }
   return nullptr;
 }
@@ -143,7 +160,8 @@ class Generator {
     profile_ = &kProfiles[weighted(profile_rng_, weights)];
     const double enable = profile_ == &kProfiles[0] ? 0.35 : 0.5;
     for (int f = 0; f < kFamilies; ++f) enabled_[f] = coin(profile_rng_, enable);
-    if (std::none_of(enabled_, enabled_ + kFamilies, [](bool b) { return b; })) enabled_[kCrash] = true;
+    if (std::none_of(enabled_, enabled_ + kFamilies, [](bool b) { return b; }))
+      enabled_[kCrash] = true;
     // Timeouts that leave room for a fault phase within --duration.
     std::vector<int> tw;
     for (const Timeouts& t : kTimeouts) {
@@ -170,7 +188,8 @@ class Generator {
     const uint32_t voters = static_cast<uint32_t>(r.uniform_int(min_voters, max_voters));
     const uint32_t extra = std::min<uint32_t>(3, limits_.nodes - voters);
     uint32_t learners = 0, spares = 0;
-    if (extra > 0 && coin(r, 0.3)) learners = static_cast<uint32_t>(r.uniform_int(1, std::min<uint32_t>(2, extra)));
+    if (extra > 0 && coin(r, 0.3))
+      learners = static_cast<uint32_t>(r.uniform_int(1, std::min<uint32_t>(2, extra)));
     if (extra > learners && coin(r, 0.35)) {
       spares = static_cast<uint32_t>(r.uniform_int(1, std::min<uint32_t>(2, extra - learners)));
     }
@@ -235,7 +254,8 @@ class Generator {
     // healed cluster can elect a leader; spikes come from net_change faults.
     base_latency_ = draw_latency(std::min<TimeUs>(12 * kMs, timeouts_->min_us / 8));
     network_["latency"] = latency_doc(base_latency_);
-    if (coin(r, profile_ == &kProfiles[0] ? 0.3 : 0.5)) network_["drop"] = draw_pct(r, 0, profile_->max_drop_pct);
+    if (coin(r, profile_ == &kProfiles[0] ? 0.3 : 0.5))
+      network_["drop"] = draw_pct(r, 0, profile_->max_drop_pct);
     if (coin(r, 0.3)) network_["duplicate"] = draw_pct(r, 0, profile_->max_duplicate_pct);
     if (coin(r, 0.45)) {
       const TimeUs max_ms = profile_ == &kProfiles[4] ? 50 : 20;
@@ -302,7 +322,8 @@ class Generator {
         for (int i = 0; i < cuts; ++i) {
           const NodeId from = any_node();
           NodeId to = any_node();
-          if (to == from) to = all_[(std::find(all_.begin(), all_.end(), from) - all_.begin() + 1) % all_.size()];
+          if (to == from)
+            to = all_[(std::find(all_.begin(), all_.end(), from) - all_.begin() + 1) % all_.size()];
           at(t, {{"action", "cut"}, {"from", from}, {"to", to}, {"both", false}});
         }
         if (auto end = recovery(t, 0.8)) at(*end, {{"action", "heal"}});
@@ -355,8 +376,11 @@ class Generator {
       case kDrift: {
         const NodeId n = any_node();
         const bool wild = profile_ == &kProfiles[4];
-        at(t, {{"action", "clock_drift"}, {"node", n}, {"rate", draw_pct(r, wild ? 20 : 50, wild ? 400 : 200)}});
-        if (auto end = recovery(t, 0.5)) at(*end, {{"action", "clock_drift"}, {"node", n}, {"rate", 1.0}});
+        at(t, {{"action", "clock_drift"},
+               {"node", n},
+               {"rate", draw_pct(r, wild ? 20 : 50, wild ? 400 : 200)}});
+        if (auto end = recovery(t, 0.5))
+          at(*end, {{"action", "clock_drift"}, {"node", n}, {"rate", 1.0}});
         break;
       }
       case kNetChange: {
@@ -376,7 +400,8 @@ class Generator {
         if (coin(r, 0.4)) {
           const NodeId a = any_node();
           NodeId b = any_node();
-          if (a == b) b = all_[(std::find(all_.begin(), all_.end(), a) - all_.begin() + 1) % all_.size()];
+          if (a == b)
+            b = all_[(std::find(all_.begin(), all_.end(), a) - all_.begin() + 1) % all_.size()];
           change["between"] = restore["between"] = {a, b};
         }
         at(t, change);
@@ -455,7 +480,10 @@ class Generator {
   void add_heal_phase() {
     const TimeUs h = heal_us_;
     at(h, {{"action", "heal"}});
-    at(h, {{"action", "set_network"}, {"latency", network_["latency"]}, {"drop", 0}, {"duplicate", 0}});
+    at(h, {{"action", "set_network"},
+           {"latency", network_["latency"]},
+           {"drop", 0},
+           {"duplicate", 0}});
     for (NodeId n : all_) at(h, {{"action", "resume"}, {"node", n}});
     for (NodeId n : all_) at(h, {{"action", "restart"}, {"node", n}});
     for (NodeId n : all_) at(h, {{"action", "clock_drift"}, {"node", n}, {"rate", 1.0}});
@@ -467,7 +495,8 @@ class Generator {
     // case that leader was lost, makes each of them a member that must
     // converge (for nodes that are still members, add_learner is a no-op).
     for (int k : {3, 6}) {
-      for (NodeId n : remove_targets_) at(h + k * timeouts_->max_us, {{"action", "add_learner"}, {"node", n}});
+      for (NodeId n : remove_targets_)
+        at(h + k * timeouts_->max_us, {{"action", "add_learner"}, {"node", n}});
     }
   }
 
@@ -478,11 +507,12 @@ class Generator {
     }
     json doc;
     doc["name"] = "fuzz seed " + std::to_string(seed_);
-    doc["description"] =
-        "Generated by raftsim fuzz: profile " + std::string(profile_->name) + " (" + families + "), " +
-        std::to_string(fault_count_) + " faults until " + time_text(heal_us_) +
-        "; then everything heals and, " + std::to_string(kLivenessBoundTimeouts) +
-        " election timeouts later, exactly one leader must lead and every write must be everywhere.";
+    doc["description"] = "Generated by raftsim fuzz: profile " + std::string(profile_->name) +
+                         " (" + families + "), " + std::to_string(fault_count_) + " faults until " +
+                         time_text(heal_us_) + "; then everything heals and, " +
+                         std::to_string(kLivenessBoundTimeouts) +
+                         " election timeouts later, exactly one leader must lead and every write "
+                         "must be everywhere.";
     doc["seed"] = seed_;
     const TimeUs check_us = heal_us_ + bound_us_;
     doc["duration"] = time_text(check_us);
@@ -520,7 +550,6 @@ class Generator {
   TimeUs disk_latency_us_ = 0;
   std::vector<Timed> timeline_;
 };
-
 
 // ---------------------------------------------------------------------------
 // Running a campaign
@@ -618,7 +647,8 @@ std::string write_seed_files(const FuzzCommand& cmd, uint64_t seed, const std::s
       o.write_error = trace_path + ": cannot write the file";
       return "";
     }
-    if (again.digest != first.digest) o.failure += " (the traced rerun gave digest " + again.digest + ")";
+    if (again.digest != first.digest)
+      o.failure += " (the traced rerun gave digest " + again.digest + ")";
   }
   std::ifstream in(trace_path, std::ios::binary);
   return bad_event_kind(first, in);
@@ -690,15 +720,28 @@ struct Coverage {
 
 // The behaviours a campaign should exercise, in the order they are listed.
 const std::vector<std::string>& expected_behaviours() {
-  static const std::vector<std::string> kNames = {
-      "election_started",      "pre_vote_started",       "vote_granted",
-      "elected",               "role:candidate",         "role:precandidate",
-      "role:learner",          "step_down:higher_term",  "step_down:granted_vote",
-      "step_down:lost_quorum", "step_down:removed",      "step_down:transfer",
-      "config_committed",      "promoted",               "demoted",
-      "removed",               "snapshot_taken",         "snapshot_sent",
-      "snapshot_installed",    "crash",                  "restart",
-      "pause"};
+  static const std::vector<std::string> kNames = {"election_started",
+                                                  "pre_vote_started",
+                                                  "vote_granted",
+                                                  "elected",
+                                                  "role:candidate",
+                                                  "role:precandidate",
+                                                  "role:learner",
+                                                  "step_down:higher_term",
+                                                  "step_down:granted_vote",
+                                                  "step_down:lost_quorum",
+                                                  "step_down:removed",
+                                                  "step_down:transfer",
+                                                  "config_committed",
+                                                  "promoted",
+                                                  "demoted",
+                                                  "removed",
+                                                  "snapshot_taken",
+                                                  "snapshot_sent",
+                                                  "snapshot_installed",
+                                                  "crash",
+                                                  "restart",
+                                                  "pause"};
   return kNames;
 }
 
@@ -721,7 +764,7 @@ void print_coverage(std::ostream& out, const Coverage& coverage, size_t seeds) {
                   static_cast<unsigned long long>(s == coverage.seeds.end() ? 0 : s->second));
     out << line;
   }
-  out << "never happened: " << (never.empty() ? std::string("(none)") : "") ;
+  out << "never happened: " << (never.empty() ? std::string("(none)") : "");
   for (size_t i = 0; i < never.size(); ++i) out << (i ? ", " : "") << never[i];
   out << "\n";
 }
@@ -787,14 +830,16 @@ std::string bad_event_kind(const RunResult& result, std::istream& trace) {
     const std::string type = field(line, "type");
     if (type == "violation") return last;
     if (type == "header") continue;
-    last = type == "send" || type == "deliver" || type == "drop" ? type + ":" + field(line, "msg") : type;
+    last = type == "send" || type == "deliver" || type == "drop" ? type + ":" + field(line, "msg")
+                                                                 : type;
   }
   return "";
 }
 
 TimeUs min_fuzz_duration_us() {
   TimeUs best = INT64_MAX;
-  for (const Timeouts& t : kTimeouts) best = std::min(best, liveness_bound_us(t.max_us) + kMinFaultPhase);
+  for (const Timeouts& t : kTimeouts)
+    best = std::min(best, liveness_bound_us(t.max_us) + kMinFaultPhase);
   return best;
 }
 
@@ -852,7 +897,8 @@ int fuzz_command(const FuzzCommand& cmd) {
   const bool progress = isatty(STDERR_FILENO) != 0;
   size_t printed = 0, failed = 0;
   Coverage coverage;
-  std::map<std::string, std::pair<uint64_t, uint64_t>> groups;  // signature -> (count, smallest seed)
+  std::map<std::string, std::pair<uint64_t, uint64_t>>
+      groups;  // signature -> (count, smallest seed)
   std::vector<std::string> write_errors;
   auto report = [&](const SeedOutcome& o) {
     coverage.add(o.coverage);
@@ -896,8 +942,8 @@ int fuzz_command(const FuzzCommand& cmd) {
     std::cout << "failures by signature:\n";
     for (const auto& [signature, g] : groups) {
       std::cout << "  " << signature << ": " << g.first << " seed" << (g.first == 1 ? "" : "s")
-                << ", smallest " << g.second << ": raftsim run " << cmd.out_dir << "/seed-" << g.second
-                << ".json\n";
+                << ", smallest " << g.second << ": raftsim run " << cmd.out_dir << "/seed-"
+                << g.second << ".json\n";
     }
   }
   if (!cmd.results_path.empty()) {
@@ -921,8 +967,8 @@ int fuzz_command(const FuzzCommand& cmd) {
   uint64_t events = 0;
   for (size_t i = 0; i < printed; ++i) events += outcomes[i].events;
   std::cout << "fuzz: " << printed << " seeds, " << failed << " failed, "
-            << fixed(static_cast<double>(events) / std::max(wall_s, 1e-9) / 1e6, 1) << "M events/s, "
-            << fixed(wall_s, 1) << "s\n";
+            << fixed(static_cast<double>(events) / std::max(wall_s, 1e-9) / 1e6, 1)
+            << "M events/s, " << fixed(wall_s, 1) << "s\n";
   return rc;
 }
 

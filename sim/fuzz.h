@@ -26,8 +26,8 @@ constexpr int kLivenessBoundTimeouts = 12;
 
 // What bounds the generator (command-line options of `fuzz`).
 struct FuzzLimits {
-  uint32_t nodes = 9;          // --nodes: at most this many nodes (voters, learners, spares)
-  TimeUs duration_us = 0;      // --duration: at most this much virtual time; 0: no bound
+  uint32_t nodes = 9;             // --nodes: at most this many nodes (voters, learners, spares)
+  TimeUs duration_us = 0;         // --duration: at most this much virtual time; 0: no bound
   std::vector<std::string> bugs;  // --bug: planted bugs switched on in every scenario
 };
 

@@ -21,7 +21,8 @@ TEST_CASE("fuzz: a seed always generates the same scenario, and seeds differ") {
   const FuzzLimits limits;
   CHECK(generate_scenario(7, limits).dump() == generate_scenario(7, limits).dump());
   std::set<std::string> distinct;
-  for (uint64_t seed = 0; seed < 20; ++seed) distinct.insert(generate_scenario(seed, limits).dump());
+  for (uint64_t seed = 0; seed < 20; ++seed)
+    distinct.insert(generate_scenario(seed, limits).dump());
   CHECK(distinct.size() == 20);
 }
 
@@ -66,9 +67,10 @@ TEST_CASE("fuzz: the profile varies the cluster and the faults from seed to seed
   CHECK(learners);
   CHECK(spares);
   CHECK(bugs);
-  for (const char* name : {"crash", "restart", "pause", "resume", "partition", "isolate", "cut", "heal",
-                           "set_network", "write", "add_learner", "promote", "demote", "remove",
-                           "transfer_leadership", "snapshot", "campaign", "clock_drift"}) {
+  for (const char* name :
+       {"crash", "restart", "pause", "resume", "partition", "isolate", "cut", "heal", "set_network",
+        "write", "add_learner", "promote", "demote", "remove", "transfer_leadership", "snapshot",
+        "campaign", "clock_drift"}) {
     CAPTURE(name);
     CHECK(actions.count(name) == 1);
   }
@@ -111,7 +113,8 @@ TEST_CASE("fuzz: failure kinds and the first bad event") {
   RunResult liveness;
   liveness.pass = false;
   liveness.checks.push_back({true, "ok at 12s leaders count 1: 1 leaders"});
-  liveness.checks.push_back({false, "FAIL at 12s converged: node 3 holds 4 of 9 writes with a different state"});
+  liveness.checks.push_back(
+      {false, "FAIL at 12s converged: node 3 holds 4 of 9 writes with a different state"});
   std::istringstream none;
   CHECK(failure_kind(liveness) == "check:converged");
   CHECK(bad_event_kind(liveness, none) == "diverged");

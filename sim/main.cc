@@ -30,7 +30,8 @@ const char* kUsage =
     "Exit codes: 0 all held, 1 a check failed, 2 could not run (bad input).\n";
 
 int usage_error(const std::string& message) {
-  std::cerr << "raftsim: " << message << "\n" << "Try 'raftsim --help'.\n";
+  std::cerr << "raftsim: " << message << "\n"
+            << "Try 'raftsim --help'.\n";
   return 2;
 }
 
@@ -38,17 +39,19 @@ int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc("raftsim run FILE... [options]");
   sim::RunCommand cmd;
   std::string seeds, level = "events";
-  desc.add_options()("help,h", "show this help")
-      ("seed", po::value<uint64_t>(), "override the file's seed")
-      ("seeds", po::value<std::string>(&seeds), "run once per seed in A..B and print the aggregate")
-      ("jobs,j", po::value<unsigned>(&cmd.jobs)->default_value(0), "seeds in parallel (default: cores)")
-      ("summary", po::value<std::string>(&cmd.summary_path), "with --seeds: write the aggregate as JSON")
-      ("trace", po::value<std::string>(&cmd.trace_path), "write the trace (JSON Lines); - is stdout")
-      ("trace-level", po::value<std::string>(&level), "events | messages")
-      ("chrome-trace", po::value<std::string>(&cmd.chrome_trace_path),
-       "write the run as Chrome trace-event JSON (Perfetto, chrome://tracing)")
-      ("json", po::bool_switch(&cmd.json), "print each summary as one JSON object")
-      ("quiet,q", po::bool_switch(&cmd.quiet), "print only the summary line");
+  desc.add_options()("help,h", "show this help")("seed", po::value<uint64_t>(),
+                                                 "override the file's seed")(
+      "seeds", po::value<std::string>(&seeds), "run once per seed in A..B and print the aggregate")(
+      "jobs,j", po::value<unsigned>(&cmd.jobs)->default_value(0),
+      "seeds in parallel (default: cores)")("summary", po::value<std::string>(&cmd.summary_path),
+                                            "with --seeds: write the aggregate as JSON")(
+      "trace", po::value<std::string>(&cmd.trace_path),
+      "write the trace (JSON Lines); - is stdout")("trace-level", po::value<std::string>(&level),
+                                                   "events | messages")(
+      "chrome-trace", po::value<std::string>(&cmd.chrome_trace_path),
+      "write the run as Chrome trace-event JSON (Perfetto, chrome://tracing)")(
+      "json", po::bool_switch(&cmd.json), "print each summary as one JSON object")(
+      "quiet,q", po::bool_switch(&cmd.quiet), "print only the summary line");
   po::options_description hidden;
   hidden.add_options()("files", po::value<std::vector<std::string>>(&cmd.files));
   po::options_description all;
@@ -86,11 +89,14 @@ int cmd_run(const std::vector<std::string>& args) {
       cmd.seed_last = std::stoull(last, &used);
       if (used != last.size()) throw std::invalid_argument("trailing");
     } catch (const std::exception&) {
-      return usage_error("run: --seeds must be A..B with A <= B, e.g. 1..100, not \"" + seeds + "\"");
+      return usage_error("run: --seeds must be A..B with A <= B, e.g. 1..100, not \"" + seeds +
+                         "\"");
     }
     if (*cmd.seed_last < *cmd.seed_first) return usage_error("run: --seeds A..B needs A <= B");
-    if (*cmd.seed_last - *cmd.seed_first >= 10'000'000) return usage_error("run: --seeds covers more than 10,000,000 seeds");
-    if (!cmd.trace_path.empty()) return usage_error("run: --trace writes one run; it cannot be combined with --seeds");
+    if (*cmd.seed_last - *cmd.seed_first >= 10'000'000)
+      return usage_error("run: --seeds covers more than 10,000,000 seeds");
+    if (!cmd.trace_path.empty())
+      return usage_error("run: --trace writes one run; it cannot be combined with --seeds");
     if (!cmd.chrome_trace_path.empty()) {
       return usage_error("run: --chrome-trace writes one run; it cannot be combined with --seeds");
     }
@@ -104,7 +110,8 @@ int cmd_run(const std::vector<std::string>& args) {
   if (!cmd.chrome_trace_path.empty() && cmd.files.size() > 1) {
     return usage_error("run: --chrome-trace writes one run; give one scenario file");
   }
-  if (cmd.chrome_trace_path == "-") return usage_error("run: --chrome-trace needs a file name, not -");
+  if (cmd.chrome_trace_path == "-")
+    return usage_error("run: --chrome-trace needs a file name, not -");
   if (cmd.jobs == 0) cmd.jobs = std::max(1u, std::thread::hardware_concurrency());
   return sim::run_command(cmd);
 }
@@ -164,19 +171,25 @@ int cmd_fuzz(const std::vector<std::string>& args) {
   std::vector<std::string> bugs;
   std::string duration, shard;
   unsigned nodes = 9;
-  desc.add_options()("help,h", "show this help")
-      ("seeds", po::value<uint64_t>(&cmd.seeds)->default_value(100), "number of seeds to run")
-      ("start", po::value<uint64_t>(&cmd.start)->default_value(0), "first seed")
-      ("seed", po::value<uint64_t>(), "run exactly this seed (reproduces a reported failure)")
-      ("jobs,j", po::value<unsigned>(&cmd.jobs)->default_value(0), "seeds in parallel (default: cores)")
-      ("time-limit", po::value<double>(&cmd.time_limit_s), "stop starting new seeds after this many seconds")
-      ("nodes", po::value<unsigned>(&nodes)->default_value(9), "at most this many nodes per cluster (3..7 voters)")
-      ("duration", po::value<std::string>(&duration), "at most this much virtual time per seed, e.g. 15s")
-      ("bug", po::value<std::vector<std::string>>(&bugs), "switch on a planted bug (repeatable)")
-      ("out", po::value<std::string>(&cmd.out_dir)->default_value("fuzz-out"), "directory for failing seeds")
-      ("shard", po::value<std::string>(&shard), "K/N: only the seeds whose index mod N is K")
-      ("results", po::value<std::string>(&cmd.results_path), "write one JSON line per seed to this file")
-      ("check-determinism", po::bool_switch(&cmd.check_determinism), "run every seed twice, compare digests");
+  desc.add_options()("help,h", "show this help")(
+      "seeds", po::value<uint64_t>(&cmd.seeds)->default_value(100), "number of seeds to run")(
+      "start", po::value<uint64_t>(&cmd.start)->default_value(0), "first seed")(
+      "seed", po::value<uint64_t>(), "run exactly this seed (reproduces a reported failure)")(
+      "jobs,j", po::value<unsigned>(&cmd.jobs)->default_value(0),
+      "seeds in parallel (default: cores)")("time-limit", po::value<double>(&cmd.time_limit_s),
+                                            "stop starting new seeds after this many seconds")(
+      "nodes", po::value<unsigned>(&nodes)->default_value(9),
+      "at most this many nodes per cluster (3..7 voters)")(
+      "duration", po::value<std::string>(&duration),
+      "at most this much virtual time per seed, e.g. 15s")(
+      "bug", po::value<std::vector<std::string>>(&bugs), "switch on a planted bug (repeatable)")(
+      "out", po::value<std::string>(&cmd.out_dir)->default_value("fuzz-out"),
+      "directory for failing seeds")("shard", po::value<std::string>(&shard),
+                                     "K/N: only the seeds whose index mod N is K")(
+      "results", po::value<std::string>(&cmd.results_path),
+      "write one JSON line per seed to this file")("check-determinism",
+                                                   po::bool_switch(&cmd.check_determinism),
+                                                   "run every seed twice, compare digests");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args).options(desc).run(), vm);
@@ -190,7 +203,8 @@ int cmd_fuzz(const std::vector<std::string>& args) {
   }
   if (vm.count("seed")) {
     if (!vm["seeds"].defaulted() || !vm["start"].defaulted() || !shard.empty()) {
-      return usage_error("fuzz: --seed runs one seed; it cannot be combined with --seeds, --start or --shard");
+      return usage_error(
+          "fuzz: --seed runs one seed; it cannot be combined with --seeds, --start or --shard");
     }
     cmd.one_seed = vm["seed"].as<uint64_t>();
   }
@@ -200,9 +214,12 @@ int cmd_fuzz(const std::vector<std::string>& args) {
   if (!vm["nodes"].defaulted()) cmd.generation_flags += " --nodes " + std::to_string(nodes);
   if (!duration.empty()) {
     const auto d = parse_cli_time(duration);
-    if (!d) return usage_error("fuzz: --duration must be a time such as 15s or 8000ms, not \"" + duration + "\"");
+    if (!d)
+      return usage_error("fuzz: --duration must be a time such as 15s or 8000ms, not \"" +
+                         duration + "\"");
     if (*d < sim::min_fuzz_duration_us()) {
-      return usage_error("fuzz: --duration must be at least " + sim::format_time(sim::min_fuzz_duration_us()) +
+      return usage_error("fuzz: --duration must be at least " +
+                         sim::format_time(sim::min_fuzz_duration_us()) +
                          " (a fault phase and the liveness bound)");
     }
     cmd.limits.duration_us = *d;
@@ -212,7 +229,8 @@ int cmd_fuzz(const std::vector<std::string>& args) {
     raft::PlantedBugs probe;
     if (!probe.enable(bug)) {
       std::string known;
-      for (const std::string& name : raft::PlantedBugs::names()) known += (known.empty() ? "" : ", ") + name;
+      for (const std::string& name : raft::PlantedBugs::names())
+        known += (known.empty() ? "" : ", ") + name;
       return usage_error("fuzz: unknown planted bug \"" + bug + "\"; known bugs: " + known);
     }
     cmd.limits.bugs.push_back(bug);
@@ -232,10 +250,12 @@ int cmd_fuzz(const std::vector<std::string>& args) {
       cmd.shard_count = 0;
     }
     if (cmd.shard_count == 0 || cmd.shard_index >= cmd.shard_count) {
-      return usage_error("fuzz: --shard must be K/N with 0 <= K < N, e.g. 0/4, not \"" + shard + "\"");
+      return usage_error("fuzz: --shard must be K/N with 0 <= K < N, e.g. 0/4, not \"" + shard +
+                         "\"");
     }
   }
-  if (vm.count("time-limit") && !(cmd.time_limit_s > 0)) return usage_error("fuzz: --time-limit must be positive");
+  if (vm.count("time-limit") && !(cmd.time_limit_s > 0))
+    return usage_error("fuzz: --time-limit must be positive");
   if (cmd.out_dir.empty()) return usage_error("fuzz: --out needs a directory name");
   if (cmd.jobs == 0) cmd.jobs = std::max(1u, std::thread::hardware_concurrency());
   return sim::fuzz_command(cmd);
@@ -245,9 +265,11 @@ int cmd_shrink(const std::vector<std::string>& args) {
   po::options_description desc("raftsim shrink FILE [options]");
   sim::ShrinkCommand cmd;
   std::vector<std::string> files;
-  desc.add_options()("help,h", "show this help")
-      ("out,o", po::value<std::string>(&cmd.out), "where to write the result (default: FILE with .min.json)")
-      ("max-runs", po::value<size_t>(&cmd.max_runs)->default_value(cmd.max_runs), "give up after this many runs");
+  desc.add_options()("help,h", "show this help")(
+      "out,o", po::value<std::string>(&cmd.out),
+      "where to write the result (default: FILE with .min.json)")(
+      "max-runs", po::value<size_t>(&cmd.max_runs)->default_value(cmd.max_runs),
+      "give up after this many runs");
   po::options_description hidden;
   hidden.add_options()("files", po::value<std::vector<std::string>>(&files));
   po::options_description all;

@@ -1,5 +1,7 @@
 #include "sim/scenario_loader.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
@@ -10,7 +12,6 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sys/stat.h>
 
 namespace sim {
 
@@ -80,7 +81,8 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
@@ -123,35 +125,37 @@ std::string type_name(const json& v) {
 
 const std::vector<std::string>& action_names() {
   static const std::vector<std::string> names = {
-      "crash", "restart", "pause", "resume", "partition", "isolate", "cut", "heal", "set_network",
-      "write", "add_learner", "promote", "demote", "remove", "transfer_leadership", "snapshot",
-      "campaign", "clock_drift"};
+      "crash",       "restart",  "pause",      "resume",      "partition",
+      "isolate",     "cut",      "heal",       "set_network", "write",
+      "add_learner", "promote",  "demote",     "remove",      "transfer_leadership",
+      "snapshot",    "campaign", "clock_drift"};
   return names;
 }
 
 const std::vector<std::string>& check_names() {
-  static const std::vector<std::string> names = {"leader", "leaders", "role", "term", "committed",
-                                                 "applied", "config", "event", "no_event", "converged"};
+  static const std::vector<std::string> names = {"leader",    "leaders",  "role",   "term",
+                                                 "committed", "applied",  "config", "event",
+                                                 "no_event",  "converged"};
   return names;
 }
 
 const std::vector<std::string>& event_names() {
   static const std::vector<std::string> names = {
-      "elected", "step_down", "election_started", "vote_granted", "demoted", "promoted",
-      "config_committed", "snapshot_sent", "snapshot_installed", "snapshot_taken", "crash",
-      "restart"};
+      "elected",  "step_down",        "election_started", "vote_granted",       "demoted",
+      "promoted", "config_committed", "snapshot_sent",    "snapshot_installed", "snapshot_taken",
+      "crash",    "restart"};
   return names;
 }
 
 const std::vector<std::string>& reason_names() {
-  static const std::vector<std::string> names = {"higher_term", "granted_vote", "lost_quorum", "removed",
-                                                 "transfer"};
+  static const std::vector<std::string> names = {"higher_term", "granted_vote", "lost_quorum",
+                                                 "removed", "transfer"};
   return names;
 }
 
 const std::vector<std::string>& role_names() {
-  static const std::vector<std::string> names = {"leader", "follower", "candidate", "precandidate",
-                                                 "learner", "crashed"};
+  static const std::vector<std::string> names = {"leader",       "follower", "candidate",
+                                                 "precandidate", "learner",  "crashed"};
   return names;
 }
 
@@ -184,7 +188,8 @@ class Loader {
   // "150ms", "1.5s". Parsed exactly (no floating point, no locale), rounded to
   // the nearest microsecond.
   TimeUs time_string(const std::string& s, const std::string& path) {
-    static const char* kForm = "; write a number of milliseconds or a string such as \"250us\", \"150ms\" or \"1.5s\"";
+    static const char* kForm =
+        "; write a number of milliseconds or a string such as \"250us\", \"150ms\" or \"1.5s\"";
     size_t i = 0;
     const bool negative = i < s.size() && s[i] == '-';
     if (negative) ++i;
@@ -208,10 +213,12 @@ class Loader {
     } else if (unit == "s") {
       digits = 6;
     } else if (unit.empty()) {
-      error(path, quote(s) + " has no unit; write \"" + s + "ms\", or the number " + s + " for milliseconds");
+      error(path, quote(s) + " has no unit; write \"" + s + "ms\", or the number " + s +
+                      " for milliseconds");
     } else if (unit[0] == ' ') {
       error(path, quote(s) + " is not a time: no space may come between the number and the unit");
-    } else if (!std::all_of(unit.begin(), unit.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); })) {
+    } else if (!std::all_of(unit.begin(), unit.end(),
+                            [](char c) { return std::isalpha(static_cast<unsigned char>(c)); })) {
       error(path, quote(s) + " is not a time" + kForm);
     } else {
       std::string lower = unit;
@@ -225,7 +232,8 @@ class Loader {
     uint64_t scale = 1;
     for (int d = 0; d < digits; ++d) scale *= 10;
     uint64_t us = 0;
-    for (size_t k = int_begin; k < int_end && us <= cap; ++k) us = us * 10 + static_cast<uint64_t>(s[k] - '0');
+    for (size_t k = int_begin; k < int_end && us <= cap; ++k)
+      us = us * 10 + static_cast<uint64_t>(s[k] - '0');
     us = us > cap ? cap : us * scale;
     // Fraction: the first `digits` digits, rounded half up by the next one.
     uint64_t frac = 0;
@@ -246,7 +254,9 @@ class Loader {
   TimeUs time(const json& v, const std::string& path) {
     if (v.is_string()) return time_string(v.get<std::string>(), path);
     if (!v.is_number()) {
-      error(path, "expected a time (a number of milliseconds or a string such as \"150ms\"), found " + type_name(v));
+      error(path,
+            "expected a time (a number of milliseconds or a string such as \"150ms\"), found " +
+                type_name(v));
     }
     // The parser refuses numbers that overflow a double, so ms is finite.
     const double ms = v.get<double>();
@@ -258,7 +268,8 @@ class Loader {
   }
 
   double probability(const json& v, const std::string& path) {
-    if (!v.is_number()) error(path, "expected a probability (a number in [0, 1]), found " + type_name(v));
+    if (!v.is_number())
+      error(path, "expected a probability (a number in [0, 1]), found " + type_name(v));
     const double p = v.get<double>();
     if (!(p >= 0.0 && p <= 1.0)) error(path, "a probability must be in [0, 1], found " + v.dump());
     return p;
@@ -267,8 +278,8 @@ class Loader {
   // A whole number in [min, max]; 2.0 is accepted, 2.5 is not.
   uint64_t integer(const json& v, const std::string& path, uint64_t min, uint64_t max) {
     auto out_of_range = [&] {
-      error(path, "must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) + "], found " +
-                      v.dump());
+      error(path, "must be an integer in [" + std::to_string(min) + ", " + std::to_string(max) +
+                      "], found " + v.dump());
     };
     uint64_t n = 0;
     if (v.is_number_unsigned()) {
@@ -301,15 +312,20 @@ class Loader {
   }
 
   NodeId raw_id(const json& v, const std::string& path) {
-    if (!v.is_number()) error(path, "expected a node id (a positive integer), found " + type_name(v));
+    if (!v.is_number())
+      error(path, "expected a node id (a positive integer), found " + type_name(v));
     return static_cast<NodeId>(integer(v, path, 1, ScenarioLimits::kMaxNodeId));
   }
 
-  bool has_node(NodeId id) const { return std::binary_search(members_.begin(), members_.end(), id); }
+  bool has_node(NodeId id) const {
+    return std::binary_search(members_.begin(), members_.end(), id);
+  }
 
   NodeId node_id(const json& v, const std::string& path) {
     const NodeId id = raw_id(v, path);
-    if (!has_node(id)) error(path, "node " + std::to_string(id) + " is not in the cluster (nodes: " + nodes_text() + ")");
+    if (!has_node(id))
+      error(path,
+            "node " + std::to_string(id) + " is not in the cluster (nodes: " + nodes_text() + ")");
     return id;
   }
 
@@ -329,7 +345,8 @@ class Loader {
   std::vector<NodeId> id_list(const json& v, const std::string& path, bool must_exist) {
     if (!v.is_array()) error(path, "expected an array of node ids, found " + type_name(v));
     if (v.size() > ScenarioLimits::kMaxNodes) {
-      error(path, "more than the limit of " + std::to_string(ScenarioLimits::kMaxNodes) + " node ids");
+      error(path,
+            "more than the limit of " + std::to_string(ScenarioLimits::kMaxNodes) + " node ids");
     }
     std::vector<NodeId> ids;
     std::set<NodeId> seen;
@@ -354,12 +371,16 @@ class Loader {
       m.kind = LatencyModel::Kind::uniform;
       m.a_us = time(v["min"], path + "/min");
       m.b_us = time(v["max"], path + "/max");
-      if (m.b_us < m.a_us) error(path, "latency min " + time_text(m.a_us) + " is greater than max " + time_text(m.b_us));
+      if (m.b_us < m.a_us)
+        error(path,
+              "latency min " + time_text(m.a_us) + " is greater than max " + time_text(m.b_us));
     } else if (v.is_number() || v.is_string()) {
       m.kind = LatencyModel::Kind::constant;
       m.a_us = m.b_us = time(v, path);
     } else {
-      error(path, "expected a latency: a time, {\"min\", \"max\"} or {\"mean\", \"stddev\"}; found " + type_name(v));
+      error(path,
+            "expected a latency: a time, {\"min\", \"max\"} or {\"mean\", \"stddev\"}; found " +
+                type_name(v));
     }
     return m;
   }
@@ -371,17 +392,21 @@ class Loader {
     NodeRef ref;
     if (!v.is_string()) {
       if (!v.is_number()) {
-        error(path, "expected a node: an id, \"leader\" or an alias bound with \"as\"; found " + type_name(v));
+        error(path, "expected a node: an id, \"leader\" or an alias bound with \"as\"; found " +
+                        type_name(v));
       }
       ref.kind = NodeRef::Kind::id;
       ref.id = node_id(v, path);
       return ref;
     }
     const std::string s = v.get<std::string>();
-    if (all_digits(s)) error(path, "a node id is a number: write " + shorten(s) + ", not " + quote(s));
+    if (all_digits(s))
+      error(path, "a node id is a number: write " + shorten(s) + ", not " + quote(s));
     if (s == "leader") {
       if (!allow_leader) {
-        error(path, "a window check may not name \"leader\" (the leader can change during the window); bind an alias with \"as\" in the timeline and name it");
+        error(path,
+              "a window check may not name \"leader\" (the leader can change during the window); "
+              "bind an alias with \"as\" in the timeline and name it");
       }
       ref.kind = NodeRef::Kind::leader;
       return ref;
@@ -394,19 +419,22 @@ class Loader {
   // An alias used at `at_us` (by the action at `index`; SIZE_MAX for a check,
   // which runs after every action of its instant) must be bound by an action
   // that surely runs before it.
-  void alias_bound(const NodeRef& ref, const std::string& path, TimeUs at_us, size_t index, const std::string& what) {
+  void alias_bound(const NodeRef& ref, const std::string& path, TimeUs at_us, size_t index,
+                   const std::string& what) {
     if (ref.kind != NodeRef::Kind::alias) return;
     auto it = bindings_.find(ref.alias);
     if (it == bindings_.end()) {
       std::vector<std::string> known = {"leader"};
       for (const auto& binding : bindings_) known.push_back(binding.first);
-      error(path, "alias " + quote(ref.alias) + " is not bound: no timeline action binds it with \"as\"" +
+      error(path, "alias " + quote(ref.alias) +
+                      " is not bound: no timeline action binds it with \"as\"" +
                       did_you_mean(ref.alias, known));
     }
     const auto [bound_us, binder] = it->second;
     if (std::make_pair(bound_us, binder) >= std::make_pair(at_us, index)) {
-      error(path, "alias " + quote(ref.alias) + " is not bound yet " + what + " " + time_text(at_us) +
-                      ": the first action binding it (/timeline/" + std::to_string(binder) + ") runs " +
+      error(path, "alias " + quote(ref.alias) + " is not bound yet " + what + " " +
+                      time_text(at_us) + ": the first action binding it (/timeline/" +
+                      std::to_string(binder) + ") runs " +
                       (scenario_.actions[binder].at.min_us == bound_us ? "at " : "as late as ") +
                       time_text(bound_us) + (bound_us == at_us ? ", later in the file" : ""));
     }
@@ -436,7 +464,8 @@ void Loader::load_cluster(const json& v) {
   } else if (voters.is_number()) {
     const double n = voters.get<double>();
     if (n < 1 || n != std::floor(n)) {
-      error("/cluster/voters", "expected a positive whole number of voters, found " + voters.dump());
+      error("/cluster/voters",
+            "expected a positive whole number of voters, found " + voters.dump());
     }
     if (n > static_cast<double>(ScenarioLimits::kMaxNodes)) {
       error("/cluster/voters", voters.dump() + " voters is more than the limit of " +
@@ -444,18 +473,21 @@ void Loader::load_cluster(const json& v) {
     }
     for (NodeId i = 1; i <= static_cast<NodeId>(n); ++i) scenario_.voters.push_back(i);
   } else {
-    error("/cluster/voters", "expected a number of voters or an array of node ids, found " + type_name(voters));
+    error("/cluster/voters",
+          "expected a number of voters or an array of node ids, found " + type_name(voters));
   }
   if (scenario_.voters.empty()) error("/cluster/voters", "a cluster needs at least one voter");
-  if (v.contains("learners")) scenario_.learners = id_list(v["learners"], "/cluster/learners", false);
+  if (v.contains("learners"))
+    scenario_.learners = id_list(v["learners"], "/cluster/learners", false);
   if (v.contains("spares")) scenario_.spares = id_list(v["spares"], "/cluster/spares", false);
   std::map<NodeId, const char*> role;
   auto check = [&](const std::vector<NodeId>& ids, const std::string& path, const char* what) {
     for (size_t i = 0; i < ids.size(); ++i) {
       auto [it, fresh] = role.emplace(ids[i], what);
       if (!fresh) {
-        error(path + "/" + std::to_string(i), "node " + std::to_string(ids[i]) + " is both " + it->second +
-                                                  " and " + what + "; a node has one role");
+        error(path + "/" + std::to_string(i), "node " + std::to_string(ids[i]) + " is both " +
+                                                  it->second + " and " + what +
+                                                  "; a node has one role");
       }
     }
   };
@@ -484,7 +516,8 @@ void Loader::load_raft(const json& v) {
     o.election_timeout_max_us = time(et[1], "/raft/election_timeout/1");
     if (o.election_timeout_min_us <= 0) error("/raft/election_timeout/0", "must be greater than 0");
     if (o.election_timeout_max_us < o.election_timeout_min_us) {
-      error("/raft/election_timeout", "min " + time_text(o.election_timeout_min_us) + " is greater than max " +
+      error("/raft/election_timeout", "min " + time_text(o.election_timeout_min_us) +
+                                          " is greater than max " +
                                           time_text(o.election_timeout_max_us));
     }
   }
@@ -496,16 +529,27 @@ void Loader::load_raft(const json& v) {
   if (v.contains("pre_vote")) o.pre_vote = boolean(v["pre_vote"], "/raft/pre_vote");
   if (v.contains("auto_promote")) o.auto_promote = boolean(v["auto_promote"], "/raft/auto_promote");
   const uint64_t big = 1'000'000'000;
-  if (v.contains("max_lag_threshold")) o.max_lag_threshold = integer(v["max_lag_threshold"], "/raft/max_lag_threshold", 0, big);
-  if (v.contains("promotion_threshold")) o.promotion_threshold = integer(v["promotion_threshold"], "/raft/promotion_threshold", 0, big);
-  if (v.contains("min_voters")) o.min_voters = static_cast<uint32_t>(integer(v["min_voters"], "/raft/min_voters", 1, ScenarioLimits::kMaxNodes));
-  if (v.contains("snapshot_threshold")) o.snapshot_threshold = integer(v["snapshot_threshold"], "/raft/snapshot_threshold", 1, big);
-  if (v.contains("snapshot_chunk_size")) o.snapshot_chunk_size = integer(v["snapshot_chunk_size"], "/raft/snapshot_chunk_size", 1, big);
-  if (v.contains("max_inflight")) o.max_inflight = static_cast<uint32_t>(integer(v["max_inflight"], "/raft/max_inflight", 1, 1'000'000));
-  if (v.contains("max_entries_per_message")) o.max_entries_per_message = static_cast<uint32_t>(integer(v["max_entries_per_message"], "/raft/max_entries_per_message", 1, 1'000'000));
+  if (v.contains("max_lag_threshold"))
+    o.max_lag_threshold = integer(v["max_lag_threshold"], "/raft/max_lag_threshold", 0, big);
+  if (v.contains("promotion_threshold"))
+    o.promotion_threshold = integer(v["promotion_threshold"], "/raft/promotion_threshold", 0, big);
+  if (v.contains("min_voters"))
+    o.min_voters = static_cast<uint32_t>(
+        integer(v["min_voters"], "/raft/min_voters", 1, ScenarioLimits::kMaxNodes));
+  if (v.contains("snapshot_threshold"))
+    o.snapshot_threshold = integer(v["snapshot_threshold"], "/raft/snapshot_threshold", 1, big);
+  if (v.contains("snapshot_chunk_size"))
+    o.snapshot_chunk_size = integer(v["snapshot_chunk_size"], "/raft/snapshot_chunk_size", 1, big);
+  if (v.contains("max_inflight"))
+    o.max_inflight =
+        static_cast<uint32_t>(integer(v["max_inflight"], "/raft/max_inflight", 1, 1'000'000));
+  if (v.contains("max_entries_per_message"))
+    o.max_entries_per_message = static_cast<uint32_t>(
+        integer(v["max_entries_per_message"], "/raft/max_entries_per_message", 1, 1'000'000));
   if (v.contains("bugs")) {
     const json& bugs = v["bugs"];
-    if (!bugs.is_array()) error("/raft/bugs", "expected an array of bug names, found " + type_name(bugs));
+    if (!bugs.is_array())
+      error("/raft/bugs", "expected an array of bug names, found " + type_name(bugs));
     for (size_t i = 0; i < bugs.size(); ++i) {
       const std::string path = "/raft/bugs/" + std::to_string(i);
       const std::string name = string(bugs[i], path);
@@ -546,12 +590,16 @@ void Loader::load_action(const json& v, size_t index) {
     for (const char* k : opt) allowed.push_back(k);
   };
   switch (a.kind) {
-    case ActionKind::crash: case ActionKind::restart: case ActionKind::pause:
-    case ActionKind::resume: case ActionKind::isolate: case ActionKind::snapshot:
-    case ActionKind::campaign: case ActionKind::promote: case ActionKind::demote:
-    case ActionKind::remove:
-      need({"node"}, {});
-      break;
+    case ActionKind::crash:
+    case ActionKind::restart:
+    case ActionKind::pause:
+    case ActionKind::resume:
+    case ActionKind::isolate:
+    case ActionKind::snapshot:
+    case ActionKind::campaign:
+    case ActionKind::promote:
+    case ActionKind::demote:
+    case ActionKind::remove: need({"node"}, {}); break;
     case ActionKind::add_learner: need({"node"}, {"promote"}); break;
     case ActionKind::partition: need({"groups"}, {}); break;
     case ActionKind::cut: need({"from", "to"}, {"both"}); break;
@@ -570,13 +618,15 @@ void Loader::load_action(const json& v, size_t index) {
     a.at.min_us = time(at["min"], path + "/at/min");
     a.at.max_us = time(at["max"], path + "/at/max");
     if (a.at.max_us < a.at.min_us) {
-      error(path + "/at", "min " + time_text(a.at.min_us) + " is after max " + time_text(a.at.max_us));
+      error(path + "/at",
+            "min " + time_text(a.at.min_us) + " is after max " + time_text(a.at.max_us));
     }
   } else {
     a.at.min_us = a.at.max_us = time(at, path + "/at");
   }
   if (a.at.max_us > scenario_.duration_us) {
-    error(path + "/at", std::string(a.at.min_us == a.at.max_us ? "the action at " : "the action may run as late as ") +
+    error(path + "/at", std::string(a.at.min_us == a.at.max_us ? "the action at "
+                                                               : "the action may run as late as ") +
                             time_text(a.at.max_us) + ", after the scenario's duration " +
                             time_text(scenario_.duration_us));
   }
@@ -586,16 +636,21 @@ void Loader::load_action(const json& v, size_t index) {
   if (a.kind == ActionKind::cut) {
     a.from = node_ref(v["from"], path + "/from", true);
     a.to = node_ref(v["to"], path + "/to", true);
-    if (a.from.kind == NodeRef::Kind::id && a.to.kind == NodeRef::Kind::id && a.from.id == a.to.id) {
-      error(path + "/to", "a link needs two different nodes; both ends are node " + std::to_string(a.from.id));
+    if (a.from.kind == NodeRef::Kind::id && a.to.kind == NodeRef::Kind::id &&
+        a.from.id == a.to.id) {
+      error(path + "/to",
+            "a link needs two different nodes; both ends are node " + std::to_string(a.from.id));
     }
     if (v.contains("both")) a.both = boolean(v["both"], path + "/both");
   }
   if (a.kind == ActionKind::partition) {
     const json& groups = v["groups"];
-    if (!groups.is_array()) error(path + "/groups", "expected an array of arrays of node ids, found " + type_name(groups));
+    if (!groups.is_array())
+      error(path + "/groups",
+            "expected an array of arrays of node ids, found " + type_name(groups));
     if (groups.size() > ScenarioLimits::kMaxNodes) {
-      error(path + "/groups", "more groups than the limit of " + std::to_string(ScenarioLimits::kMaxNodes) + " nodes");
+      error(path + "/groups", "more groups than the limit of " +
+                                  std::to_string(ScenarioLimits::kMaxNodes) + " nodes");
     }
     std::map<NodeId, size_t> group_of;
     for (size_t g = 0; g < groups.size(); ++g) {
@@ -604,8 +659,9 @@ void Loader::load_action(const json& v, size_t index) {
       for (size_t i = 0; i < ids.size(); ++i) {
         auto [other, fresh] = group_of.emplace(ids[i], g);
         if (!fresh) {
-          error(gp + "/" + std::to_string(i), "node " + std::to_string(ids[i]) + " is also in group " +
-                                                  std::to_string(other->second) + "; partition groups may not overlap");
+          error(gp + "/" + std::to_string(i),
+                "node " + std::to_string(ids[i]) + " is also in group " +
+                    std::to_string(other->second) + "; partition groups may not overlap");
         }
       }
       a.groups.push_back(std::move(ids));
@@ -617,16 +673,19 @@ void Loader::load_action(const json& v, size_t index) {
     }
     if (v.contains("latency")) a.patch.latency = latency(v["latency"], path + "/latency");
     if (v.contains("drop")) a.patch.drop = probability(v["drop"], path + "/drop");
-    if (v.contains("duplicate")) a.patch.duplicate = probability(v["duplicate"], path + "/duplicate");
+    if (v.contains("duplicate"))
+      a.patch.duplicate = probability(v["duplicate"], path + "/duplicate");
     if (v.contains("between")) {
       std::vector<NodeId> pair = id_list(v["between"], path + "/between", true);
-      if (pair.size() != 2) error(path + "/between", "expected two node ids, found " + std::to_string(pair.size()));
+      if (pair.size() != 2)
+        error(path + "/between", "expected two node ids, found " + std::to_string(pair.size()));
       a.between = std::make_pair(pair[0], pair[1]);
     }
   }
   if (a.kind == ActionKind::write) {
     a.count = integer(v["count"], path + "/count", 1, ScenarioLimits::kMaxWritesPerAction);
-    if (v.contains("size")) a.size_bytes = static_cast<uint32_t>(integer(v["size"], path + "/size", 0, 1 << 20));
+    if (v.contains("size"))
+      a.size_bytes = static_cast<uint32_t>(integer(v["size"], path + "/size", 0, 1 << 20));
     total_writes_ += a.count;
     total_write_bytes_ += static_cast<double>(a.count) * a.size_bytes;
   }
@@ -635,9 +694,11 @@ void Loader::load_action(const json& v, size_t index) {
   }
   if (a.kind == ActionKind::clock_drift) {
     const json& rate = v["rate"];
-    if (!rate.is_number()) error(path + "/rate", "expected a number (1.0 is real speed), found " + type_name(rate));
+    if (!rate.is_number())
+      error(path + "/rate", "expected a number (1.0 is real speed), found " + type_name(rate));
     const double r = rate.get<double>();
-    if (!(r >= 0.01 && r <= 100.0)) error(path + "/rate", "rate must be in [0.01, 100], found " + rate.dump());
+    if (!(r >= 0.01 && r <= 100.0))
+      error(path + "/rate", "rate must be in [0.01, 100], found " + rate.dump());
     a.rate_ppm = std::llround(r * 1e6);
     max_drift_rate_ = std::max(max_drift_rate_, r);
   }
@@ -646,7 +707,8 @@ void Loader::load_action(const json& v, size_t index) {
     for (const char* reserved : {"", "leader", "all", "any", "none"}) {
       if (a.as == reserved) error(path + "/as", quote(a.as) + " cannot be an alias");
     }
-    if (all_digits(a.as)) error(path + "/as", quote(a.as) + " cannot be an alias: it reads as a node id");
+    if (all_digits(a.as))
+      error(path + "/as", quote(a.as) + " cannot be an alias: it reads as a node id");
     if (!a.node.present()) error(path + "/as", "this action names no node to bind");
     auto [binding, fresh] = bindings_.emplace(a.as, std::make_pair(a.at.max_us, index));
     if (!fresh) binding->second = std::min(binding->second, std::make_pair(a.at.max_us, index));
@@ -677,19 +739,23 @@ void Loader::load_expectation(const json& v, size_t index) {
     case CheckKind::committed: allowed.insert(allowed.end(), {"min", "max"}); break;
     case CheckKind::applied: allowed.insert(allowed.end(), {"node", "min"}); break;
     case CheckKind::config: allowed.insert(allowed.end(), {"voters", "learners"}); break;
-    case CheckKind::event: allowed.insert(allowed.end(), {"event", "node", "reason", "count"}); break;
+    case CheckKind::event:
+      allowed.insert(allowed.end(), {"event", "node", "reason", "count"});
+      break;
     case CheckKind::no_event: allowed.insert(allowed.end(), {"event", "node", "reason"}); break;
     case CheckKind::converged: break;
   }
   keys(v, path, allowed);
   const bool has_at = v.contains("at");
   const bool has_within = v.contains("within");
-  if (has_at == has_within) error(path, "a check needs exactly one of \"at\" (instant) or \"within\" (window)");
+  if (has_at == has_within)
+    error(path, "a check needs exactly one of \"at\" (instant) or \"within\" (window)");
   const bool window_kind = e.kind == CheckKind::event || e.kind == CheckKind::no_event;
   if (window_kind && has_at) {
     error(path + "/at", "\"" + e.name + "\" is a window check: use \"within\": [from, to]");
   }
-  if (!window_kind && has_within) error(path + "/within", "\"" + e.name + "\" is an instant check: use \"at\"");
+  if (!window_kind && has_within)
+    error(path + "/within", "\"" + e.name + "\" is an instant check: use \"at\"");
   // The instant by which every alias the check names must be bound, and how
   // to say it.
   TimeUs alias_deadline;
@@ -697,14 +763,16 @@ void Loader::load_expectation(const json& v, size_t index) {
   if (has_at) {
     e.at_us = time(v["at"], path + "/at");
     if (e.at_us > scenario_.duration_us) {
-      error(path + "/at", "the check at " + time_text(e.at_us) + " is after the scenario's duration " +
+      error(path + "/at", "the check at " + time_text(e.at_us) +
+                              " is after the scenario's duration " +
                               time_text(scenario_.duration_us));
     }
     alias_deadline = e.at_us;
     alias_when = "at the check's time";
   } else {
     const json& w = v["within"];
-    if (!w.is_array() || w.size() != 2) error(path + "/within", "expected [from, to], two times; found " + type_name(w));
+    if (!w.is_array() || w.size() != 2)
+      error(path + "/within", "expected [from, to], two times; found " + type_name(w));
     e.window = true;
     e.from_us = time(w[0], path + "/within/0");
     e.to_us = time(w[1], path + "/within/1");
@@ -713,7 +781,8 @@ void Loader::load_expectation(const json& v, size_t index) {
                                   time_text(e.from_us) + ")");
     }
     if (e.from_us > scenario_.duration_us) {
-      error(path + "/within/0", "the window starts at " + time_text(e.from_us) + ", after the scenario's duration " +
+      error(path + "/within/0", "the window starts at " + time_text(e.from_us) +
+                                    ", after the scenario's duration " +
                                     time_text(scenario_.duration_us));
     }
     // A window check is decided at its end (the run's end at the latest).
@@ -731,15 +800,20 @@ void Loader::load_expectation(const json& v, size_t index) {
   };
   auto require = [&](std::initializer_list<const char*> required) {
     for (const char* key : required) {
-      if (!v.contains(key)) error(path, "missing required key \"" + std::string(key) + "\" for check \"" + e.name + "\"");
+      if (!v.contains(key))
+        error(path,
+              "missing required key \"" + std::string(key) + "\" for check \"" + e.name + "\"");
     }
   };
   switch (e.kind) {
     case CheckKind::leader: {
-      if (v.contains("is") == v.contains("not")) error(path, "\"leader\" needs exactly one of \"is\" or \"not\"");
+      if (v.contains("is") == v.contains("not"))
+        error(path, "\"leader\" needs exactly one of \"is\" or \"not\"");
       const char* key = v.contains("is") ? "is" : "not";
       if (v[key] == "leader") {
-        error(path + "/" + key, "\"leader\" here names the leader itself; write \"is\": \"any\", or bind an alias with \"as\"");
+        error(path + "/" + key,
+              "\"leader\" here names the leader itself; write \"is\": \"any\", or bind an alias "
+              "with \"as\"");
       }
       if (v.contains("is") && v["is"] == "any") {
         e.is_node.kind = NodeRef::Kind::any;
@@ -762,7 +836,8 @@ void Loader::load_expectation(const json& v, size_t index) {
       e.role = string(v["is"], path + "/is");
       const auto& roles = role_names();
       if (std::find(roles.begin(), roles.end(), e.role) == roles.end()) {
-        error(path + "/is", "unknown role " + quote(e.role) + did_you_mean(e.role, roles) + "; roles: " + list(roles));
+        error(path + "/is", "unknown role " + quote(e.role) + did_you_mean(e.role, roles) +
+                                "; roles: " + list(roles));
       }
       break;
     }
@@ -770,13 +845,17 @@ void Loader::load_expectation(const json& v, size_t index) {
       if (v.contains("node")) e.node = ref("node", true);
       e.min = bound("min");
       e.max = bound("max");
-      if (e.min && e.max && *e.min > *e.max) error(path, "min " + std::to_string(*e.min) + " is greater than max " + std::to_string(*e.max));
+      if (e.min && e.max && *e.min > *e.max)
+        error(path,
+              "min " + std::to_string(*e.min) + " is greater than max " + std::to_string(*e.max));
       break;
     case CheckKind::committed:
       require({"min"});
       e.min = bound("min");
       e.max = bound("max");
-      if (e.max && *e.min > *e.max) error(path, "min " + std::to_string(*e.min) + " is greater than max " + std::to_string(*e.max));
+      if (e.max && *e.min > *e.max)
+        error(path,
+              "min " + std::to_string(*e.min) + " is greater than max " + std::to_string(*e.max));
       break;
     case CheckKind::applied:
       require({"node", "min"});
@@ -793,7 +872,8 @@ void Loader::load_expectation(const json& v, size_t index) {
       if (v.contains("learners")) e.learners = id_list(v["learners"], path + "/learners", true);
       for (size_t i = 0; i < e.learners.size(); ++i) {
         if (std::find(e.voters.begin(), e.voters.end(), e.learners[i]) != e.voters.end()) {
-          error(path + "/learners/" + std::to_string(i), "node " + std::to_string(e.learners[i]) + " is both a voter and a learner");
+          error(path + "/learners/" + std::to_string(i),
+                "node " + std::to_string(e.learners[i]) + " is both a voter and a learner");
         }
       }
       std::sort(e.voters.begin(), e.voters.end());
@@ -813,19 +893,23 @@ void Loader::load_expectation(const json& v, size_t index) {
         e.reason = string(v["reason"], path + "/reason");
         const auto& reasons = reason_names();
         if (std::find(reasons.begin(), reasons.end(), e.reason) == reasons.end()) {
-          error(path + "/reason", "unknown reason " + quote(e.reason) + did_you_mean(e.reason, reasons) +
+          error(path + "/reason", "unknown reason " + quote(e.reason) +
+                                      did_you_mean(e.reason, reasons) +
                                       "; reasons: " + list(reasons));
         }
-        if (e.event != "step_down") error(path + "/reason", "only step_down events have a reason, not " + e.event);
+        if (e.event != "step_down")
+          error(path + "/reason", "only step_down events have a reason, not " + e.event);
       }
       if (v.contains("count")) {
         const json& c = v["count"];
-        if (!c.is_object()) error(path + "/count", "expected {\"min\": n, \"max\": m}, found " + type_name(c));
+        if (!c.is_object())
+          error(path + "/count", "expected {\"min\": n, \"max\": m}, found " + type_name(c));
         keys(c, path + "/count", {"min", "max"});
         if (c.contains("min")) e.min = integer(c["min"], path + "/count/min", 0, UINT64_MAX / 2);
         if (c.contains("max")) e.max = integer(c["max"], path + "/count/max", 0, UINT64_MAX / 2);
         if (e.min && e.max && *e.min > *e.max) {
-          error(path + "/count", "min " + std::to_string(*e.min) + " is greater than max " + std::to_string(*e.max));
+          error(path + "/count",
+                "min " + std::to_string(*e.min) + " is greater than max " + std::to_string(*e.max));
         }
       }
       break;
@@ -838,39 +922,45 @@ void Loader::load_expectation(const json& v, size_t index) {
 // Bounds on how long the run can take, from what the file asks for.
 void Loader::check_budget() const {
   if (total_writes_ > ScenarioLimits::kMaxWrites) {
-    error("/", "the scenario asks for about " + std::to_string(total_writes_) + " client writes, more than the limit of " +
+    error("/", "the scenario asks for about " + std::to_string(total_writes_) +
+                   " client writes, more than the limit of " +
                    std::to_string(ScenarioLimits::kMaxWrites));
   }
   const raft::Options& o = scenario_.raft;
   const double nodes = static_cast<double>(members_.size());
   const double shortest_timer_us =
-      static_cast<double>(std::min(o.heartbeat_interval_us, o.election_timeout_min_us)) / max_drift_rate_;
-  const double work = nodes * nodes * static_cast<double>(scenario_.duration_us) / shortest_timer_us;
+      static_cast<double>(std::min(o.heartbeat_interval_us, o.election_timeout_min_us)) /
+      max_drift_rate_;
+  const double work =
+      nodes * nodes * static_cast<double>(scenario_.duration_us) / shortest_timer_us;
   if (work > ScenarioLimits::kMaxTimerWork) {
     char figure[32];
     std::snprintf(figure, sizeof figure, "%.2g", work);
-    error("/duration", "the run would be too long: " + std::to_string(members_.size()) + " nodes for " +
-                           time_text(scenario_.duration_us) + " with a timer every " +
-                           time_text(static_cast<TimeUs>(shortest_timer_us)) + " is " + figure +
-                           " units of work (nodes² × duration / shortest timer), more than the limit of 4e9; "
-                           "use fewer nodes, a shorter duration or a longer heartbeat_interval");
+    error("/duration",
+          "the run would be too long: " + std::to_string(members_.size()) + " nodes for " +
+              time_text(scenario_.duration_us) + " with a timer every " +
+              time_text(static_cast<TimeUs>(shortest_timer_us)) + " is " + figure +
+              " units of work (nodes² × duration / shortest timer), more than the limit of 4e9; "
+              "use fewer nodes, a shorter duration or a longer heartbeat_interval");
   }
   const double chunks = total_write_bytes_ / static_cast<double>(o.snapshot_chunk_size);
   if (chunks > ScenarioLimits::kMaxSnapshotChunks) {
-    error("/raft/snapshot_chunk_size", "a snapshot of every byte written would take more than 1e7 chunks of " +
-                                           std::to_string(o.snapshot_chunk_size) + " bytes; use larger chunks");
+    error("/raft/snapshot_chunk_size",
+          "a snapshot of every byte written would take more than 1e7 chunks of " +
+              std::to_string(o.snapshot_chunk_size) + " bytes; use larger chunks");
   }
 }
 
 Scenario Loader::load(const json& root) {
   if (!root.is_object()) error("", "expected a scenario object, found " + type_name(root));
   keys(root, "",
-       {"name", "description", "seed", "duration", "cluster", "raft", "network", "disk",
-        "workload", "timeline", "expect"},
+       {"name", "description", "seed", "duration", "cluster", "raft", "network", "disk", "workload",
+        "timeline", "expect"},
        {"name", "duration", "cluster"});
   scenario_.file = file_;
   scenario_.name = string(root["name"], "/name");
-  if (root.contains("description")) scenario_.description = string(root["description"], "/description");
+  if (root.contains("description"))
+    scenario_.description = string(root["description"], "/description");
   if (root.contains("seed")) scenario_.seed = integer(root["seed"], "/seed", 0, UINT64_MAX);
   scenario_.duration_us = time(root["duration"], "/duration");
   if (scenario_.duration_us <= 0) error("/duration", "must be greater than 0");
@@ -879,9 +969,11 @@ Scenario Loader::load(const json& root) {
   if (root.contains("network")) {
     const json& n = root["network"];
     keys(n, "/network", {"latency", "drop", "duplicate"});
-    if (n.contains("latency")) scenario_.network.latency = latency(n["latency"], "/network/latency");
+    if (n.contains("latency"))
+      scenario_.network.latency = latency(n["latency"], "/network/latency");
     if (n.contains("drop")) scenario_.network.drop = probability(n["drop"], "/network/drop");
-    if (n.contains("duplicate")) scenario_.network.duplicate = probability(n["duplicate"], "/network/duplicate");
+    if (n.contains("duplicate"))
+      scenario_.network.duplicate = probability(n["duplicate"], "/network/duplicate");
   }
   if (root.contains("disk")) {
     keys(root["disk"], "/disk", {"write_latency"});
@@ -896,22 +988,26 @@ Scenario Loader::load(const json& root) {
     wl.enabled = true;
     const json& rate = w["rate"];
     if (!rate.is_number() || !(rate.get<double>() >= 0) || rate.get<double>() > 1e6) {
-      error("/workload/rate", "expected a rate in writes per second in [0, 1000000], found " + type_name(rate));
+      error("/workload/rate",
+            "expected a rate in writes per second in [0, 1000000], found " + type_name(rate));
     }
     wl.rate_per_s = rate.get<double>();
     wl.start_us = w.contains("start") ? time(w["start"], "/workload/start") : 0;
     wl.stop_us = w.contains("stop") ? time(w["stop"], "/workload/stop") : scenario_.duration_us;
     if (wl.start_us > scenario_.duration_us) {
-      error("/workload/start", "the workload starts at " + time_text(wl.start_us) + ", after the scenario's duration " +
+      error("/workload/start", "the workload starts at " + time_text(wl.start_us) +
+                                   ", after the scenario's duration " +
                                    time_text(scenario_.duration_us));
     }
     if (wl.stop_us < wl.start_us) {
-      error("/workload/stop", "the workload stops (" + time_text(wl.stop_us) + ") before it starts (" +
-                                  time_text(wl.start_us) + ")");
+      error("/workload/stop", "the workload stops (" + time_text(wl.stop_us) +
+                                  ") before it starts (" + time_text(wl.start_us) + ")");
     }
-    if (w.contains("size")) wl.size_bytes = static_cast<uint32_t>(integer(w["size"], "/workload/size", 0, 1 << 20));
+    if (w.contains("size"))
+      wl.size_bytes = static_cast<uint32_t>(integer(w["size"], "/workload/size", 0, 1 << 20));
     const double expected =
-        wl.rate_per_s * static_cast<double>(std::min(wl.stop_us, scenario_.duration_us) - wl.start_us) / 1e6;
+        wl.rate_per_s *
+        static_cast<double>(std::min(wl.stop_us, scenario_.duration_us) - wl.start_us) / 1e6;
     total_writes_ += static_cast<uint64_t>(expected);
     total_write_bytes_ += expected * wl.size_bytes;
   }
@@ -987,7 +1083,8 @@ class DomBuilder {
     // A syntax error is at the last byte read; a number too large is a whole
     // token, which ends at `position`.
     const bool whole_token = dynamic_cast<const json::out_of_range*>(&e) != nullptr;
-    error_offset_ = whole_token ? position - std::min(position, last_token.size()) : position - std::min<size_t>(position, 1);
+    error_offset_ = whole_token ? position - std::min(position, last_token.size())
+                                : position - std::min<size_t>(position, 1);
     error_message_ = e.what();
     return false;
   }
@@ -1134,10 +1231,11 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
   if (!json::sax_parse(text, &builder)) {
     if (!builder.duplicate_pointer().empty()) {
       throw ScenarioError(file + ": " + builder.duplicate_pointer() + ": duplicate key " +
-                          quote(builder.duplicate_key()) + "; each key may appear once in an object");
+                          quote(builder.duplicate_key()) +
+                          "; each key may appear once in an object");
     }
-    throw ScenarioError(place_text(file, text, builder.error_offset()) + ": invalid JSON: " +
-                        syntax_message(builder.error_message()));
+    throw ScenarioError(place_text(file, text, builder.error_offset()) +
+                        ": invalid JSON: " + syntax_message(builder.error_message()));
   }
   return Loader(file).load(root);
 }
@@ -1160,7 +1258,8 @@ Scenario load_scenario_file(const std::string& path) {
       throw ScenarioError(path + ": the file is larger than the limit of 16 MiB");
     }
   }
-  if (std::ferror(in.get())) throw ScenarioError(path + ": cannot read the file: " + std::strerror(errno));
+  if (std::ferror(in.get()))
+    throw ScenarioError(path + ": cannot read the file: " + std::strerror(errno));
   return parse_scenario(text, path);
 }
 

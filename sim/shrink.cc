@@ -34,7 +34,10 @@ std::optional<TimeUs> time_of(const json& v) {
     return std::nullopt;
   }
   const std::string unit = s.substr(pos);
-  const double ms = unit == "us" ? number / 1000.0 : unit == "ms" ? number : unit == "s" ? number * 1000.0 : NAN;
+  const double ms = unit == "us"   ? number / 1000.0
+                    : unit == "ms" ? number
+                    : unit == "s"  ? number * 1000.0
+                                   : NAN;
   if (std::isnan(ms)) return std::nullopt;
   return static_cast<TimeUs>(std::llround(ms * 1000.0));
 }
@@ -64,7 +67,8 @@ std::string describe(const json& action) {
 // The documents's node references, for removing a node.
 bool mentions(const json& item, uint64_t id) {
   for (const char* key : {"node", "from", "to"}) {
-    if (item.contains(key) && item[key].is_number_unsigned() && item[key].get<uint64_t>() == id) return true;
+    if (item.contains(key) && item[key].is_number_unsigned() && item[key].get<uint64_t>() == id)
+      return true;
   }
   if (item.contains("between")) {
     for (const json& n : item["between"]) {
@@ -82,7 +86,8 @@ bool is_recovery(const json& a) {
   if (name == "heal" || name == "resume" || name == "restart") return true;
   if (name == "clock_drift") return a["rate"].is_number() && a["rate"].get<double>() == 1.0;
   if (name == "set_network") {
-    return !a.contains("between") && a.value("drop", 0.0) == 0.0 && a.value("duplicate", 0.0) == 0.0;
+    return !a.contains("between") && a.value("drop", 0.0) == 0.0 &&
+           a.value("duplicate", 0.0) == 0.0;
   }
   return false;
 }
@@ -98,8 +103,10 @@ bool no_op(const json& timeline, size_t index) {
     return false;
   };
   auto same_node = [&](const json& b) { return b.contains("node") && b["node"] == a["node"]; };
-  if (name == "restart") return !earlier([&](const json& b) { return b["action"] == "crash" && same_node(b); });
-  if (name == "resume") return !earlier([&](const json& b) { return b["action"] == "pause" && same_node(b); });
+  if (name == "restart")
+    return !earlier([&](const json& b) { return b["action"] == "crash" && same_node(b); });
+  if (name == "resume")
+    return !earlier([&](const json& b) { return b["action"] == "pause" && same_node(b); });
   if (name == "clock_drift") {
     return !earlier([&](const json& b) { return b["action"] == "clock_drift" && same_node(b); });
   }
@@ -192,7 +199,8 @@ class Shrinker {
   // A safety violation ends the run: nothing after it matters.
   bool cut_after_violation(const RunResult& first) {
     if (!safety_) return false;
-    const TimeUs at = (last_failure_us_ ? *last_failure_us_ : first.failure_time_us) / 1000 * 1000 + 1000;
+    const TimeUs at =
+        (last_failure_us_ ? *last_failure_us_ : first.failure_time_us) / 1000 * 1000 + 1000;
     const TimeUs duration = time_of(doc_["duration"]).value_or(0);
     if (at >= duration) return false;
     json c = doc_;
@@ -313,7 +321,8 @@ class Shrinker {
     if (half < 1) return false;
     c = doc_;
     c["workload"]["rate"] = half;
-    return attempt(c, "workload rate " + doc_["workload"]["rate"].dump() + " -> " + std::to_string(half));
+    return attempt(
+        c, "workload rate " + doc_["workload"]["rate"].dump() + " -> " + std::to_string(half));
   }
 
   // Removes one node and everything that names it.
@@ -440,9 +449,9 @@ class Shrinker {
       const TimeUs width = duration / parts / 1000 * 1000;
       if (width < 100'000) break;
       for (TimeUs from = 0; from + width <= compression_limit() && !exhausted();) {
-        if (attempt(without_window(from, width),
-                    "the time from " + time_text(from) + " to " + time_text(from + width) +
-                        " (later events move earlier)")) {
+        if (attempt(without_window(from, width), "the time from " + time_text(from) + " to " +
+                                                     time_text(from + width) +
+                                                     " (later events move earlier)")) {
           any = true;
         } else {
           from += width;
@@ -459,9 +468,11 @@ class Shrinker {
         if (!doc_["network"].contains(key) || exhausted()) continue;
         json c = doc_;
         c["network"].erase(key);
-        any |= attempt(c, std::string("network ") + key + " " + doc_["network"][key].dump() + " -> 0");
+        any |=
+            attempt(c, std::string("network ") + key + " " + doc_["network"][key].dump() + " -> 0");
       }
-      if (doc_["network"].contains("latency") && doc_["network"]["latency"].is_object() && !exhausted()) {
+      if (doc_["network"].contains("latency") && doc_["network"]["latency"].is_object() &&
+          !exhausted()) {
         const json& l = doc_["network"]["latency"];
         const json constant = l.contains("min") ? l["min"] : l["mean"];
         json c = doc_;
@@ -519,7 +530,9 @@ std::string default_out(const std::string& file) {
   return file + ".min.json";
 }
 
-size_t action_count(const json& doc) { return doc.contains("timeline") ? doc["timeline"].size() : 0; }
+size_t action_count(const json& doc) {
+  return doc.contains("timeline") ? doc["timeline"].size() : 0;
+}
 
 }  // namespace
 
@@ -564,9 +577,9 @@ int shrink_command(const ShrinkCommand& cmd) {
     return 2;
   }
   std::cout << "wrote " << path << ": " << action_count(doc) << " -> " << action_count(out)
-            << " timeline actions, duration " << doc["duration"].dump() << " -> " << out["duration"].dump()
-            << ", " << result.runs << " runs" << (result.budget_exhausted ? " (run budget exhausted)" : "")
-            << "\n";
+            << " timeline actions, duration " << doc["duration"].dump() << " -> "
+            << out["duration"].dump() << ", " << result.runs << " runs"
+            << (result.budget_exhausted ? " (run budget exhausted)" : "") << "\n";
   return 0;
 }
 

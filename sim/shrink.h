@@ -11,11 +11,11 @@ namespace sim {
 
 struct ShrinkResult {
   bool input_fails = false;
-  std::string kind;                   // failure_kind() of the input and of the result
-  nlohmann::ordered_json scenario;    // the smallest failing document found
-  std::vector<std::string> removed;   // what was taken away, in order
-  size_t runs = 0;                    // simulations run
-  bool budget_exhausted = false;      // stopped at max_runs, not at a fixpoint
+  std::string kind;                  // failure_kind() of the input and of the result
+  nlohmann::ordered_json scenario;   // the smallest failing document found
+  std::vector<std::string> removed;  // what was taken away, in order
+  size_t runs = 0;                   // simulations run
+  bool budget_exhausted = false;     // stopped at max_runs, not at a fixpoint
 };
 
 // Throws ScenarioError when `doc` is not a valid scenario. `file` names it

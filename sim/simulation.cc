@@ -947,8 +947,9 @@ void Simulation::update_quorum_tracking() {
       if (reach.size() < others_needed) {
         reach.assign(others_needed, now_local);  // cannot have a quorum at all
       }
-      std::nth_element(reach.begin(), reach.begin() + static_cast<std::ptrdiff_t>(others_needed - 1),
-                       reach.end(), std::greater<TimeUs>());
+      std::nth_element(reach.begin(),
+                       reach.begin() + static_cast<std::ptrdiff_t>(others_needed - 1), reach.end(),
+                       std::greater<TimeUs>());
       const TimeUs quorum_until = reach[others_needed - 1];
       if (quorum_until == kReachableNow) {
         l.quorum_lost_local_us.reset();

@@ -92,7 +92,8 @@ class Simulation {
     std::optional<TimeUs> quorum_lost_local_us;
     std::vector<TimeUs> reachable_until;
     raft::Term reach_term = 0;
-    std::vector<NodeId> reach_members;  // the voters and learners reachable_until was judged against
+    std::vector<NodeId>
+        reach_members;  // the voters and learners reachable_until was judged against
   };
   struct Write {
     uint32_t size_bytes = 64;
@@ -109,8 +110,8 @@ class Simulation {
   void schedule(TimeUs t, Phase phase, EventKind kind, uint32_t node = 0, uint64_t a = 0,
                 uint64_t b = 0);
   bool handle(const Event& event);  // false if the event was stale (not counted)
-  void schedule_next(const std::vector<std::pair<TimeUs, size_t>>& order, size_t& next,
-                     Phase phase, EventKind kind);
+  void schedule_next(const std::vector<std::pair<TimeUs, size_t>>& order, size_t& next, Phase phase,
+                     EventKind kind);
   bool dispatch_to_node(SimNode& n, const Event& event);
   void after_event();
 

@@ -79,8 +79,8 @@ int main(int argc, char** argv) {
       kind = (kind + 1) & 3;  // e.g. "a timer fired and became a message"
     }
     per_kind[kind]++;
-    heap.push(Event{now + 1 + static_cast<int64_t>((r >> 8) % 5000), seq++, kind,
-                    (ev.target + 1) % 5});
+    heap.push(
+        Event{now + 1 + static_cast<int64_t>((r >> 8) % 5000), seq++, kind, (ev.target + 1) % 5});
   }
   const auto t1 = std::chrono::steady_clock::now();
   const double wall = std::chrono::duration<double>(t1 - t0).count();
