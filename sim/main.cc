@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <thread>
 
 #include "sim/commands.h"
@@ -35,6 +36,34 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
+// Parses one command's options, and its FILE arguments when `files` is set.
+// Returns the exit code to stop with (help shown, or a usage error), or
+// nothing to go on.
+std::optional<int> parse_options(const std::string& command, const std::vector<std::string>& args,
+                                 const po::options_description& desc,
+                                 std::vector<std::string>* files, po::variables_map& vm) {
+  po::options_description all;
+  all.add(desc);
+  po::options_description hidden;
+  po::positional_options_description pos;
+  if (files) {
+    hidden.add_options()("files", po::value<std::vector<std::string>>(files));
+    all.add(hidden);
+    pos.add("files", -1);
+  }
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    return usage_error(command + ": " + e.what());
+  }
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  return std::nullopt;
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc("raftsim run FILE... [options]");
   sim::RunCommand cmd;
@@ -52,23 +81,8 @@ int cmd_run(const std::vector<std::string>& args) {
       "write the run as Chrome trace-event JSON (Perfetto, chrome://tracing)")(
       "json", po::bool_switch(&cmd.json), "print each summary as one JSON object")(
       "quiet,q", po::bool_switch(&cmd.quiet), "print only the summary line");
-  po::options_description hidden;
-  hidden.add_options()("files", po::value<std::vector<std::string>>(&cmd.files));
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("files", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(std::string("run: ") + e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (auto rc = parse_options("run", args, desc, &cmd.files, vm)) return *rc;
   if (cmd.files.empty()) return usage_error("run: no scenario file given");
   if (vm.count("seed")) cmd.seed = vm["seed"].as<uint64_t>();
   if (level == "events") {
@@ -120,23 +134,8 @@ int cmd_check(const std::vector<std::string>& args) {
   po::options_description desc("raftsim check FILE...");
   std::vector<std::string> files;
   desc.add_options()("help,h", "show this help");
-  po::options_description hidden;
-  hidden.add_options()("files", po::value<std::vector<std::string>>(&files));
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("files", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(std::string("check: ") + e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (auto rc = parse_options("check", args, desc, &files, vm)) return *rc;
   if (files.empty()) return usage_error("check: no scenario file given");
   return sim::check_command(files);
 }
@@ -191,16 +190,7 @@ int cmd_fuzz(const std::vector<std::string>& args) {
                                                    po::bool_switch(&cmd.check_determinism),
                                                    "run every seed twice, compare digests");
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(std::string("fuzz: ") + e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (auto rc = parse_options("fuzz", args, desc, nullptr, vm)) return *rc;
   if (vm.count("seed")) {
     if (!vm["seeds"].defaulted() || !vm["start"].defaulted() || !shard.empty()) {
       return usage_error(
@@ -270,23 +260,8 @@ int cmd_shrink(const std::vector<std::string>& args) {
       "where to write the result (default: FILE with .min.json)")(
       "max-runs", po::value<size_t>(&cmd.max_runs)->default_value(cmd.max_runs),
       "give up after this many runs");
-  po::options_description hidden;
-  hidden.add_options()("files", po::value<std::vector<std::string>>(&files));
-  po::options_description all;
-  all.add(desc).add(hidden);
-  po::positional_options_description pos;
-  pos.add("files", -1);
   po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    return usage_error(std::string("shrink: ") + e.what());
-  }
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
+  if (auto rc = parse_options("shrink", args, desc, &files, vm)) return *rc;
   if (files.size() != 1) return usage_error("shrink: give exactly one scenario file");
   cmd.file = files.front();
   return sim::shrink_command(cmd);
