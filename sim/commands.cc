@@ -15,6 +15,7 @@
 
 #include "sim/chrome_trace.h"
 #include "sim/scenario_loader.h"
+#include "sim/trace.h"
 
 namespace sim {
 
@@ -355,7 +356,10 @@ int check_command(const std::vector<std::string>& files) {
   for (const std::string& file : files) {
     try {
       const Scenario s = load_scenario_file(file);
-      std::cout << "ok " << file << " (" << s.name << ")\n";
+      // The name is printed JSON-escaped: a name may hold newlines or be huge.
+      std::string name;
+      append_json_string(name, s.name.size() > 200 ? s.name.substr(0, 200) + "..." : s.name);
+      std::cout << "ok " << file << " " << name << "\n";
     } catch (const ScenarioError& e) {
       std::cerr << e.what() << "\n";
       rc = 2;
