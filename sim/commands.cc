@@ -213,7 +213,8 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
   const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
 
   // Aggregate in seed order, so the figures are the same for any --jobs.
-  std::vector<double> election, latency;
+  std::vector<double> election;
+  Histogram latency;
   std::vector<uint64_t> failed;
   double elections_sum = 0, events_sum = 0;
   uint64_t elections_max = 0, passed = 0;
@@ -223,7 +224,7 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
     ++runs;
     const RunResult& r = results[i];
     election.insert(election.end(), r.election_time_ms.begin(), r.election_time_ms.end());
-    latency.insert(latency.end(), r.commit_latency_ms.begin(), r.commit_latency_ms.end());
+    latency.merge(r.commit_latency_us);
     elections_sum += static_cast<double>(r.elections);
     elections_max = std::max(elections_max, r.elections);
     events_sum += static_cast<double>(r.events);
@@ -246,9 +247,16 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
   metrics["elections_per_run"] = {
       {"mean", elections_sum / static_cast<double>(std::max<uint64_t>(runs, 1))},
       {"max", elections_max}};
-  nlohmann::ordered_json commit = distribution(latency, false);
-  commit.erase("mean");
-  commit.erase("p90");
+  nlohmann::ordered_json commit;
+  commit["count"] = latency.count();
+  for (const auto& [key, p] : {std::pair<const char*, double>{"p50", 50}, {"p99", 99}}) {
+    commit[key] = latency.count()
+                      ? nlohmann::ordered_json(static_cast<double>(latency.percentile(p)) / 1000.0)
+                      : nlohmann::ordered_json(nullptr);
+  }
+  commit["max"] = latency.count()
+                      ? nlohmann::ordered_json(static_cast<double>(latency.max()) / 1000.0)
+                      : nlohmann::ordered_json(nullptr);
   metrics["commit_latency_ms"] = commit;
   metrics["events_per_run"] = {
       {"mean", events_sum / static_cast<double>(std::max<uint64_t>(runs, 1))}};

@@ -642,7 +642,7 @@ void Simulation::on_reply(SimNode& n, const raft::ClientReply& reply) {
     checker_.on_ack(reply.write_id, reply.index, w.floor_index);
     max_acked_index_ = std::max(max_acked_index_, reply.index);
     const TimeUs latency = now_us_ - w.submitted_us;
-    result_.commit_latency_ms.push_back(static_cast<double>(latency) / 1000.0);
+    result_.commit_latency_us.add(static_cast<uint64_t>(latency));
     trace_.event(now_us_, "write_committed", n.id)
         .unum("id", reply.write_id)
         .unum("index", reply.index)

@@ -15,6 +15,7 @@
 
 #include "sim/checker.h"
 #include "sim/event_queue.h"
+#include "sim/histogram.h"
 #include "sim/network.h"
 #include "sim/node_api.h"
 #include "sim/prng.h"
@@ -40,7 +41,7 @@ struct RunResult {
   // Metrics (scenarios.md "Metrics").
   std::vector<double> election_time_ms;
   uint64_t elections = 0;
-  std::vector<double> commit_latency_ms;
+  Histogram commit_latency_us;  // bounded: a long run has millions of writes
   uint64_t writes_acknowledged = 0;
   TimeUs last_write_applied_us = 0;  // latest instant any node applied a new write
   // Protocol coverage: how often each traced event type happened.
