@@ -308,6 +308,11 @@ void Checker::on_snapshot_taken(Index index, NodeId node) {
   // trailing window below it, or makes it the base.
   if (auto chain = mirrors_[node_slot(node)].chain_at(index))
     snapshot_chains_.emplace(index, *chain);
+  // Only recent snapshots can still be in transfer (a leader moves a stalled
+  // transfer to its newest snapshot); keep memory bounded in long runs.
+  while (snapshot_chains_.size() > kSnapshotChainsKept) {
+    snapshot_chains_.erase(snapshot_chains_.begin());
+  }
 }
 
 void Checker::on_ack(uint64_t write_id, Index index, Index floor_index) {

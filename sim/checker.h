@@ -113,6 +113,7 @@ class Checker {
   // late transfer of an old snapshot can still be checked after its index
   // left the window.
   std::map<Index, uint64_t> snapshot_chains_;
+  static constexpr size_t kSnapshotChainsKept = 256;
   std::optional<Violation> violation_;
 };
 

@@ -161,6 +161,9 @@ RunResult Simulation::run() {
     const Expectation& e = scenario_.expectations[i];
     check_order_.emplace_back(e.window ? std::min(e.to_us, scenario_.duration_us) : e.at_us, i);
   }
+  for (const Expectation& e : scenario_.expectations) {
+    if (e.window) watched_events_.insert(e.event);
+  }
   std::sort(action_order_.begin(), action_order_.end());
   std::sort(check_order_.begin(), check_order_.end());
   schedule_next(action_order_, next_action_, Phase::action, EventKind::action);
@@ -394,10 +397,16 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
   }
 }
 
+void Simulation::remember(const char* type, NodeId node, const char* reason) {
+  // Only the event types some window check asks about are kept: a long run
+  // takes thousands of snapshots that no check looks at.
+  if (watched_events_.count(type)) seen_events_.push_back({now_us_, type, node, reason});
+}
+
 void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
   auto count = [&](const char* type, NodeId who, const char* reason) {
     ++result_.event_counts[type];
-    seen_events_.push_back({now_us_, type, who, reason ? reason : ""});
+    remember(type, who, reason ? reason : "");
   };
   switch (ev.type) {
     case raft::EventType::role:
@@ -413,14 +422,8 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
       trace_.event(now_us_, "election_started", n.id)
           .unum("term", ev.term)
           .boolean("pre_vote", ev.pre_vote);
-      count(ev.pre_vote ? "pre_vote_started" : "election_started", n.id, nullptr);
-      if (!ev.pre_vote)
-        seen_events_.back().type = "election_started";
-      else
-        seen_events_.pop_back();
-      if (ev.pre_vote) {
-        seen_events_.push_back({now_us_, "election_started", n.id, "pre_vote"});
-      }
+      ++result_.event_counts[ev.pre_vote ? "pre_vote_started" : "election_started"];
+      remember("election_started", n.id, ev.pre_vote ? "pre_vote" : "");
       break;
     case raft::EventType::vote_granted:
       trace_.event(now_us_, "vote_granted", n.id)
@@ -741,7 +744,7 @@ void Simulation::run_action(size_t index) {
       n.quorum_lost_local_us.reset();
       trace_.event(now_us_, "crash", n.id);
       ++result_.event_counts["crash"];
-      seen_events_.push_back({now_us_, "crash", n.id, ""});
+      remember("crash", n.id, "");
       connectivity_dirty_ = true;
       return;
     }
@@ -750,7 +753,7 @@ void Simulation::run_action(size_t index) {
       if (!n.crashed) return;
       trace_.event(now_us_, "restart", n.id);
       ++result_.event_counts["restart"];
-      seen_events_.push_back({now_us_, "restart", n.id, ""});
+      remember("restart", n.id, "");
       boot(n);
       return;
     }

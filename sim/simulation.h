@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -181,7 +182,9 @@ class Simulation {
     NodeId node;
     std::string reason;
   };
-  std::vector<SeenEvent> seen_events_;  // for event / no_event window checks
+  std::vector<SeenEvent> seen_events_;    // for event / no_event window checks
+  std::set<std::string> watched_events_;  // the event types those checks name
+  void remember(const char* type, NodeId node, const char* reason);
   bool stopped_ = false;
   RunResult result_;
   raft::Outputs scratch_;
