@@ -679,29 +679,38 @@ std::optional<NodeId> Simulation::current_leader() const {
   return best;
 }
 
-std::optional<NodeId> Simulation::resolve(const NodeRef& ref, const std::string& path,
-                                          bool for_action) {
+std::optional<NodeId> Simulation::resolve(const NodeRef& ref, const std::string& path) {
   switch (ref.kind) {
     case NodeRef::Kind::id: return ref.id;
     case NodeRef::Kind::leader: {
       auto leader = current_leader();
       if (!leader) {
-        fail(path + ": \"leader\" at " + format_time(now_us_) + ": there is no live leader");
-        if (for_action) stopped_ = true;
+        action_failed(path + ": \"leader\" at " + format_time(now_us_) +
+                      ": there is no live leader");
       }
       return leader;
     }
     case NodeRef::Kind::alias: {
       auto it = aliases_.find(ref.alias);
       if (it == aliases_.end()) {
-        fail(path + ": alias \"" + ref.alias + "\" is not bound at " + format_time(now_us_));
-        if (for_action) stopped_ = true;
+        action_failed(path + ": alias \"" + ref.alias + "\" is not bound at " +
+                      format_time(now_us_));
         return std::nullopt;
       }
       return it->second;
     }
     default: return std::nullopt;
   }
+}
+
+void Simulation::action_failed(const std::string& why) {
+  // The action cannot run, and later ones may depend on it: the run ends
+  // here, failed, with the reason printed among the checks and in the trace.
+  trace_.event(now_us_, "check", 0).boolean("ok", false).str("what", why);
+  result_.checks.push_back({false, "FAIL " + why});
+  result_.pass = true;  // this reason, not an earlier check, names why the run stopped
+  fail("the run stopped: " + why);
+  stopped_ = true;
 }
 
 void Simulation::fail(const std::string& why) {
@@ -720,7 +729,7 @@ void Simulation::run_action(size_t index) {
   const Action& a = scenario_.actions[index];
   std::optional<NodeId> target;
   if (a.node.present()) {
-    target = resolve(a.node, a.path + "/node", true);
+    target = resolve(a.node, a.path + "/node");
     if (!target) return;
   }
   if (!a.as.empty() && target) aliases_[a.as] = *target;
@@ -800,8 +809,8 @@ void Simulation::run_action(size_t index) {
       connectivity_dirty_ = true;
       return;
     case ActionKind::cut: {
-      auto from = resolve(a.from, a.path + "/from", true);
-      auto to = resolve(a.to, a.path + "/to", true);
+      auto from = resolve(a.from, a.path + "/from");
+      auto to = resolve(a.to, a.path + "/to");
       if (!from || !to) return;
       network_.cut(*from, *to, a.both);
       trace_.event(now_us_, "network", 0)

@@ -139,10 +139,11 @@ class Simulation {
 
   // Scenario.
   void run_action(size_t index);
-  std::optional<NodeId> resolve(const NodeRef& ref, const std::string& path, bool for_action);
+  std::optional<NodeId> resolve(const NodeRef& ref, const std::string& path);
   std::optional<NodeId> current_leader() const;
   void evaluate(size_t index);
   void fail(const std::string& why);
+  void action_failed(const std::string& why);
   void update_quorum_tracking();
   void note_leader_lost();
 
