@@ -709,7 +709,8 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     // Resend the current chunk if its answer is overdue (loss), moving to the
     // newest snapshot if one was taken meanwhile: an old one may no longer
     // be followed by the entries this leader still holds.
-    if (heartbeat && now - pr.snapshot_sent_us >= 2 * options_.heartbeat_interval_us) {
+    // The chunks also stand in for heartbeats, so resend after one interval.
+    if (heartbeat && now - pr.snapshot_sent_us >= options_.heartbeat_interval_us) {
       if (pr.snapshot != snapshot_) {
         pr.state = Progress::State::probe;
         pr.next_index = std::min(pr.next_index, log_.snapshot_index());
@@ -1186,7 +1187,16 @@ void Node::snapshot_now(Outputs& out) {
   // appends were reordered, catches up from the log instead of needing the
   // whole snapshot. Memory stays bounded by the threshold.
   const Index trailing = options_.snapshot_threshold / 4;
-  const Index compact = last_applied_ > trailing ? last_applied_ - trailing : 0;
+  Index compact = last_applied_ > trailing ? last_applied_ - trailing : 0;
+  // Nor past a snapshot still being sent: once installed, its receiver
+  // continues from the log, instead of chasing ever newer snapshots.
+  for (const auto* peers : {&voter_progress_, &learner_progress_}) {
+    for (const auto& [peer, pr] : *peers) {
+      if (pr.state == Progress::State::snapshot) {
+        compact = std::min(compact, pr.snapshot->last_included_index);
+      }
+    }
+  }
   if (compact > log_.snapshot_index()) {
     const Term compact_term = *log_.term_at(compact);
     log_.compact_to(compact, compact_term);

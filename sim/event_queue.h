@@ -26,6 +26,7 @@ enum class Phase : uint8_t { action = 0, node = 1, check = 2 };
 
 enum class EventKind : uint8_t {
   action,          // a: timeline action index
+  action_retry,    // a: timeline action index (a membership action waiting for a leader)
   deliver,         // node: receiver; a: in-flight message slot
   timer,           // node; a: timer kind; b: generation
   disk_done,       // node; a: incarnation; b: token

@@ -207,6 +207,7 @@ bool Simulation::handle(const Event& event) {
       run_action(event.a);
       schedule_next(action_order_, next_action_, Phase::action, EventKind::action);
       return true;
+    case EventKind::action_retry: run_action(event.a); return true;
     case EventKind::check:
       evaluate(event.a);
       schedule_next(check_order_, next_check_, Phase::check, EventKind::check);
@@ -862,6 +863,11 @@ void Simulation::run_action(size_t index) {
         }
         outcome = accepted ? "accepted" : "refused";
         process(l, scratch_);
+      } else if (now_us_ + raft_options_.heartbeat_interval_us <= scenario_.duration_us) {
+        // The leader proposes it: without one, ask again a heartbeat later.
+        outcome = "no_leader_retrying";
+        schedule(now_us_ + raft_options_.heartbeat_interval_us, Phase::action,
+                 EventKind::action_retry, 0, index);
       }
       trace_.event(now_us_, "admin", leader.value_or(0))
           .str("action", a.name)
