@@ -100,6 +100,7 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
       if (Slot* s = slot(i)) {
         s->committed = true;
         s->committed_chain = *mirror.chain_at(i);
+        s->committed_term = mirror.at(i)->term;
       }
       committed_max_ = i;
     }
@@ -189,6 +190,7 @@ void Checker::on_commit(NodeId node, Index commit, bool leader, const std::vecto
       if (!s) continue;
       s->committed = true;
       s->committed_chain = *mirror.chain_at(i);
+      s->committed_term = mirror.at(i) ? mirror.at(i)->term : 0;
     }
     committed_max_ = commit;
   }
@@ -257,15 +259,28 @@ void Checker::on_became_leader(NodeId node, Term term) {
            {it->second, node});
     return;
   }
-  // Leader Completeness (§5.4): the new leader holds every committed entry.
+  // Leader Completeness (§5.4): the new leader holds every entry committed
+  // from earlier terms. (A candidate of an old term can still win, late: it
+  // owes nothing to entries of later terms.) Terms grow along the committed
+  // prefix, so the last such entry is found by binary search in the window.
   const Mirror& mirror = mirrors_[node_slot(node)];
-  if (committed_max_ <= mirror.base_index) return;
-  const std::optional<uint64_t> chain = mirror.chain_at(committed_max_);
-  Slot* s = slot(committed_max_);
-  if (!chain || (s && s->committed && s->committed_chain != *chain)) {
+  Index lo = std::max<Index>(slots_base_, 1), hi = committed_max_, required = 0;
+  while (lo <= hi) {
+    const Index mid = lo + (hi - lo) / 2;
+    const Slot* s = slot(mid);
+    if (s && s->committed && s->committed_term < term) {
+      required = mid;
+      lo = mid + 1;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  if (required <= mirror.base_index) return;
+  const std::optional<uint64_t> chain = mirror.chain_at(required);
+  if (!chain || slot(required)->committed_chain != *chain) {
     report("leader_completeness",
            "node " + std::to_string(node) + " became leader of term " + std::to_string(term) +
-               " without the committed entries up to index " + idx(committed_max_),
+               " without the committed entries up to index " + idx(required),
            {node});
   }
 }

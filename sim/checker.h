@@ -83,6 +83,7 @@ class Checker {
     std::vector<std::pair<Term, uint64_t>> chains;  // one per term seen at this index
     bool committed = false;
     uint64_t committed_chain = 0;
+    Term committed_term = 0;  // the term of the committed entry
     bool applied = false;
     uint64_t applied_entry = 0;
     uint64_t state_hash = 0;

@@ -120,6 +120,14 @@ TEST_CASE("leader_completeness: a new leader missing a committed entry") {
     c.on_became_leader(3, 3);
     CHECK(fired(c) == "leader_completeness");
   }
+  SUBCASE("consistent: a late winner of an older term owes nothing to later entries") {
+    // Entries of term 1 committed; a candidate of term 1 itself (which was
+    // paused mid-election, say) may still win term 1 with an empty log.
+    Checker c({1, 2, 3});
+    committed_pair(c);
+    c.on_became_leader(3, 1);
+    CHECK(fired(c) == "");
+  }
 }
 
 TEST_CASE("state_machine_safety: different entries applied at one index") {
