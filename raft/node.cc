@@ -1151,6 +1151,7 @@ void Node::apply_config(const std::shared_ptr<const Configuration>& config, Inde
       // commit, or for one election timeout at most.
       leaving_index_ = index;
       leaving_deadline_us_ = now + options_.election_timeout_max_us;
+      transfer_target_ = kNoNode;  // leaving comes first: a transfer would skip the wait
       recount_above_commit();
       broadcast_heartbeat(now, out);
       return;

@@ -258,7 +258,12 @@ class Generator {
       network_["drop"] = draw_pct(r, 0, profile_->max_drop_pct);
     if (coin(r, 0.3)) network_["duplicate"] = draw_pct(r, 0, profile_->max_duplicate_pct);
     if (coin(r, 0.45)) {
-      const TimeUs max_ms = profile_ == &kProfiles[4] ? 50 : 20;
+      // Raft needs broadcast time << election timeout, and a vote waits for
+      // two durable writes (the candidate's and the voter's): past an eighth
+      // of the minimum timeout, elections livelock by design, not by bug.
+      const TimeUs profile_max_ms = profile_ == &kProfiles[4] ? 50 : 20;
+      const TimeUs max_ms =
+          std::max<TimeUs>(1, std::min(profile_max_ms, timeouts_->min_us / 8 / kMs));
       disk_latency_us_ = r.uniform_int(1, max_ms) * kMs;
     }
   }

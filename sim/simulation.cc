@@ -207,7 +207,7 @@ bool Simulation::handle(const Event& event) {
       run_action(event.a);
       schedule_next(action_order_, next_action_, Phase::action, EventKind::action);
       return true;
-    case EventKind::action_retry: run_action(event.a); return true;
+    case EventKind::action_retry: run_action(event.a, /*retry=*/true); return true;
     case EventKind::check:
       evaluate(event.a);
       schedule_next(check_order_, next_check_, Phase::check, EventKind::check);
@@ -726,7 +726,7 @@ void Simulation::note_leader_lost() {
   if (!leaderless_since_us_) leaderless_since_us_ = now_us_;
 }
 
-void Simulation::run_action(size_t index) {
+void Simulation::run_action(size_t index, bool retry) {
   const Action& a = scenario_.actions[index];
   std::optional<NodeId> target;
   if (a.node.present()) {
@@ -869,10 +869,12 @@ void Simulation::run_action(size_t index) {
         schedule(now_us_ + raft_options_.heartbeat_interval_us, Phase::action,
                  EventKind::action_retry, 0, index);
       }
-      trace_.event(now_us_, "admin", leader.value_or(0))
-          .str("action", a.name)
-          .unum("target", *target)
-          .str("outcome", outcome);
+      if (!retry || leader) {  // a retry that still finds no leader is not news
+        trace_.event(now_us_, "admin", leader.value_or(0))
+            .str("action", a.name)
+            .unum("target", *target)
+            .str("outcome", outcome);
+      }
       return;
     }
     case ActionKind::snapshot: {

@@ -138,7 +138,7 @@ class Simulation {
   TimeUs client_hop_us();
 
   // Scenario.
-  void run_action(size_t index);
+  void run_action(size_t index, bool retry = false);
   std::optional<NodeId> resolve(const NodeRef& ref, const std::string& path);
   std::optional<NodeId> current_leader() const;
   void evaluate(size_t index);
