@@ -49,10 +49,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="plot_timeline.py", description=__doc__.split("\n\n")[0])
     p.add_argument("trace", help="trace file (JSON Lines) from raftsim run --trace")
     p.add_argument("-o", "--output", required=True, help="output image (.png or .svg)")
-    p.add_argument("--from", dest="t_from", type=rt.time_arg, default=None,
-                   help="start of the window (default: 0)")
-    p.add_argument("--to", dest="t_to", type=rt.time_arg, default=None,
-                   help="end of the window (default: end of the trace)")
+    rt.add_window_args(p, default_from=None)
     return p.parse_args(argv)
 
 

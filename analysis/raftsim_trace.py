@@ -591,6 +591,14 @@ def clip_intervals(intervals, t0, t1):
 
 # ---------------------------------------------------------------- command line
 
+def add_window_args(parser, default_from):
+    """The --from/--to options every plot script takes."""
+    parser.add_argument("--from", dest="t_from", type=time_arg, default=default_from,
+                        help="start of the window (default: 0)")
+    parser.add_argument("--to", dest="t_to", type=time_arg, default=None,
+                        help="end of the window (default: end of the trace)")
+
+
 def time_arg(text):
     """argparse type for --from/--to."""
     import argparse

@@ -20,6 +20,19 @@ std::vector<NodeId> with(std::vector<NodeId> ids, NodeId id) {
 
 }  // namespace
 
+void apply_persist(DurableState& disk, PersistOp op) {
+  if (op.snapshot) {
+    disk.log.install_snapshot(op.snapshot->last_included_index, op.snapshot->last_included_term);
+    disk.snapshot = std::move(op.snapshot);
+  }
+  if (op.compact_index) disk.log.compact_to(op.compact_index, op.compact_term);
+  if (op.has_entries) {
+    disk.log.truncate_after(op.first_index - 1);
+    for (Entry& e : op.entries) disk.log.append(std::move(e));
+  }
+  disk.hard_state = op.hard_state;
+}
+
 Node::Node(NodeId id, const Options& options, Random& random, const DurableState& durable)
     : id_(id), options_(options), random_(random) {
   current_term_ = durable.hard_state.current_term;

@@ -62,6 +62,10 @@ struct PersistOp {
   std::vector<Entry> entries;
 };
 
+// What a disk does with a durable write, in the order PersistOp describes:
+// the one definition the simulator's disk and the tests share.
+void apply_persist(DurableState& disk, PersistOp op);
+
 enum class TimerKind : uint8_t { election, heartbeat };
 constexpr int kTimerKinds = 2;
 

@@ -52,20 +52,6 @@ inline DurableState disk_with(const Configuration& config, const std::vector<Ter
   return d;
 }
 
-// What the simulator's disk does with a PersistOp (see PersistOp in node.h).
-inline void apply_persist(DurableState& d, const PersistOp& op) {
-  if (op.snapshot) {
-    d.log.install_snapshot(op.snapshot->last_included_index, op.snapshot->last_included_term);
-    d.snapshot = op.snapshot;
-  }
-  if (op.compact_index) d.log.compact_to(op.compact_index, op.compact_term);
-  if (op.has_entries) {
-    d.log.truncate_after(op.first_index - 1);
-    for (const Entry& e : op.entries) d.log.append(e);
-  }
-  d.hard_state = op.hard_state;
-}
-
 inline void append_outputs(Outputs& into, Outputs&& from) {
   auto move_all = [](auto& dst, auto& src) {
     for (auto& x : src) dst.push_back(std::move(x));

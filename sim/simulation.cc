@@ -237,23 +237,9 @@ bool Simulation::handle(const Event& event) {
   if (event.kind == EventKind::disk_done) {
     // The disk works while the node is paused; only the notice waits.
     if (event.a != n.incarnation || n.crashed) return false;
-    raft::PersistOp op = std::move(n.disk_queue.front());
+    raft::apply_persist(n.disk, std::move(n.disk_queue.front()));
     n.disk_queue.pop_front();
-    raft::DurableState& d = n.disk;
-    if (op.snapshot) {
-      d.log.install_snapshot(op.snapshot->last_included_index, op.snapshot->last_included_term);
-      d.snapshot = op.snapshot;
-    }
-    if (op.compact_index) d.log.compact_to(op.compact_index, op.compact_term);
-    if (op.has_entries) {
-      d.log.truncate_after(op.first_index - 1);
-      for (raft::Entry& e : op.entries) {
-        if (d.log.last_index() + 1 < op.first_index) break;
-        d.log.append(std::move(e));
-      }
-    }
-    d.hard_state = op.hard_state;
-    checker_.on_durable(n.id, d);
+    checker_.on_durable(n.id, n.disk);
   }
   return dispatch_to_node(n, event);
 }
