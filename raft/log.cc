@@ -11,14 +11,13 @@ std::optional<Term> RaftLog::term_at(Index index) const {
 void RaftLog::truncate_after(Index index) {
   if (index < snapshot_index_) index = snapshot_index_;
   if (index >= last_index()) return;
-  entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(index - snapshot_index_),
-                 entries_.end());
+  entries_.truncate(index - snapshot_index_);
 }
 
 void RaftLog::compact_to(Index index, Term term) {
   if (index <= snapshot_index_) return;
   const Index drop = std::min<Index>(index - snapshot_index_, entries_.size());
-  entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(drop));
+  entries_.drop_front(drop);
   snapshot_index_ = index;
   snapshot_term_ = term;
 }

@@ -2,10 +2,10 @@
 // prefix up to snapshot_index compacted away, paper §7).
 #pragma once
 
-#include <deque>
 #include <optional>
 #include <vector>
 
+#include "raft/offset_vector.h"
 #include "raft/types.h"
 
 namespace raft {
@@ -45,7 +45,7 @@ class RaftLog {
  private:
   Index snapshot_index_ = 0;
   Term snapshot_term_ = 0;
-  std::deque<Entry> entries_;
+  OffsetVector<Entry> entries_;
 };
 
 }  // namespace raft

@@ -200,7 +200,7 @@ void Node::client_write(uint64_t write_id, uint32_t size_bytes, TimeUs now, Outp
     flush(out);
     return;
   }
-  if (!unapplied_writes_.insert(write_id).second) {
+  if (!unapplied_writes_.insert(write_id)) {
     // A retry of a write already in our log: it is answered when it applies.
     // Appending it again would let retries outgrow a slow pipeline.
     flush(out);

@@ -21,6 +21,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "raft/id_set.h"
 #include "raft/log.h"
 #include "raft/message.h"
 #include "raft/options.h"
@@ -265,7 +266,7 @@ class Node {
   Index last_applied_ = 0;
   StateMachine state_machine_;
   // Leader only: the writes in its log not yet applied (only looked up).
-  std::unordered_set<uint64_t> unapplied_writes_;
+  IdSet unapplied_writes_;
   Role role_ = Role::follower;
   NodeId leader_id_ = kNoNode;
   TimeUs last_leader_contact_us_ = 0;

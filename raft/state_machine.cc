@@ -8,7 +8,11 @@ bool StateMachine::contains(uint64_t write_id) const {
 
 bool StateMachine::apply_write(uint64_t write_id, uint32_t size_bytes) {
   if (contains(write_id)) return false;
-  above_floor_.insert(write_id);
+  if (write_id == floor_) {
+    ++floor_;  // the usual case, in order: nothing to remember
+  } else {
+    above_floor_.insert(write_id);
+  }
   while (!above_floor_.empty() && *above_floor_.begin() == floor_) {
     above_floor_.erase(above_floor_.begin());
     ++floor_;

@@ -28,7 +28,7 @@ void Checker::report(std::string invariant, std::string detail, std::vector<Node
 
 Checker::Slot* Checker::slot(Index i) {
   if (i < slots_base_) return nullptr;
-  while (slots_base_ + slots_.size() <= i) slots_.emplace_back();
+  while (slots_base_ + slots_.size() <= i) slots_.push_back(Slot());
   return &slots_[i - slots_base_];
 }
 
@@ -64,8 +64,7 @@ void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& e
   mirror.entries.push_back({entry.term, chain, entry.kind == raft::EntryKind::config});
   Slot* s = slot(index);
   if (!s) return;  // below every snapshot: already compared when it was appended
-  for (const auto& [term, other] : s->chains) {
-    if (term != entry.term) continue;
+  auto compare = [&](uint64_t other) {
     if (other != chain) {
       // Log Matching (§5.3): same index and term must mean identical logs up to it.
       report(
@@ -75,9 +74,17 @@ void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& e
               " whose preceding log differs from another node's entry with the same index and term",
           {node});
     }
+  };
+  if (s->first_term == 0) {
+    s->first_term = entry.term;
+    s->first_chain = chain;
     return;
   }
-  s->chains.emplace_back(entry.term, chain);
+  if (s->first_term == entry.term) return compare(s->first_chain);
+  for (const auto& [term, other] : s->more_chains) {
+    if (term == entry.term) return compare(other);
+  }
+  s->more_chains.emplace_back(entry.term, chain);
 }
 
 void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader,
@@ -106,17 +113,14 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
     }
     const Index drop = op.compact_index - mirror.base_index;
     mirror.base_chain = mirror.at(op.compact_index)->chain;
-    mirror.entries.erase(mirror.entries.begin(),
-                         mirror.entries.begin() + static_cast<std::ptrdiff_t>(drop));
+    mirror.entries.drop_front(drop);
     mirror.base_index = op.compact_index;
   }
   if (op.snapshot || op.compact_index) trim();
   if (!op.has_entries) return;
   const Index first = std::max(op.first_index, mirror.base_index + 1);
   if (first <= mirror.last_index()) {
-    mirror.entries.erase(
-        mirror.entries.begin() + static_cast<std::ptrdiff_t>(first - mirror.base_index - 1),
-        mirror.entries.end());
+    mirror.entries.truncate(first - mirror.base_index - 1);
   }
   // Whether the log already holds an uncommitted configuration entry; looked
   // up only when this write carries one (rare), since the scan is long.
@@ -359,10 +363,9 @@ void Checker::trim() {
     oldest = std::min({oldest, m.base_index, persistence_[i].durable_base});
   }
   if (oldest == UINT64_MAX) return;
-  while (slots_base_ < oldest && !slots_.empty()) {
-    slots_.pop_front();
-    ++slots_base_;
-  }
+  const Index drop = std::min<Index>(oldest - std::min(oldest, slots_base_), slots_.size());
+  slots_.drop_front(drop);
+  slots_base_ += drop;
 }
 
 }  // namespace sim

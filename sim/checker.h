@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "raft/node.h"
+#include "raft/offset_vector.h"
 
 namespace sim {
 
@@ -68,7 +69,7 @@ class Checker {
   struct Mirror {
     Index base_index = 0;  // snapshot index
     uint64_t base_chain = 0;
-    std::deque<MirrorEntry> entries;  // base_index + 1 ...
+    raft::OffsetVector<MirrorEntry> entries;  // base_index + 1 ...
     Index last_index() const { return base_index + entries.size(); }
     std::optional<uint64_t> chain_at(Index i) const {
       if (i == base_index) return base_chain;
@@ -80,7 +81,11 @@ class Checker {
     }
   };
   struct Slot {
-    std::vector<std::pair<Term, uint64_t>> chains;  // one per term seen at this index
+    // One chain hash per term seen at this index. Almost every index only
+    // ever sees one term: that one is kept inline, without an allocation.
+    Term first_term = 0;
+    uint64_t first_chain = 0;
+    std::vector<std::pair<Term, uint64_t>> more_chains;
     bool committed = false;
     uint64_t committed_chain = 0;
     Term committed_term = 0;  // the term of the committed entry
@@ -106,7 +111,7 @@ class Checker {
   std::vector<NodeId> nodes_;
   std::vector<Mirror> mirrors_;
   std::vector<Persistence> persistence_;
-  std::deque<Slot> slots_;
+  raft::OffsetVector<Slot> slots_;
   Index slots_base_ = 0;  // index of slots_[0]
   Index committed_max_ = 0;
   std::map<Term, NodeId> leader_of_term_;

@@ -2,8 +2,81 @@
 
 namespace sim {
 
+void EventQueue::Lane::push_back(const Event& event) {
+  if (count_ == slots_.size()) {
+    // Unroll the ring into a buffer twice the size.
+    std::vector<Event> grown(slots_.empty() ? 16 : 2 * slots_.size());
+    for (size_t i = 0; i < count_; ++i) grown[i] = slots_[(head_ + i) & (slots_.size() - 1)];
+    slots_.swap(grown);
+    head_ = 0;
+  }
+  slots_[(head_ + count_) & (slots_.size() - 1)] = event;
+  ++count_;
+}
+
+void EventQueue::Lane::pop_front() {
+  head_ = (head_ + 1) & (slots_.size() - 1);
+  --count_;
+}
+
 void EventQueue::push(Event event, Phase phase) {
   event.order = (static_cast<uint64_t>(phase) << 62) | next_seq_++;
+  ++size_;
+  const size_t k = static_cast<size_t>(event.kind);
+  Lane& lane = lanes_[k];
+  if (lane.empty() || !before(event, lane.back())) {
+    lane.push_back(event);
+    busy_lanes_ |= 1u << k;
+  } else {
+    heap_push(event);
+  }
+}
+
+EventQueue::Lane* EventQueue::first_lane() const {
+  const Event* best = heap_.empty() ? nullptr : &heap_.front();
+  const Lane* best_lane = nullptr;
+  for (uint32_t busy = busy_lanes_; busy != 0; busy &= busy - 1) {
+    const Lane& lane = lanes_[static_cast<size_t>(__builtin_ctz(busy))];
+    if (best == nullptr || before(lane.front(), *best)) {
+      best = &lane.front();
+      best_lane = &lane;
+    }
+  }
+  return const_cast<Lane*>(best_lane);
+}
+
+void EventQueue::take_front(Lane* lane, Event& event) {
+  --size_;
+  if (lane) {
+    event = lane->front();
+    lane->pop_front();
+    if (lane->empty()) busy_lanes_ &= ~(1u << static_cast<size_t>(event.kind));
+  } else {
+    event = heap_.front();
+    heap_pop();
+  }
+}
+
+bool EventQueue::pop_until(TimeUs limit_us, Event& event) {
+  if (size_ == 0) return false;
+  Lane* lane = first_lane();
+  if ((lane ? lane->front() : heap_.front()).time_us > limit_us) return false;
+  take_front(lane, event);
+  return true;
+}
+
+const Event& EventQueue::top() const {
+  const Lane* lane = first_lane();
+  return lane ? lane->front() : heap_.front();
+}
+
+Event EventQueue::pop() {
+  Event event;
+  take_front(first_lane(), event);
+  return event;
+}
+
+void EventQueue::heap_push(const Event& event) {
   heap_.push_back(event);
   size_t i = heap_.size() - 1;
   while (i > 0) {
@@ -15,12 +88,11 @@ void EventQueue::push(Event event, Phase phase) {
   heap_[i] = event;
 }
 
-Event EventQueue::pop() {
-  const Event top = heap_.front();
+void EventQueue::heap_pop() {
   const Event last = heap_.back();
   heap_.pop_back();
   const size_t n = heap_.size();
-  if (n == 0) return top;
+  if (n == 0) return;
   size_t i = 0;
   for (;;) {
     const size_t first = 4 * i + 1;
@@ -35,7 +107,6 @@ Event EventQueue::pop() {
     i = best;
   }
   heap_[i] = last;
-  return top;
 }
 
 }  // namespace sim

@@ -11,6 +11,25 @@ namespace {
 
 constexpr int64_t kPpm = 1'000'000;
 
+// The names every message's trace lines carry, hashed at compile time.
+constexpr TraceName kSendLine("send");
+constexpr TraceName kDeliverLine("deliver");
+constexpr TraceName kDropLine("drop");
+constexpr TraceName kDropCut("cut");
+constexpr TraceName kDropLoss("loss");
+constexpr TraceName kDropCrashed("crashed");
+constexpr TraceName kMessageNames[] = {
+    TraceName("append"),    TraceName("append_resp"),   TraceName("vote"),
+    TraceName("vote_resp"), TraceName("pre_vote"),      TraceName("pre_vote_resp"),
+    TraceName("snapshot"),  TraceName("snapshot_resp"), TraceName("timeout_now")};
+static_assert(sizeof kMessageNames / sizeof kMessageNames[0] ==
+                  static_cast<size_t>(raft::MsgType::timeout_now) + 1,
+              "one name per message type");
+
+const TraceName& message_name(raft::MsgType type) {
+  return kMessageNames[static_cast<size_t>(type)];
+}
+
 std::string ids_text(const std::vector<NodeId>& ids) {
   std::string out = "[";
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -174,9 +193,8 @@ RunResult Simulation::run() {
   // Nodes start before anything else happens: the initial state of the run.
   for (SimNode& n : nodes_) boot(n);
 
-  while (!queue_.empty() && !stopped_) {
-    if (queue_.top().time_us > scenario_.duration_us) break;
-    const Event event = queue_.pop();
+  Event event;
+  while (!stopped_ && queue_.pop_until(scenario_.duration_us, event)) {
     now_us_ = event.time_us;
     if (handle(event)) ++result_.events;
     after_event();
@@ -491,12 +509,12 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
 void Simulation::send_message(SimNode& n, raft::Message msg) {
   const uint64_t id = next_message_id_++;
   const NodeId to = msg.to;
-  auto trace_msg = [&](const char* type, const raft::Message& m, const char* reason) {
+  auto trace_msg = [&](const TraceName& type, const raft::Message& m, const TraceName* reason) {
     auto line = trace_.event(now_us_, type, 0, true);
     line.unum("id", id)
         .unum("from", m.from)
         .unum("to", m.to)
-        .str("msg", raft::msg_type_name(m.type))
+        .str("msg", message_name(m.type))
         .unum("term", m.term);
     switch (m.type) {
       case raft::MsgType::append:
@@ -522,17 +540,17 @@ void Simulation::send_message(SimNode& n, raft::Message msg) {
         break;
       case raft::MsgType::timeout_now: break;
     }
-    if (reason) line.str("reason", reason);
+    if (reason) line.str("reason", *reason);
   };
-  trace_msg("send", msg, nullptr);
+  trace_msg(kSendLine, msg, nullptr);
   if (!is_node(to)) return;
   if (network_.is_cut(n.id, to)) {
-    trace_msg("drop", msg, "cut");
+    trace_msg(kDropLine, msg, &kDropCut);
     return;
   }
   const Network::Chances chances = network_.chances(n.id, to);
   if (network_rng_.chance(chances.drop)) {
-    trace_msg("drop", msg, "loss");
+    trace_msg(kDropLine, msg, &kDropLoss);
     return;
   }
   const LatencyModel& latency = network_.settings(n.id, to).latency;
@@ -559,22 +577,22 @@ void Simulation::deliver(SimNode& n, uint64_t slot) {
   raft::Message msg = std::move(f.msg);
   const uint64_t id = f.id;
   free_slots_.push_back(slot);
-  const char* drop_reason = nullptr;
+  const TraceName* drop_reason = nullptr;
   if (n.crashed) {
-    drop_reason = "crashed";
+    drop_reason = &kDropCrashed;
   } else if (network_.is_cut(msg.from, msg.to)) {
-    drop_reason = "cut";
+    drop_reason = &kDropCut;
   }
   {
     // The line is finished before the node runs: a trace line must not be
     // open while another is written.
-    auto line = trace_.event(now_us_, drop_reason ? "drop" : "deliver", 0, true);
+    auto line = trace_.event(now_us_, drop_reason ? kDropLine : kDeliverLine, 0, true);
     line.unum("id", id)
         .unum("from", msg.from)
         .unum("to", msg.to)
-        .str("msg", raft::msg_type_name(msg.type))
+        .str("msg", message_name(msg.type))
         .unum("term", msg.term);
-    if (drop_reason) line.str("reason", drop_reason);
+    if (drop_reason) line.str("reason", *drop_reason);
   }
   if (drop_reason) return;
   scratch_.clear();

@@ -26,7 +26,7 @@ void append_json_string(std::string& out, std::string_view value) {
   out += '"';
 }
 
-Trace::Line Trace::event(TimeUs t, std::string_view type, raft::NodeId node, bool message_level) {
+Trace::Line Trace::event(TimeUs t, const TraceName& type, raft::NodeId node, bool message_level) {
   const bool text = writing(message_level);
   if (text) buffer_.clear();
   return Line(*this, text, t, type, node);

@@ -1,0 +1,57 @@
+// A sequence that grows at the back and is trimmed at the front, with
+// indexing as cheap as a vector's. Logs and the checker's per-index windows
+// are used this way: std::deque does the same with a division per index
+// (its block size is rarely a power of two for these element sizes) and
+// showed up as such in profiles.
+//
+// Elements dropped from the front stay in place until they make up half of
+// the storage, then the rest moves down once: each element moves at most once
+// per trim of its own size, and storage never exceeds twice the live size
+// (plus one batch).
+#pragma once
+
+#include <cstddef>
+#include <iterator>
+#include <vector>
+
+namespace raft {
+
+template <typename T>
+class OffsetVector {
+ public:
+  size_t size() const { return items_.size() - head_; }
+  bool empty() const { return items_.size() == head_; }
+  T& operator[](size_t i) { return items_[head_ + i]; }
+  const T& operator[](size_t i) const { return items_[head_ + i]; }
+  T& front() { return items_[head_]; }
+  const T& front() const { return items_[head_]; }
+  T& back() { return items_.back(); }
+  const T& back() const { return items_.back(); }
+
+  void push_back(T item) { items_.push_back(std::move(item)); }
+  // Removes the first n elements (n <= size()).
+  void drop_front(size_t n) {
+    head_ += n;
+    if (head_ == items_.size()) {
+      clear();
+    } else if (head_ >= kMinCompaction && 2 * head_ >= items_.size()) {
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+  }
+  // Keeps the first n elements (n <= size()).
+  void truncate(size_t n) {
+    items_.erase(items_.begin() + static_cast<std::ptrdiff_t>(head_ + n), items_.end());
+  }
+  void clear() {
+    items_.clear();
+    head_ = 0;
+  }
+
+ private:
+  static constexpr size_t kMinCompaction = 64;
+  std::vector<T> items_;
+  size_t head_ = 0;
+};
+
+}  // namespace raft
