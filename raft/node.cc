@@ -684,8 +684,8 @@ Progress* Node::progress_of(NodeId id) {
 }
 
 void Node::rebuild_progress(TimeUs now) {
-  std::map<NodeId, Progress> voters, learners;
-  auto take = [&](NodeId peer, std::map<NodeId, Progress>& into) {
+  FlatMap<NodeId, Progress> voters, learners;
+  auto take = [&](NodeId peer, FlatMap<NodeId, Progress>& into) {
     Progress pr;
     if (Progress* old = progress_of(peer)) {
       pr = std::move(*old);
@@ -801,7 +801,7 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     const Index first = pr.next_index;
     const Index last = batch_end(first);
     send(make_append(first - 1, first, last), 0, out);
-    pr.inflight.emplace_back(last, now);
+    pr.inflight.push_back({last, now});
     pr.next_index = last + 1;
   }
 }
@@ -836,7 +836,7 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
     if (advanced) pr.match_index = msg.index;
     pr.next_index = std::max(pr.next_index, pr.match_index + 1);
     while (!pr.inflight.empty() && pr.inflight.front().first <= pr.match_index) {
-      pr.inflight.pop_front();
+      pr.inflight.drop_front(1);
     }
     if (pr.state == Progress::State::probe) {
       pr.state = Progress::State::replicate;

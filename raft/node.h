@@ -21,9 +21,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "raft/flat_map.h"
 #include "raft/id_set.h"
 #include "raft/log.h"
 #include "raft/message.h"
+#include "raft/offset_vector.h"
 #include "raft/options.h"
 #include "raft/random.h"
 #include "raft/state_machine.h"
@@ -140,7 +142,7 @@ struct Progress {
   State state = State::probe;
   bool probe_sent = false;
   // Last index and send time of each AppendEntries in flight (replicate state).
-  std::deque<std::pair<Index, TimeUs>> inflight;
+  OffsetVector<std::pair<Index, TimeUs>> inflight;
   TimeUs last_contact_us = 0;  // last response of any kind, for check_quorum
   // Snapshot transfer in progress (snapshot state).
   std::shared_ptr<const Snapshot> snapshot;
@@ -191,8 +193,8 @@ class Node {
   // Voters the leader currently counts toward a commit quorum (all voters of
   // the configuration, unless a planted bug says otherwise).
   std::vector<NodeId> counted_voters() const;
-  const std::map<NodeId, Progress>& voter_progress() const { return voter_progress_; }
-  const std::map<NodeId, Progress>& learner_progress() const { return learner_progress_; }
+  const FlatMap<NodeId, Progress>& voter_progress() const { return voter_progress_; }
+  const FlatMap<NodeId, Progress>& learner_progress() const { return learner_progress_; }
 
  private:
   // Role changes: the only functions that assign role_ (thesis Figure 3.3).
@@ -284,8 +286,8 @@ class Node {
   std::vector<NodeId> votes_granted_;
 
   // Leader: replication progress, voters and learners kept apart.
-  std::map<NodeId, Progress> voter_progress_;
-  std::map<NodeId, Progress> learner_progress_;
+  FlatMap<NodeId, Progress> voter_progress_;
+  FlatMap<NodeId, Progress> learner_progress_;
   Index term_start_index_ = 0;  // index of this term's no-op
   size_t above_commit_ = 0;     // voters whose match index is past commit_index_
   struct QueuedChange {

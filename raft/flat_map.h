@@ -1,0 +1,61 @@
+// A map kept as a vector of (key, value) pairs sorted by key. The leader's
+// per-peer progress is looked up on every response: with a thousand voters a
+// std::map walk is ten dependent cache misses, a binary search over one array
+// is a few. Iteration is in key order, as std::map's, so replacing one with
+// the other changes no behaviour. Entries move when others are inserted:
+// pointers into it are only valid until the next insertion, and the maps it
+// serves are only ever rebuilt whole.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace raft {
+
+template <typename K, typename V>
+class FlatMap {
+ public:
+  using value_type = std::pair<K, V>;
+  using iterator = typename std::vector<value_type>::iterator;
+  using const_iterator = typename std::vector<value_type>::const_iterator;
+
+  iterator begin() { return items_.begin(); }
+  iterator end() { return items_.end(); }
+  const_iterator begin() const { return items_.begin(); }
+  const_iterator end() const { return items_.end(); }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  void clear() { items_.clear(); }
+
+  iterator find(const K& key) {
+    auto it = lower_bound(key);
+    return it != items_.end() && it->first == key ? it : items_.end();
+  }
+  const_iterator find(const K& key) const {
+    auto it = std::lower_bound(items_.begin(), items_.end(), key,
+                               [](const value_type& item, const K& k) { return item.first < k; });
+    return it != items_.end() && it->first == key ? it : items_.end();
+  }
+  size_t count(const K& key) const { return find(key) != end() ? 1 : 0; }
+
+  // Inserts unless the key is present; like std::map::emplace.
+  std::pair<iterator, bool> emplace(const K& key, V value) {
+    auto it = lower_bound(key);
+    if (it != items_.end() && it->first == key) return {it, false};
+    return {items_.insert(it, value_type(key, std::move(value))), true};
+  }
+
+ private:
+  iterator lower_bound(const K& key) {
+    // Maps are mostly built in key order: check the back first.
+    if (items_.empty() || items_.back().first < key) return items_.end();
+    return std::lower_bound(items_.begin(), items_.end(), key,
+                            [](const value_type& item, const K& k) { return item.first < k; });
+  }
+
+  std::vector<value_type> items_;
+};
+
+}  // namespace raft
