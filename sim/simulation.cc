@@ -238,14 +238,14 @@ bool Simulation::handle(const Event& event) {
       return true;
     }
     case EventKind::client_retry: {
-      auto it = writes_.find(event.a);
-      if (it == writes_.end() || it->second.attempt != event.b) return false;
+      Write* w = writes_.find(event.a);
+      if (!w || w->attempt != event.b) return false;
       if (auto target = random_live_node(workload_rng_)) {
         send_client_request(event.a, *target, client_hop_us());
       } else {
-        ++it->second.attempt;
+        ++w->attempt;
         schedule(now_us_ + raft_options_.election_timeout_max_us, Phase::node,
-                 EventKind::client_retry, 0, event.a, it->second.attempt);
+                 EventKind::client_retry, 0, event.a, w->attempt);
       }
       return true;
     }
@@ -294,9 +294,9 @@ bool Simulation::dispatch_to_node(SimNode& n, const Event& event) {
     }
     case EventKind::disk_done: n.api->persisted(event.b, local_now(n), scratch_); break;
     case EventKind::client_request: {
-      auto it = writes_.find(event.a);
-      if (it == writes_.end()) return false;  // acknowledged meanwhile
-      n.api->client_write(event.a, it->second.size_bytes, local_now(n), scratch_);
+      const Write* w = writes_.find(event.a);
+      if (!w) return false;  // acknowledged meanwhile
+      n.api->client_write(event.a, w->size_bytes, local_now(n), scratch_);
       break;
     }
     default: return false;
@@ -621,7 +621,7 @@ std::optional<NodeId> Simulation::random_live_node(Prng& rng) {
 
 void Simulation::submit_write(std::optional<NodeId> target, uint32_t size_bytes) {
   const uint64_t id = next_write_id_++;
-  Write& w = writes_[id];
+  Write& w = writes_.add(id);
   w.size_bytes = size_bytes;
   w.submitted_us = now_us_;
   w.floor_index = max_acked_index_;
@@ -632,7 +632,7 @@ void Simulation::submit_write(std::optional<NodeId> target, uint32_t size_bytes)
 }
 
 void Simulation::send_client_request(uint64_t write_id, NodeId target, TimeUs delay_us) {
-  Write& w = writes_[write_id];
+  Write& w = *writes_.find(write_id);
   ++w.attempt;
   schedule(now_us_ + delay_us, Phase::node, EventKind::client_request, target, write_id);
   // Without an answer, the client tries again (at a random live node).
@@ -641,11 +641,11 @@ void Simulation::send_client_request(uint64_t write_id, NodeId target, TimeUs de
 }
 
 void Simulation::on_reply(SimNode& n, const raft::ClientReply& reply) {
-  auto it = writes_.find(reply.write_id);
-  if (it == writes_.end()) return;  // already acknowledged
+  const Write* outstanding = writes_.find(reply.write_id);
+  if (!outstanding) return;  // already acknowledged
   if (reply.ok) {
-    const Write w = it->second;
-    writes_.erase(it);
+    const Write w = *outstanding;
+    writes_.erase(reply.write_id);
     ++result_.writes_acknowledged;
     checker_.on_ack(reply.write_id, reply.index, w.floor_index);
     max_acked_index_ = std::max(max_acked_index_, reply.index);
@@ -666,6 +666,32 @@ void Simulation::on_reply(SimNode& n, const raft::ClientReply& reply) {
     delay += raft_options_.heartbeat_interval_us;
   }
   send_client_request(reply.write_id, target, delay);
+}
+
+Simulation::Write& Simulation::WriteTable::add(uint64_t id) {
+  if (window_.empty()) base_ = id;
+  window_.push_back(Write());
+  Write& w = window_.back();
+  w.outstanding = true;
+  ++outstanding_;
+  return w;
+}
+
+Simulation::Write* Simulation::WriteTable::find(uint64_t id) {
+  if (id < base_ || id - base_ >= window_.size()) return nullptr;
+  Write& w = window_[id - base_];
+  return w.outstanding ? &w : nullptr;
+}
+
+void Simulation::WriteTable::erase(uint64_t id) {
+  Write* w = find(id);
+  if (!w) return;
+  w->outstanding = false;
+  --outstanding_;
+  while (!window_.empty() && !window_.front().outstanding) {
+    window_.drop_front(1);
+    ++base_;
+  }
 }
 
 // ---------------------------------------------------------------------------

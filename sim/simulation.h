@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "raft/offset_vector.h"
 #include "sim/checker.h"
 #include "sim/event_queue.h"
 #include "sim/histogram.h"
@@ -102,6 +103,23 @@ class Simulation {
     TimeUs submitted_us = 0;
     uint64_t attempt = 0;
     raft::Index floor_index = 0;  // highest acknowledged index when submitted
+    bool outstanding = false;
+  };
+  // Outstanding client writes by id. Ids are handed out in increasing order
+  // and mostly acknowledged in that order, so the table is a window from the
+  // oldest unacknowledged id: no allocation per write, as a hash map had.
+  class WriteTable {
+   public:
+    Write& add(uint64_t id);   // the next id, one above every id added before
+    Write* find(uint64_t id);  // nullptr once acknowledged
+    void erase(uint64_t id);
+    size_t size() const { return outstanding_; }
+    bool empty() const { return outstanding_ == 0; }
+
+   private:
+    raft::OffsetVector<Write> window_;  // ids base_, base_ + 1, ...
+    uint64_t base_ = 1;
+    size_t outstanding_ = 0;
   };
   struct InFlight {
     raft::Message msg;
@@ -164,7 +182,7 @@ class Simulation {
   std::vector<InFlight> in_flight_;
   std::vector<uint64_t> free_slots_;
   uint64_t next_message_id_ = 1;
-  std::unordered_map<uint64_t, Write> writes_;  // outstanding writes (lookup only)
+  WriteTable writes_;
   uint64_t next_write_id_ = 1;
   raft::Index max_acked_index_ = 0;
   // Timeline actions and checks as (time, index), sorted; queued one at a time.
