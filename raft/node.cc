@@ -71,9 +71,28 @@ void Node::start(TimeUs now, Outputs& out) {
 void Node::step(const Message& msg, TimeUs now, Outputs& out) {
   const bool vote_request = msg.type == MsgType::vote || msg.type == MsgType::pre_vote;
   if (msg.term > current_term_) {
-    // A node outside our configuration (removed, or a spare not yet added)
-    // must not be able to disturb the cluster with its terms (thesis §4.2.3).
-    if (vote_request && !latest_config().is_voter(msg.from)) {
+    // Thesis §4.2.3: "if a server receives a RequestVote request within the
+    // minimum election timeout of hearing from a current leader, it does not
+    // update its term or grant its vote", so that a server the leader no
+    // longer reaches (a removed one that never learned it, or one cut off
+    // from the leader alone) cannot depose a leader that still reaches its
+    // cluster. A campaign that TimeoutNow started carries the transfer flag
+    // and is heard (§3.10: the leader asked for it). Past the lease the term
+    // is adopted whoever sent it (§4.1: servers process RPCs without
+    // consulting their configurations): the cluster must overtake the term
+    // of a removed server that keeps campaigning, or, once that server
+    // answers a leader (re-added, say), its higher term deposes one leader
+    // after another (fuzz seed 7547). The same holds for a voter whose
+    // removal is still uncommitted (fuzz seed 8053).
+    if (msg.type == MsgType::vote && !msg.transfer && leader_recently_heard(now)) {
+      flush(out);
+      return;
+    }
+    // The leader itself is not bound by the lease: raft-roles.md has a leader
+    // step down on any RPC of a higher term. But a server outside its
+    // configuration (removed, or a spare not yet added) is not one it
+    // answers to, so that such a server cannot depose it.
+    if (vote_request && role_ == Role::leader && !knows_voter(msg.from)) {
       flush(out);
       return;
     }
@@ -86,7 +105,7 @@ void Node::step(const Message& msg, TimeUs now, Outputs& out) {
       // most specific cause: a leader about to grant this vote steps down
       // because it grants it.
       const char* reason = "higher_term";
-      if (msg.type == MsgType::vote && role_ == Role::leader && config_->is_voter(id_) &&
+      if (msg.type == MsgType::vote && role_ == Role::leader &&
           (options_.bugs.vote_ignores_log || log_up_to_date(msg.index, msg.log_term))) {
         reason = "granted_vote";
       }
@@ -180,6 +199,10 @@ void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
     out.messages.push_back(std::move(held_.front().second));
     held_.pop_front();
   }
+  if (role_ == Role::candidate && durable_token_ >= hard_state_token_ &&
+      votes_granted_.size() >= config_->quorum()) {
+    become_leader(now, out);  // a lone voter, whose own vote is now durable
+  }
   if (role_ == Role::leader && config_->is_voter(id_)) {
     on_voter_match(durable_before, durable_index_, now, out);  // the leader's own replica
   }
@@ -264,15 +287,13 @@ const Configuration& Node::latest_config() const {
   return *config_;
 }
 
-bool Node::may_vote() const {
-  // A voter of the committed configuration votes until its demotion commits;
-  // a learner whose promotion is in its log may vote already (the thesis's
-  // rule, §4.1: servers use the latest configuration in their log). Without
-  // the latter, a leader that committed a promotion alone and then lost
-  // contact could wait forever for the vote of a node that never learned
-  // it was promoted. One change at a time keeps any two majorities
-  // overlapping either way.
-  return config_->is_voter(id_) || latest_config().is_voter(id_);
+bool Node::knows_voter(NodeId node) const {
+  return config_->is_voter(node) || latest_config().is_voter(node);
+}
+
+bool Node::leader_recently_heard(TimeUs now) const {
+  return role_ != Role::leader && heard_from_leader_ &&
+         now - last_leader_contact_us_ < options_.election_timeout_min_us;
 }
 
 std::vector<NodeId> Node::counted_voters() const {
@@ -414,11 +435,11 @@ void Node::start_election(bool pre_vote, bool transfer, TimeUs now, Outputs& out
   out.events.push_back(std::move(ev));
   reset_election_timer(now, out);
   if (votes_granted_.size() >= config_->quorum()) {
-    if (pre_vote) {
-      become_candidate("pre_vote_won", false, now, out);
-    } else {
-      become_leader(now, out);
-    }
+    // A lone voter elects itself, but leads only once its term and vote are
+    // durable (on_persisted), as other voters grant only then: leading
+    // before, it could crash, restart in the previous term, and lead the
+    // same term again with a different log (fuzz seed 5946).
+    if (pre_vote) become_candidate("pre_vote_won", false, now, out);
     return;
   }
   for (NodeId peer : config_->voters) {
@@ -440,15 +461,24 @@ void Node::handle_vote(const Message& msg, TimeUs now, Outputs& out) {
   const bool log_ok = options_.bugs.vote_ignores_log  // PLANTED BUG when set
                           ? true
                           : log_up_to_date(msg.index, msg.log_term);
-  // Learners never vote; nor does anyone for a node outside the configuration.
-  bool grant = may_vote() && latest_config().is_voter(msg.from) && log_ok;
+  // Whoever is asked votes, whatever it believes its own role to be (etcd's
+  // rule; thesis §4.1: servers process RPCs without consulting their
+  // configurations). A candidate asks only the voters of its configuration
+  // and counts only their answers, so a request means that configuration
+  // counts us. We may not have learned yet that we were promoted (a
+  // promotion commits on the acknowledgements of a majority, not
+  // necessarily ours), or we may know that our own removal or demotion
+  // committed while the candidate does not: refusing would then cost
+  // liveness (the candidate can need exactly our vote, and nothing else
+  // tells it of the commit) and buys no safety, which rests on a candidate
+  // counting a majority of its own configuration and on each node voting
+  // once per term. Nobody votes for a candidate outside the configuration.
+  bool grant = knows_voter(msg.from) && log_ok;
   if (options_.bugs.demote_without_consensus && self_lagging_) grant = false;  // PLANTED BUG
   if (pre_vote) {
     // Thesis §9.6: grant only if the election could succeed and we have not
     // heard from a leader within the minimum election timeout.
-    const bool leader_alive =
-        role_ == Role::leader ||
-        (heard_from_leader_ && now - last_leader_contact_us_ < options_.election_timeout_min_us);
+    const bool leader_alive = role_ == Role::leader || leader_recently_heard(now);
     grant = grant && msg.term > current_term_ && !leader_alive;
   } else {
     // §5.2: at most one vote per term, first come first served.
@@ -456,7 +486,7 @@ void Node::handle_vote(const Message& msg, TimeUs now, Outputs& out) {
     if (grant) {
       voted_for_ = msg.from;
       mark_hard_state_dirty();
-      reset_election_timer(now, out);
+      if (role_ != Role::learner) reset_election_timer(now, out);  // learners never campaign
     }
   }
   if (grant) {

@@ -18,7 +18,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <unordered_set>
 #include <vector>
 
 #include "raft/flat_map.h"
@@ -186,8 +185,6 @@ class Node {
   const Configuration& config() const { return *config_; }
   // The newest configuration in the log, committed or not.
   const Configuration& latest_config() const;
-  // Whether this node may grant votes now.
-  bool may_vote() const;
   const StateMachine& state_machine() const { return state_machine_; }
   const Options& options() const { return options_; }
   // Voters the leader currently counts toward a commit quorum (all voters of
@@ -214,6 +211,11 @@ class Node {
   void handle_timeout_now(const Message& msg, TimeUs now, Outputs& out);
 
   void start_election(bool pre_vote, bool transfer, TimeUs now, Outputs& out);
+  // Whether `node` is a voter of the committed or of the latest configuration.
+  bool knows_voter(NodeId node) const;
+  // Thesis §4.2.3: a follower or learner heard from a leader within the
+  // minimum election timeout.
+  bool leader_recently_heard(TimeUs now) const;
   bool log_up_to_date(Index last_index, Term last_term) const;
   void reset_election_timer(TimeUs now, Outputs& out);
   void record_leader_contact(NodeId leader, TimeUs now, Outputs& out);

@@ -695,13 +695,85 @@ TEST_CASE("a learner never campaigns, even when its election timer fires") {
   CHECK(out.messages.empty());
 }
 
-TEST_CASE("a learner never votes, though it learns the term") {
+TEST_CASE("a learner asked for its vote grants it, but still never campaigns") {
+  // Only a candidate whose configuration has node 4 as a voter asks it: it
+  // was promoted by a change that committed without reaching it (fuzz seed
+  // 7604). The candidate counts the votes of its own voters only.
   Solo n(4, kThreePlusLearner);
   n.start();
-  CHECK_FALSE(only(respond(n, vote_msg(1, 4, 1, 0, 0)), MsgType::vote_resp).success);
+  const Outputs out = respond(n, vote_msg(1, 4, 1, 0, 0));
+  CHECK(only(out, MsgType::vote_resp).success);
+  CHECK(n.node().current_term() == 1);
+  CHECK(n.node().voted_for() == 1);
+  CHECK(n.node().role() == Role::learner);
+  CHECK_FALSE(has_election_timer(out));
+}
+
+// A disk whose log holds a write (term 1) and then a configuration entry
+// (term 1) that replaces `before` with `after`, committed up to `commit`.
+DurableState disk_changing(const Configuration& before, const Configuration& after, Index commit) {
+  DurableState d = disk_with(before, {1}, 1, kNoNode, commit);
+  Entry change;
+  change.term = 1;
+  change.kind = EntryKind::config;
+  change.config = std::make_shared<const Configuration>(after);
+  d.log.append(change);
+  return d;
+}
+
+TEST_CASE("a node that knows its removal committed votes for a candidate that does not") {
+  // Fuzz seed 4276: node 1 led {1, 3}, removed itself and stepped down once
+  // {3} committed, before node 3 learned of the commit. Node 3 still
+  // counts under {1, 3}; only node 1's vote can elect it, and only a leader
+  // can tell it of the commit.
+  Solo n(1, disk_changing(make_config({1, 3}), make_config({3}), 2));
+  n.start();
+  REQUIRE(n.node().role() == Role::learner);
+  CHECK(only(respond(n, vote_msg(3, 1, 2, 2, 1)), MsgType::vote_resp).success);
+  CHECK(n.node().voted_for() == 3);
+}
+
+TEST_CASE("a voter whose removal has not committed is heard: its higher term is adopted") {
+  // Fuzz seed 8053: node 1 holds an uncommitted change that removes node 3,
+  // and the longer log. Had it ignored node 3's vote requests, node 3 would
+  // stay a term ahead, refusing node 1's requests as a repeat of its own
+  // vote term after term.
+  Solo n(1, disk_changing(make_config({1, 3}), make_config({1}), 1));
+  n.start();
+  REQUIRE(n.node().latest_config().voters == std::vector<NodeId>{1});
+  const Message refused = only(respond(n, vote_msg(3, 1, 5, 1, 1)), MsgType::vote_resp);
+  CHECK_FALSE(refused.success);  // node 3 lacks the configuration entry
+  CHECK(n.node().current_term() == 5);
+  n.timer(TimerKind::election);
+  CHECK(n.node().current_term() == 6);
+}
+
+TEST_CASE("§4.2.3: within election_timeout_min of hearing a leader, a RequestVote is ignored") {
+  Solo n(2, disk_with(kThree, {}, 1));
+  n.start();
+  n.step(append_msg(3, 2, 1, 0, 0));  // leader 3 heard at t=0
+
+  n.now = Options{}.election_timeout_min_us - 1;
+  const Outputs ignored = n.step(vote_msg(1, 2, 2, 0, 0));
+  CHECK(ignored.messages.empty());
+  CHECK(ignored.persists.empty());
   CHECK(n.node().current_term() == 1);
   CHECK(n.node().voted_for() == kNoNode);
-  CHECK(n.node().role() == Role::learner);
+
+  // A campaign that TimeoutNow started may disrupt the leader: it asked.
+  Message transfer = vote_msg(1, 2, 2, 0, 0);
+  transfer.transfer = true;
+  CHECK(only(respond(n, transfer), MsgType::vote_resp).success);
+  CHECK(n.node().current_term() == 2);
+}
+
+TEST_CASE("§4.2.3: once election_timeout_min has passed, a RequestVote is heard again") {
+  Solo n(2, disk_with(kThree, {}, 1));
+  n.start();
+  n.step(append_msg(3, 2, 1, 0, 0));
+  n.now = Options{}.election_timeout_min_us;
+  CHECK(only(respond(n, vote_msg(1, 2, 2, 0, 0)), MsgType::vote_resp).success);
+  CHECK(n.node().current_term() == 2);
 }
 
 TEST_CASE("a learner's acknowledgement does not count toward a commit quorum") {
@@ -804,6 +876,7 @@ TEST_CASE("planted bug demote_without_consensus: a follower seeing itself lag re
     Solo n(1, disk_with(kThree, {}, 1), options);
     n.start();
     n.step(append_msg(2, 1, 1, 0, 0, {}, 10));  // leader commit far past our log
+    n.now = options.election_timeout_min_us;    // past the leader's lease (§4.2.3)
     CHECK(only(respond(n, vote_msg(3, 1, 2, 0, 0)), MsgType::vote_resp).success == !bug);
   }
 }
@@ -854,25 +927,39 @@ TEST_CASE("planted bugs: each flag leaves a run that never meets its mistake unc
 // ---------------------------------------------------------------------------
 // Membership guards, single voter
 
-TEST_CASE("§4.2.3: a RequestVote from a node outside the configuration is ignored") {
+TEST_CASE("§4.2.3: a leader ignores a RequestVote from a node outside its configuration") {
   Solo n(1, kThree);
   n.start();
+  make_leader(n, {2});
   const Outputs out = n.step(vote_msg(9, 1, 5, 10, 4));
   CHECK(out.messages.empty());
   CHECK(out.persists.empty());
-  CHECK(n.node().current_term() == 0);
+  CHECK(n.node().role() == Role::leader);
+  CHECK(n.node().current_term() == 1);
 }
 
-TEST_CASE("a single voter elects itself at once and commits once its own disk has the entry") {
+TEST_CASE("§4.2.3: past the lease, a follower adopts an outsider's term but refuses its vote") {
+  // Fuzz seed 7547: a removed node that never learned it campaigned for
+  // seconds; re-added as a learner, its answers at its higher term deposed
+  // each new leader, whose term the cluster never raised past its own.
+  Solo n(1, kThree);
+  n.start();
+  const Message refused = only(respond(n, vote_msg(9, 1, 5, 10, 4)), MsgType::vote_resp);
+  CHECK_FALSE(refused.success);
+  CHECK(n.node().current_term() == 5);
+  CHECK(n.node().voted_for() == kNoNode);
+}
+
+TEST_CASE("a single voter leads once its vote is durable, and commits once its entry is") {
   Solo n(1, make_config({1}));
   n.start();
   const Outputs out = n.timer(TimerKind::election);
-  CHECK(n.node().role() == Role::leader);
+  CHECK(n.node().role() == Role::candidate);  // its term and vote are not yet durable
   CHECK(n.node().current_term() == 1);
   CHECK(out.messages.empty());
-  CHECK(n.node().commit_index() == 0);  // the no-op is not yet durable
   n.persist();
-  CHECK(n.node().commit_index() == 1);
+  CHECK(n.node().role() == Role::leader);
+  CHECK(n.node().commit_index() == 1);  // the no-op, durable with the persist above
   n.write(5);
   CHECK(n.node().commit_index() == 1);
   const Outputs acked = n.persist();
@@ -880,6 +967,24 @@ TEST_CASE("a single voter elects itself at once and commits once its own disk ha
   REQUIRE(acked.replies.size() == 1);
   CHECK(acked.replies[0].ok);
   CHECK(acked.replies[0].index == 2);
+}
+
+TEST_CASE("a single voter that crashes before its vote is durable never led that term") {
+  // Fuzz seed 5946: elected at once, it appended a no-op of term 5 in
+  // memory, crashed before the disk had term 5, restarted in term 4 and led
+  // term 5 again, appending another entry at the same index and term.
+  Solo n(1, make_config({1}));
+  n.start();
+  const Outputs campaign = n.timer(TimerKind::election);
+  CHECK(find_event(campaign.events, EventType::elected) == nullptr);
+  CHECK(n.node().log().last_index() == 0);  // no entry of term 1 before the crash
+  n.restart();                              // the write of term 1 and the vote is lost
+  CHECK(n.node().current_term() == 0);
+  n.timer(TimerKind::election);
+  const Outputs durable = n.persist();
+  CHECK(find_event(durable.events, EventType::elected) != nullptr);
+  CHECK(n.node().current_term() == 1);
+  CHECK(n.node().log().last_index() == 1);
 }
 
 // ---------------------------------------------------------------------------
@@ -957,6 +1062,7 @@ TEST_CASE("an isolated old leader is replaced, and on its return adopts the new 
   c.isolated = {1};
   c.write(1, 7);  // appended at the old leader only
   c.settle();
+  c.advance(Options().election_timeout_min_us);  // node 3 no longer hears from node 1 (§4.2.3)
   c.elect(2);
   REQUIRE(c.node(2).role() == Role::leader);
   REQUIRE(c.node(2).current_term() == 2);

@@ -19,6 +19,7 @@ Checker::Checker(const std::vector<NodeId>& nodes) : nodes_(nodes) {
   for (size_t i = 0; i < nodes.size(); ++i) slot_of_[nodes[i]] = i;
   mirrors_.resize(nodes.size());
   persistence_.resize(nodes.size());
+  led_term_.resize(nodes.size());
 }
 
 void Checker::report(std::string invariant, std::string detail, std::vector<NodeId> nodes) {
@@ -107,7 +108,7 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
       if (Slot* s = slot(i)) {
         s->committed = true;
         s->committed_chain = *mirror.chain_at(i);
-        s->committed_term = mirror.at(i)->term;
+        s->committed_term = op.hard_state.current_term;  // the committer leads in this term
       }
       committed_max_ = i;
     }
@@ -194,7 +195,9 @@ void Checker::on_commit(NodeId node, Index commit, bool leader, const std::vecto
       if (!s) continue;
       s->committed = true;
       s->committed_chain = *mirror.chain_at(i);
-      s->committed_term = mirror.at(i) ? mirror.at(i)->term : 0;
+      // Entries are first committed by a leader, in the term it leads.
+      const Term entry_term = mirror.at(i) ? mirror.at(i)->term : 0;
+      s->committed_term = leader ? led_term_[node_slot(node)] : entry_term;
     }
     committed_max_ = commit;
   }
@@ -263,10 +266,14 @@ void Checker::on_became_leader(NodeId node, Term term) {
            {it->second, node});
     return;
   }
+  led_term_[node_slot(node)] = term;
   // Leader Completeness (§5.4): the new leader holds every entry committed
-  // from earlier terms. (A candidate of an old term can still win, late: it
-  // owes nothing to entries of later terms.) Terms grow along the committed
-  // prefix, so the last such entry is found by binary search in the window.
+  // in earlier terms. (A candidate of an old term can still win, late: it
+  // owes nothing to entries committed since, even entries of terms before
+  // its own; fuzz seed 5875 elected such a candidate of term 11 after
+  // entries of term 6 were committed in term 14.) Commit terms grow along
+  // the committed prefix, so the last such entry is found by binary search
+  // in the window.
   const Mirror& mirror = mirrors_[node_slot(node)];
   Index lo = std::max<Index>(slots_base_, 1), hi = committed_max_, required = 0;
   while (lo <= hi) {
@@ -310,16 +317,42 @@ void Checker::on_message(NodeId node, const raft::Message& msg) {
   }
   p.granted_term = msg.term;
   p.granted_to = msg.to;
+  if (msg.term < grants_floor_) return;
+  auto& granted = grants_[msg.term];
+  const std::pair<NodeId, NodeId> grant{node, msg.to};
+  if (std::find(granted.begin(), granted.end(), grant) == granted.end()) granted.push_back(grant);
+  if (grants_.size() > kGrantTermsKept) {
+    grants_floor_ = grants_.begin()->first + 1;
+    grants_.erase(grants_.begin());
+  }
 }
 
-void Checker::on_vote_granted(NodeId node, NodeId candidate, Term term, bool voter) {
-  // Judged when the vote is granted (the answer may leave later, once the
-  // vote is durable, by which time the node may have learned it was demoted).
-  if (voter) return;
-  report("learner_vote",
-         "node " + std::to_string(node) + " granted a vote to " + std::to_string(candidate) +
-             " in term " + std::to_string(term) + " while not a voter",
-         {node, candidate});
+void Checker::on_election_won(NodeId node, Term term, const std::vector<NodeId>& voters) {
+  // Anyone asked may grant a vote, learners included (a node may not know
+  // yet that it was promoted, or know that its demotion committed while the
+  // candidate does not): what makes elections safe is that a candidate
+  // counts only the voters of its own configuration, a majority of them,
+  // itself included. Votes of learners and outsiders must never make up
+  // that majority.
+  if (term < grants_floor_) return;
+  size_t votes = 0;
+  const auto it = grants_.find(term);
+  for (NodeId v : voters) {
+    bool granted = v == node;
+    if (!granted && it != grants_.end()) {
+      granted = std::find(it->second.begin(), it->second.end(), std::make_pair(v, node)) !=
+                it->second.end();
+    }
+    if (granted) ++votes;
+  }
+  if (it != grants_.end()) grants_.erase(it);
+  if (votes < voters.size() / 2 + 1) {
+    report("learner_vote",
+           "node " + std::to_string(node) + " became leader of term " + std::to_string(term) +
+               " with the votes of only " + std::to_string(votes) + " of the " +
+               std::to_string(voters.size()) + " voters of its configuration",
+           {node});
+  }
 }
 
 void Checker::on_snapshot_taken(Index index, NodeId node) {

@@ -13,7 +13,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,7 +49,8 @@ class Checker {
   void on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how);
   void on_became_leader(NodeId node, Term term);
   void on_message(NodeId node, const raft::Message& msg);
-  void on_vote_granted(NodeId node, NodeId candidate, Term term, bool voter);
+  // `node` won `term` as a candidate whose configuration has these voters.
+  void on_election_won(NodeId node, Term term, const std::vector<NodeId>& voters);
   // A node took a snapshot whose last entry is at index.
   void on_snapshot_taken(Index index, NodeId node);
   void on_ack(uint64_t write_id, Index index, Index floor_index);
@@ -88,7 +88,10 @@ class Checker {
     std::vector<std::pair<Term, uint64_t>> more_chains;
     bool committed = false;
     uint64_t committed_chain = 0;
-    Term committed_term = 0;  // the term of the committed entry
+    // The term in which the entry was first committed (the committing
+    // leader's), which Leader Completeness is about: a candidate of an old
+    // term that wins late owes nothing to entries committed after its term.
+    Term committed_term = 0;
     bool applied = false;
     uint64_t applied_entry = 0;
     uint64_t state_hash = 0;
@@ -115,6 +118,13 @@ class Checker {
   Index slots_base_ = 0;  // index of slots_[0]
   Index committed_max_ = 0;
   std::map<Term, NodeId> leader_of_term_;
+  std::vector<Term> led_term_;  // per node: the term of its latest election
+  // Granted votes (vote responses sent), per term: (voter, candidate). A
+  // term's are dropped once it has a leader; only the most recent terms
+  // without one are kept, and a win in an older term is not judged.
+  std::map<Term, std::vector<std::pair<NodeId, NodeId>>> grants_;
+  Term grants_floor_ = 0;
+  static constexpr size_t kGrantTermsKept = 1024;
   // Chain hash at each snapshot's index: one entry per snapshot taken, so a
   // late transfer of an old snapshot can still be checked after its index
   // left the window.

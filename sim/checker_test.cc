@@ -51,11 +51,13 @@ std::string fired(const Checker& c) {
   return c.violation() ? c.violation()->invariant : "";
 }
 
-// Nodes 1 and 2 hold [t1 w1, t1 w2]; node 1, as leader, commits both.
-void committed_pair(Checker& c) {
+// Nodes 1 and 2 hold [t1 w1, t1 w2]; node 1, as leader of `term`, commits
+// both.
+void committed_pair(Checker& c, Term term = 1) {
   for (NodeId n : {1, 2}) {
     c.on_log_write(n, log_write(1, {write_entry(1, 1), write_entry(1, 2)}), n == 1, 0);
   }
+  c.on_became_leader(1, term);
   c.on_commit(1, 2, true, kVoters);
   REQUIRE(fired(c) == "");
   REQUIRE(c.committed_max() == 2);
@@ -120,13 +122,19 @@ TEST_CASE("leader_completeness: a new leader missing a committed entry") {
     c.on_became_leader(3, 3);
     CHECK(fired(c) == "leader_completeness");
   }
-  SUBCASE("consistent: a late winner of an older term owes nothing to later entries") {
-    // Entries of term 1 committed; a candidate of term 1 itself (which was
-    // paused mid-election, say) may still win term 1 with an empty log.
+  SUBCASE("consistent: a late winner of an older term owes nothing to later commits") {
+    // Entries of term 1 committed in term 3; a candidate of term 2 (which
+    // was paused mid-election, say) may still win term 2 with an empty log.
     Checker c({1, 2, 3});
-    committed_pair(c);
-    c.on_became_leader(3, 1);
+    committed_pair(c, 3);
+    c.on_became_leader(3, 2);
     CHECK(fired(c) == "");
+  }
+  SUBCASE("a winner of a term after the commit's") {
+    Checker c({1, 2, 3});
+    committed_pair(c, 3);
+    c.on_became_leader(3, 4);
+    CHECK(fired(c) == "leader_completeness");
   }
 }
 
@@ -205,11 +213,35 @@ TEST_CASE("persistence: a message of a term not yet durable (pre-vote exempt)") 
   CHECK(fired(c) == "persistence");
 }
 
-TEST_CASE("learner_vote: a vote granted by a non-voter") {
+// Node `voter` grants node `candidate` its vote in `term`.
+void grant(Checker& c, NodeId voter, NodeId candidate, Term term) {
+  c.on_durable(voter, durable_term(term, candidate));
+  c.on_message(voter, message(MsgType::vote_resp, voter, candidate, term, true));
+}
+
+TEST_CASE("learner_vote: a leader whose majority is made up with a learner's vote") {
   Checker c({1, 2, 3, 4});
-  c.on_vote_granted(2, 1, 1, true);  // a voter granting is fine
+  grant(c, 4, 1, 1);  // learner 4 grants: allowed, but it must not count
+  c.on_election_won(1, 1, kVoters);
+  CHECK(fired(c) == "learner_vote");
+}
+
+TEST_CASE("learner_vote: a majority of the voters, with or without learners' votes, is fine") {
+  Checker c({1, 2, 3, 4});
+  grant(c, 4, 1, 1);
+  grant(c, 2, 1, 1);
+  c.on_election_won(1, 1, kVoters);
+  grant(c, 1, 3, 2);  // with its own vote, which is no message
+  c.on_election_won(3, 2, kVoters);
+  c.on_election_won(4, 3, {4});  // a lone voter elects itself
   CHECK(fired(c) == "");
-  c.on_vote_granted(4, 1, 1, false);
+}
+
+TEST_CASE("learner_vote: votes granted to another candidate or in another term do not count") {
+  Checker c({1, 2, 3});
+  grant(c, 2, 3, 1);
+  grant(c, 3, 1, 2);
+  c.on_election_won(1, 1, kVoters);
   CHECK(fired(c) == "learner_vote");
 }
 
@@ -320,8 +352,9 @@ TEST_CASE("a whole cluster history through the harness raises nothing") {
     const raft::Node& node = cluster.node(n);
     c.on_commit(n, node.commit_index(), node.role() == raft::Role::leader, kVoters);
   }
-  c.on_became_leader(1, 1);
   for (const raft::Message& m : cluster.delivered) c.on_message(m.from, m);
+  c.on_became_leader(1, 1);
+  c.on_election_won(1, 1, kVoters);
   CHECK(cluster.node(1).commit_index() == 6);
   CHECK(fired(c) == "");
 }

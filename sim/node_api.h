@@ -33,9 +33,6 @@ class NodeApi {
   virtual raft::Term current_term() const = 0;
   virtual raft::Index commit_index() const = 0;
   virtual const raft::Configuration& config() const = 0;
-  // Whether the node may grant votes now (it is a voter of its committed or
-  // latest configuration).
-  virtual bool may_vote() const = 0;
   virtual uint64_t applied_writes() const = 0;
   virtual uint64_t state_hash() const = 0;
   virtual bool holds_write(uint64_t write_id) const = 0;
@@ -77,7 +74,6 @@ class RaftNodeAdapter final : public NodeApi {
   raft::Term current_term() const override { return node_.current_term(); }
   raft::Index commit_index() const override { return node_.commit_index(); }
   const raft::Configuration& config() const override { return node_.config(); }
-  bool may_vote() const override { return node_.may_vote(); }
   uint64_t applied_writes() const override { return node_.state_machine().applied_writes(); }
   uint64_t state_hash() const override { return node_.state_machine().state_hash(); }
   bool holds_write(uint64_t write_id) const override {

@@ -82,6 +82,7 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
   max_latency_us_ = longest(scenario.network.latency);
   for (const Action& a : scenario.actions) {
     if (a.patch.latency) max_latency_us_ = std::max(max_latency_us_, longest(*a.patch.latency));
+    if (a.kind == ActionKind::clock_drift) max_rate_ppm_ = std::max(max_rate_ppm_, a.rate_ppm);
   }
   trace_.open(options.trace, options.trace_level);
   const std::vector<NodeId> all = scenario.all_nodes();
@@ -436,12 +437,12 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
           .unum("term", ev.term)
           .boolean("pre_vote", ev.pre_vote);
       count("vote_granted", n.id, ev.pre_vote ? "pre_vote" : "");
-      checker_.on_vote_granted(n.id, ev.peer, ev.term, n.api->may_vote());
       break;
     case raft::EventType::elected:
       trace_.event(now_us_, "elected", n.id).unum("term", ev.term).unum("votes", ev.votes);
       count("elected", n.id, nullptr);
       checker_.on_became_leader(n.id, ev.term);
+      checker_.on_election_won(n.id, ev.term, n.api->config().voters);
       ++result_.elections;
       if (leaderless_since_us_) {
         result_.election_time_ms.push_back(static_cast<double>(now_us_ - *leaderless_since_us_) /
@@ -981,6 +982,18 @@ void Simulation::update_quorum_tracking() {
       };
       std::vector<NodeId> members = config.voters;
       members.insert(members.end(), config.learners.begin(), config.learners.end());
+      if (members != l.reach_members) {
+        // A configuration change can raise what the leader needs (it stops
+        // counting itself, or a voter it cannot reach joins the quorum). The
+        // leader checks the new configuration from its next heartbeat on, so
+        // a quorum lost by the change itself is lost at the change (fuzz
+        // seed 3381: a leader's own demotion committed half a second after
+        // it had last reached a voter that the new configuration needs).
+        for (NodeId v : members) {
+          TimeUs& until = l.reachable_until[slot_of_[v]];
+          if (until != kReachableNow) until = std::max(until, now_local);
+        }
+      }
       std::vector<TimeUs> reach;  // per other voter: until when it was reachable
       for (NodeId v : config.learners) {
         if (v != l.id) track(v, l.reach_members);
@@ -1011,10 +1024,19 @@ void Simulation::update_quorum_tracking() {
     }
   }
   if (!raft_options_.check_quorum) return;
-  // A response can also have waited for the follower's durable write.
+  // A response can also have waited for the follower's durable write. The
+  // election timeout and the heartbeat run on the leader's clock, but the
+  // latency and the disk write are real time: a leader whose clock runs k
+  // times fast sees a response that was in flight when its quorum became
+  // unreachable arrive up to k times that much later by its own clock, and
+  // counts its election timeout from then (fuzz seed 2553: a clock at 3.82x
+  // stepped down on time by its own rule, 1ms past a deadline that had
+  // counted 11.5ms of latency as 11.5ms of its clock instead of 44ms).
+  const TimeUs in_flight_us = scenario_.disk_write_latency_us + max_latency_us_;
+  const TimeUs in_flight_local_us =
+      static_cast<TimeUs>((static_cast<__int128>(in_flight_us) * max_rate_ppm_ + kPpm - 1) / kPpm);
   const TimeUs allowed = raft_options_.election_timeout_max_us +
-                         raft_options_.heartbeat_interval_us + max_latency_us_ +
-                         scenario_.disk_write_latency_us;
+                         raft_options_.heartbeat_interval_us + in_flight_local_us;
   for (NodeId id : cut_off_leaders_) {
     SimNode& l = node(id);
     if (!l.quorum_lost_local_us || l.paused || l.crashed) continue;

@@ -191,6 +191,7 @@ class Simulation {
   std::unordered_map<std::string, NodeId> aliases_;
   static constexpr TimeUs kReachableNow = INT64_MAX;
   TimeUs max_latency_us_ = 0;
+  int64_t max_rate_ppm_ = 1'000'000;  // the fastest any clock runs during the run
   bool connectivity_dirty_ = true;
   std::vector<NodeId> cut_off_leaders_;  // leaders without a reachable quorum, for the deadline
   std::optional<TimeUs> leaderless_since_us_;
