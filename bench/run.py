@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """raftsim's benchmark suite: one command that prints a table and writes JSON.
 
-    bench/run.py [--build build] [--out bench-results.json] [--quick] [--peers] [--only NAME ...]
+    bench/run.py [--build build] [--out bench-results.json] [--quick] [--peers] [--planted] [--only NAME ...]
 
 Runs each workload of bench/scenarios/ (and the fuzz throughput, when the
 binary has `fuzz`) as a separate process, and reports wall time, events per
 second, virtual seconds per wall second, writes per second and peak RSS.
 Beside it: the bare event-loop ceiling (bench/bare_loop) and, with --peers, the
 peer harnesses of bench/peers/ on the same replication and failover workloads,
-with the ratios. Figures are measured, never asserted: the machine is shared.
+with the ratios. With --planted, also bench/planted.py: the seeds and wall time
+`raftsim fuzz` needs to find each planted bug. Figures are measured, never
+asserted: the machine is shared.
 """
 import argparse
 import json
@@ -89,6 +91,8 @@ def main():
     ap.add_argument("--out", default="bench-results.json")
     ap.add_argument("--quick", action="store_true", help="skip the 60-minute run and 1,001 voters")
     ap.add_argument("--peers", action="store_true", help="also run the peer harnesses")
+    ap.add_argument("--planted", action="store_true",
+                    help="also time how fast fuzz finds each planted bug (bench/planted.py)")
     ap.add_argument("--only", nargs="*", help="workload names to run")
     args = ap.parse_args()
     raftsim = os.path.join(args.build, "raftsim")
@@ -109,6 +113,11 @@ def main():
         rows.append(run_fuzz(raftsim, 50 if args.quick else 500))
     bare = run_bare_loop(args.build, 2_000_000 if args.quick else 20_000_000)
     peers = run_peers(args.quick) if args.peers else []
+    planted_rows = []
+    if args.planted:
+        sys.path.insert(0, os.path.join(ROOT, "bench"))
+        import planted
+        planted_rows = planted.run(raftsim, seeds=2000)
 
     print(f"{'workload':<16}{'result':>7}{'wall s':>9}{'events':>11}{'events/s':>12}"
           f"{'virt/wall':>11}{'writes/s':>10}{'peak RSS MB':>13}")
@@ -147,8 +156,11 @@ def main():
             key = f"failover_virtual_per_wall_vs_{p['peer']}"
             ratios[key] = round(mine["virtual_per_wall"] / p["virtual_per_wall"], 2)
             print(f"failover vs {p['peer']}: {mine['virtual_per_wall']} vs {p['virtual_per_wall']:.0f} virtual s/wall s = {ratios[key]}x")
+    if planted_rows:
+        planted.print_table(planted_rows, 2000)
     with open(args.out, "w") as f:
-        json.dump({"workloads": rows, "bare_loop": bare, "peers": peers, "ratios": ratios}, f, indent=2)
+        json.dump({"workloads": rows, "bare_loop": bare, "peers": peers, "ratios": ratios,
+                   "planted": planted_rows}, f, indent=2)
         f.write("\n")
     print(f"bench: wrote {args.out}")
 

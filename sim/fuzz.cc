@@ -94,12 +94,17 @@ enum Family {
   kTransfer,
   kCampaign,
   kBurst,
+  kChurn,
   kFamilies
 };
-const char* const kFamilyNames[kFamilies] = {
-    "split", "isolate",    "one_way",    "bridge",   "crash",    "cluster_crash", "pause",
-    "drift", "net_change", "membership", "snapshot", "transfer", "campaign",      "writes"};
-const int kFamilyWeights[kFamilies] = {4, 4, 2, 2, 6, 1, 3, 2, 2, 3, 2, 2, 2, 3};
+const char* const kFamilyNames[kFamilies] = {"split",      "isolate",       "one_way",  "bridge",
+                                             "crash",      "cluster_crash", "pause",    "drift",
+                                             "net_change", "membership",    "snapshot", "transfer",
+                                             "campaign",   "writes",        "churn"};
+// Churn is not drawn fault by fault: it lays out whole cycles (add_churn).
+const int kFamilyWeights[kFamilies] = {4, 4, 2, 2, 6, 1, 3, 2, 2, 3, 2, 2, 2, 3, 0};
+// The share of seeds that get leader churn.
+constexpr double kChurnChance = 0.3;
 
 // Election timeout choices ([min, max] in ms); the heartbeat is a third of min.
 struct Timeouts {
@@ -143,6 +148,7 @@ class Generator {
     choose_raft();
     choose_network();
     choose_workload();
+    if (enabled_[kChurn]) add_churn();
     for (int i = 0; i < fault_count_; ++i) add_fault();
     add_heal_phase();
     return document();
@@ -159,9 +165,10 @@ class Generator {
     for (const Profile& p : kProfiles) weights.push_back(p.weight);
     profile_ = &kProfiles[weighted(profile_rng_, weights)];
     const double enable = profile_ == &kProfiles[0] ? 0.35 : 0.5;
-    for (int f = 0; f < kFamilies; ++f) enabled_[f] = coin(profile_rng_, enable);
-    if (std::none_of(enabled_, enabled_ + kFamilies, [](bool b) { return b; }))
+    for (int f = 0; f < kChurn; ++f) enabled_[f] = coin(profile_rng_, enable);
+    if (std::none_of(enabled_, enabled_ + kChurn, [](bool b) { return b; }))
       enabled_[kCrash] = true;
+    enabled_[kChurn] = coin(profile_rng_, kChurnChance);
     // Timeouts that leave room for a fault phase within --duration.
     std::vector<int> tw;
     for (const Timeouts& t : kTimeouts) {
@@ -178,6 +185,9 @@ class Generator {
     const double seconds = static_cast<double>(heal_us_) / kSecond;
     const int64_t scaled = static_cast<int64_t>(profile_->faults_per_s * seconds * 100.0);
     fault_count_ = static_cast<int>(profile_rng_.uniform_int(scaled / 2, scaled * 3 / 2) / 100);
+    // Churn's cycles fill the fault phase; fewer other faults leave some of
+    // them undisturbed.
+    if (enabled_[kChurn]) fault_count_ /= 2;
     if (fault_count_ == 0 && profile_ != &kProfiles[0]) fault_count_ = 1;
   }
 
@@ -185,7 +195,10 @@ class Generator {
     Prng& r = cluster_rng_;
     const uint32_t max_voters = std::min<uint32_t>(7, limits_.nodes);
     const uint32_t min_voters = std::min<uint32_t>(3, max_voters);
-    const uint32_t voters = static_cast<uint32_t>(r.uniform_int(min_voters, max_voters));
+    uint32_t voters = static_cast<uint32_t>(r.uniform_int(min_voters, max_voters));
+    // Churn needs a majority side and a minority side that one node turns
+    // around: an odd number of voters.
+    if (enabled_[kChurn] && voters % 2 == 0) voters += voters < max_voters ? 1 : -1;
     const uint32_t extra = std::min<uint32_t>(3, limits_.nodes - voters);
     uint32_t learners = 0, spares = 0;
     if (extra > 0 && coin(r, 0.3))
@@ -222,6 +235,17 @@ class Generator {
     // liveness bound: that would be a throughput limit, not a bug.
     if (coin(r, 0.2)) raft_["max_inflight"] = r.uniform_int(2, 8);
     if (coin(r, 0.2)) raft_["max_entries_per_message"] = r.uniform_int(4, 16);
+    if (enabled_[kChurn] && coin(r, 0.7)) {
+      // Very narrow pipelines make a new leader's catch-up of a follower take
+      // many round trips, entries of earlier terms first and its own no-op
+      // last: the window that churn aims at (Figure 8). The workload is
+      // thinned to match (choose_workload), and frequent snapshots bound
+      // what a member that missed the fault phase must fetch entry by entry.
+      const int64_t inflight = r.uniform_int(1, 2);
+      raft_["max_inflight"] = inflight;
+      raft_["max_entries_per_message"] = r.uniform_int(4 / inflight, 4);
+      raft_["snapshot_threshold"] = r.uniform_int(20, 100);
+    }
     if (coin(r, 0.3)) raft_["max_lag_threshold"] = r.uniform_int(10, 100);
     if (coin(r, 0.2)) raft_["min_voters"] = r.uniform_int(1, 3);
     if (coin(r, 0.2)) raft_["auto_promote"] = false;
@@ -271,10 +295,36 @@ class Generator {
   void choose_workload() {
     Prng& r = write_rng_;
     if (!coin(r, 0.8)) return;
-    workload_["rate"] = r.uniform_int(5, profile_ == &kProfiles[4] ? 200 : 100);
+    int64_t max_rate = profile_ == &kProfiles[4] ? 200 : 100;
+    // A quarter of what the pipeline carries, so that a member that missed
+    // the fault phase can still catch up within the liveness bound.
+    max_rate = std::min(max_rate, std::max<int64_t>(5, pipeline_entries_per_s() / 4));
+    workload_["rate"] = r.uniform_int(5, max_rate);
     workload_["start"] = time_text(draw_ms(r, 0, 500 * kMs));
     workload_["stop"] = time_text(draw_ms(r, heal_us_ / 2, heal_us_));
     if (coin(r, 0.2)) workload_["size"] = r.uniform_int(200, 1000);
+  }
+
+  // The base latency's usual range: [lo, hi] covers nearly every message.
+  std::pair<TimeUs, TimeUs> latency_range() const {
+    const LatencyModel& m = base_latency_;
+    switch (m.kind) {
+      case LatencyModel::Kind::constant: return {m.a_us, m.a_us};
+      case LatencyModel::Kind::uniform: return {m.a_us, m.b_us};
+      case LatencyModel::Kind::normal:
+        return {std::max<TimeUs>(0, m.a_us - 2 * m.b_us), m.a_us + 2 * m.b_us};
+    }
+    return {m.a_us, m.a_us};
+  }
+
+  // A slow round trip of AppendEntries: there, a durable write, and back.
+  TimeUs round_trip_us() const { return 2 * latency_range().second + disk_latency_us_; }
+
+  // Entries per second that one follower's pipeline carries at worst.
+  int64_t pipeline_entries_per_s() const {
+    const int64_t window =
+        raft_.value("max_inflight", 64) * raft_.value("max_entries_per_message", 64);
+    return window * kSecond / std::max<TimeUs>(1, round_trip_us());
   }
 
   NodeId any_node() { return pick(fault_rng_, all_); }
@@ -423,7 +473,125 @@ class Generator {
         at(t, w);
         break;
       }
+      case kChurn:
       case kFamilies: break;
+    }
+  }
+
+  // Leader churn, aimed at the situation of Figure 8 of the Raft paper
+  // (§5.4.2) and at whatever else breaks when leadership moves back and forth
+  // while writes are in flight and nodes crash with unpersisted state.
+  // Cycles, back to back over the fault phase, each with a fresh cast: a
+  // leader-to-be A with a largest minority X, a rival M with the rest Y, and
+  // y in Y:
+  //  1. leadership is handed to A (transfer_leadership);
+  //  2. A is cut off with X and given writes: entries of A's term that only
+  //     X holds;
+  //  3. M campaigns on the majority side; just after it wins, y crashes
+  //     before M's no-op is durable there, then A crashes too, and both come
+  //     back on A's side: M holds entries of a newer term that most lack;
+  //  4. A campaigns with X and y and brings y up to date, entries of its old
+  //     term first, its own no-op last; narrow pipelines (choose_raft) make
+  //     that take many round trips;
+  //  5. meanwhile the cut of step 2 returns and M campaigns again, for y's
+  //     vote. A correct A commits none of its old entries by counting y's
+  //     copies, so M may win; an A that did (commit_prior_term) has lost
+  //     committed entries.
+  // Each delay is drawn around the time the step before it takes, estimated
+  // from the latency, disk and election settings: many cycles hit their
+  // narrow windows, and the misses exercise the neighbourhood (elections
+  // racing, split votes, stale terms, voters that crashed mid-election).
+  void add_churn() {
+    Prng& r = fault_rng_;
+    const size_t n = voters_.size();
+    if (n < 3) return;
+    const auto [lat_lo, lat_hi] = latency_range();
+    const TimeUs disk = disk_latency_us_;
+    const TimeUs et_min = timeouts_->min_us, et_max = timeouts_->max_us;
+    const bool pre_vote = raft_["pre_vote"].get<bool>();
+    const TimeUs lat = (lat_lo + lat_hi) / 2;
+    // A pre-vote round adds a round trip, without a durable write.
+    const TimeUs pre = pre_vote ? 2 * lat : 0;
+    const TimeUs pre_lo = pre_vote ? 2 * lat_lo : 0, pre_hi = pre_vote ? 2 * lat_hi : 0;
+    // A campaign's win: the candidate's durable vote, a request, the
+    // voter's durable vote, the answer.
+    const TimeUs win_lo = 2 * disk + 2 * lat_lo + pre_lo, win_hi = 2 * disk + 2 * lat_hi + pre_hi;
+    const int64_t window =
+        raft_.value("max_inflight", 64) * raft_.value("max_entries_per_message", 64);
+    const TimeUs rtt_lo = 2 * lat_lo + disk, rtt_hi = round_trip_us();
+    std::vector<NodeId> others;  // learners and spares: on either side
+    for (NodeId id : all_) {
+      if (std::find(voters_.begin(), voters_.end(), id) == voters_.end()) others.push_back(id);
+    }
+    for (TimeUs t = draw_ms(r, 300 * kMs, 2 * et_max);;) {
+      std::vector<NodeId> cast = voters_;
+      for (size_t i = cast.size() - 1; i > 0; --i)
+        std::swap(cast[i], cast[static_cast<size_t>(r.uniform_int(0, static_cast<int64_t>(i)))]);
+      // A and X are a largest minority, M and Y the rest (with an even
+      // number of voters, not a majority: the cycle is plain churn then).
+      const NodeId a = cast[0], m = cast[1];
+      const auto minority = static_cast<std::ptrdiff_t>((n - 1) / 2);
+      std::vector<NodeId> side_a = {a}, side_m = {m};
+      side_a.insert(side_a.end(), cast.begin() + 2, cast.begin() + 1 + minority);
+      side_m.insert(side_m.end(), cast.begin() + 1 + minority, cast.end());
+      const NodeId y =
+          side_m[static_cast<size_t>(r.uniform_int(1, static_cast<int64_t>(side_m.size()) - 1))];
+      for (NodeId id : others) (coin(r, 0.5) ? side_a : side_m).push_back(id);
+      std::vector<NodeId> side_a_y = side_a, side_m_y;
+      side_a_y.push_back(y);
+      for (NodeId id : side_m) {
+        if (id != y) side_m_y.push_back(id);
+      }
+      auto partition = [](const std::vector<NodeId>& g1, const std::vector<NodeId>& g2) {
+        return json{{"action", "partition"}, {"groups", {g1, g2}}};
+      };
+      const int64_t writes = r.uniform_int(10, 40);
+      // 1-2: A leads; one write reaches everyone just before the cut, so
+      // that all hear from A last at about the same time; then A holds
+      // writes that only X gets.
+      const TimeUs t_sync = t + draw_ms(r, et_min / 2, et_max);
+      const TimeUs t1 = t_sync + 3 * lat_hi + kMs;  // the client's hop, A's append
+      const TimeUs t_write = t1 + draw_ms(r, 0, 10 * kMs);
+      // 3: M campaigns as soon as its side may vote: a voter ignores vote
+      // requests for a minimum election timeout after it last heard from a
+      // leader (thesis §4.2.3), and soon after, the others' timers fire.
+      const TimeUs t2 = t1 + et_min + draw_ms(r, kMs, 5 * kMs);
+      // y crashes after sending its vote and before M's no-op is durable.
+      const TimeUs t_crash =
+          t2 + draw_ms(r, 2 * disk + 3 * lat / 2 + 5 * pre / 4, 3 * disk + 3 * lat + 5 * pre / 4);
+      // Once y's vote has reached M, A crashes too, which ends its lease
+      // over X; both return before their election timers can fire.
+      const TimeUs t_cut = t_crash + lat_hi + draw_ms(r, kMs, 5 * kMs);
+      const TimeUs t_back = t_cut + draw_ms(r, kMs, et_min / 2);
+      // 4: A campaigns once X may vote, and again: its first campaign, in a
+      // term below y's, only tells it y's term.
+      const TimeUs t4 = t_cut + et_min + draw_ms(r, kMs, 5 * kMs);
+      const TimeUs t4_again = t4 + disk + 2 * lat_hi + pre_hi + draw_ms(r, kMs, 5 * kMs);
+      // 5: the cut of step 2 returns while y catches up (a probe, then the
+      // batches), and M campaigns once y may vote, twice for the same reason.
+      const TimeUs catch_up = (writes + window - 1) / window * rtt_hi;
+      const TimeUs t5 = t4_again + draw_ms(r, win_lo + 2 * rtt_lo, win_hi + 2 * rtt_hi + catch_up);
+      const TimeUs t_rival = t5 + et_min + draw_ms(r, kMs, 5 * kMs);
+      const TimeUs t_rival_again = t_rival + disk + 2 * lat_hi + pre_hi + draw_ms(r, kMs, 5 * kMs);
+      const TimeUs t_heal = t_rival_again + draw_ms(r, 2 * et_max, 3 * et_max);
+      if (t_heal + 200 * kMs >= heal_us_) break;
+      at(t, {{"action", "transfer_leadership"}, {"to", a}});
+      at(t_sync, {{"action", "write"}, {"count", 1}, {"node", a}});
+      at(t1, partition(side_a, side_m));
+      at(t_write, {{"action", "write"}, {"count", writes}, {"node", a}});
+      at(t2, {{"action", "campaign"}, {"node", m}});
+      at(t_crash, {{"action", "crash"}, {"node", y}});
+      at(t_cut, partition(side_a_y, side_m_y));
+      at(t_cut, {{"action", "crash"}, {"node", a}});
+      at(t_back, {{"action", "restart"}, {"node", y}});
+      at(t_back, {{"action", "restart"}, {"node", a}});
+      at(t4, {{"action", "campaign"}, {"node", a}});
+      at(t4_again, {{"action", "campaign"}, {"node", a}});
+      at(t5, partition(side_a, side_m));
+      at(t_rival, {{"action", "campaign"}, {"node", m}});
+      at(t_rival_again, {{"action", "campaign"}, {"node", m}});
+      at(t_heal, {{"action", "heal"}});
+      t = t_heal + draw_ms(r, et_max / 2, 2 * et_max);
     }
   }
 
@@ -865,6 +1033,9 @@ int fuzz_command(const FuzzCommand& cmd) {
   std::vector<SeedOutcome> outcomes(n);
   std::vector<char> done(n, 0);
   std::atomic<size_t> next{0};
+  // With --stop-on-failure, the index of the first failing seed found so far
+  // (n: none): no seed after it is started or reported.
+  std::atomic<size_t> stop_after{n};
   std::atomic<bool> out_of_time{false};
   std::atomic<uint64_t> events_total{0};
   std::mutex mu;
@@ -880,9 +1051,14 @@ int fuzz_command(const FuzzCommand& cmd) {
       if (cmd.time_limit_s > 0 && elapsed() >= cmd.time_limit_s) out_of_time = true;
       if (out_of_time || interrupted()) break;  // Ctrl-C: finish the seeds running, start no more
       const size_t i = next++;
-      if (i >= n) break;
+      if (i >= n || i > stop_after) break;
       SeedOutcome o = run_seed(cmd, seeds[i]);
       events_total += o.events;
+      if (cmd.stop_on_failure && !o.pass) {
+        size_t seen = stop_after;
+        while (i < seen && !stop_after.compare_exchange_weak(seen, i)) {
+        }
+      }
       std::lock_guard<std::mutex> lock(mu);
       outcomes[i] = std::move(o);
       done[i] = 1;
@@ -922,7 +1098,7 @@ int fuzz_command(const FuzzCommand& cmd) {
   {
     std::unique_lock<std::mutex> lock(mu);
     for (;;) {
-      while (printed < n && done[printed]) {
+      while (printed < n && printed <= stop_after && done[printed]) {
         lock.unlock();
         report(outcomes[printed]);  // a finished outcome is not written again
         lock.lock();
@@ -963,7 +1139,9 @@ int fuzz_command(const FuzzCommand& cmd) {
     std::cerr << "raftsim: " << e << "\n";
     rc = 2;
   }
-  if (out_of_time && printed < n) {
+  if (stop_after < n && printed < n) {
+    std::cout << "stopped at the first failure: " << (n - printed) << " seeds not run\n";
+  } else if (out_of_time && printed < n) {
     std::cout << "time limit reached: " << (n - printed) << " seeds not run\n";
   } else if (interrupted() && printed < n) {
     std::cout << "interrupted: " << (n - printed) << " seeds not run\n";

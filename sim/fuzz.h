@@ -64,6 +64,9 @@ struct FuzzCommand {
   uint64_t shard_index = 0, shard_count = 1;
   std::string results_path;
   bool check_determinism = false;
+  // --stop-on-failure: start no seed after the first failing one; the seeds
+  // reported are those up to it, whatever --jobs.
+  bool stop_on_failure = false;
   // The command-line flags that shape generation (--nodes, --duration,
   // --bug), repeated in every reproduce command.
   std::string generation_flags;

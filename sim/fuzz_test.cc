@@ -2,6 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <set>
 #include <sstream>
 
@@ -13,6 +16,19 @@ namespace {
 
 RunResult run_text(const std::string& text) {
   return run_scenario(parse_scenario(text, "test.json"), RunOptions{});
+}
+
+bool has_churn(const nlohmann::ordered_json& doc) {
+  return doc["description"].get<std::string>().find("churn") != std::string::npos;
+}
+
+// The first `count` seeds whose profile includes churn.
+std::vector<uint64_t> churn_seeds(size_t count) {
+  std::vector<uint64_t> seeds;
+  for (uint64_t seed = 0; seeds.size() < count; ++seed) {
+    if (has_churn(generate_scenario(seed, FuzzLimits{}))) seeds.push_back(seed);
+  }
+  return seeds;
 }
 
 }  // namespace
@@ -74,6 +90,76 @@ TEST_CASE("fuzz: the profile varies the cluster and the faults from seed to seed
     CAPTURE(name);
     CHECK(actions.count(name) == 1);
   }
+}
+
+TEST_CASE("fuzz: churn is drawn for some seeds, with odd voter counts and whole cycles") {
+  size_t with = 0, without = 0;
+  for (uint64_t seed = 0; seed < 100; ++seed) {
+    CAPTURE(seed);
+    const auto doc = generate_scenario(seed, FuzzLimits{});
+    if (!has_churn(doc)) {
+      ++without;
+      continue;
+    }
+    ++with;
+    const Scenario s = parse_scenario(doc.dump(), "gen.json");
+    // A majority side and a minority side that one voter turns around.
+    CHECK(s.voters.size() % 2 == 1);
+    std::map<std::string, size_t> count;
+    for (const Action& a : s.actions) ++count[a.name];
+    // At least one cycle: a handover, three cuts, two crashes, four campaigns.
+    CHECK(count["transfer_leadership"] >= 1);
+    CHECK(count["partition"] >= 3);
+    CHECK(count["crash"] >= 2);
+    CHECK(count["campaign"] >= 4);
+  }
+  CHECK(with > 10);
+  CHECK(without > 50);
+}
+
+TEST_CASE("fuzz: churn seeds find the Figure 8 bug, and pass without it") {
+  // The check that the generator reaches the situation at all: with
+  // commit_prior_term, some of the first churn seeds lose a committed entry.
+  FuzzLimits bug;
+  bug.bugs = {"commit_prior_term"};
+  size_t found = 0;
+  for (uint64_t seed : churn_seeds(20)) {
+    CAPTURE(seed);
+    const RunResult with_bug = run_text(generate_scenario(seed, bug).dump());
+    if (with_bug.pass) continue;
+    ++found;
+    CHECK(failure_kind(with_bug) == "leader_completeness");
+    CHECK(run_text(generate_scenario(seed, FuzzLimits{}).dump()).pass);
+  }
+  CHECK(found >= 2);
+}
+
+TEST_CASE("fuzz: --stop-on-failure reports the seeds up to the first failure") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "raftsim-fuzz-test-stop";
+  std::filesystem::remove_all(dir);
+  FuzzCommand cmd;
+  cmd.seeds = 30;
+  cmd.jobs = 2;
+  cmd.limits.bugs = {"no_check_quorum"};  // fails within a few seeds
+  cmd.out_dir = (dir / "out").string();
+  cmd.results_path = (dir / "results.jsonl").string();
+  cmd.stop_on_failure = true;
+  std::ostringstream quiet;
+  std::streambuf* saved = std::cout.rdbuf(quiet.rdbuf());
+  const int rc = fuzz_command(cmd);
+  std::cout.rdbuf(saved);
+  CHECK(rc == 1);
+  CHECK(quiet.str().find("stopped at the first failure") != std::string::npos);
+  std::ifstream in(cmd.results_path);
+  std::vector<std::string> results;
+  for (std::string line; std::getline(in, line);)
+    results.push_back(nlohmann::json::parse(line)["result"]);
+  REQUIRE(!results.empty());
+  CHECK(results.size() < 30);
+  CHECK(results.back() == "fail");
+  CHECK(std::count(results.begin(), results.end(), "fail") == 1);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("fuzz: the written scenario file replays with the same digest") {

@@ -188,7 +188,9 @@ int cmd_fuzz(const std::vector<std::string>& args) {
       "results", po::value<std::string>(&cmd.results_path),
       "write one JSON line per seed to this file")("check-determinism",
                                                    po::bool_switch(&cmd.check_determinism),
-                                                   "run every seed twice, compare digests");
+                                                   "run every seed twice, compare digests")(
+      "stop-on-failure", po::bool_switch(&cmd.stop_on_failure),
+      "start no seed after the first failing one");
   po::variables_map vm;
   if (auto rc = parse_options("fuzz", args, desc, nullptr, vm)) return *rc;
   if (vm.count("seed")) {
