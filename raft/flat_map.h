@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -29,15 +30,8 @@ class FlatMap {
   bool empty() const { return items_.empty(); }
   void clear() { items_.clear(); }
 
-  iterator find(const K& key) {
-    auto it = lower_bound(key);
-    return it != items_.end() && it->first == key ? it : items_.end();
-  }
-  const_iterator find(const K& key) const {
-    auto it = std::lower_bound(items_.begin(), items_.end(), key,
-                               [](const value_type& item, const K& k) { return item.first < k; });
-    return it != items_.end() && it->first == key ? it : items_.end();
-  }
+  iterator find(const K& key) { return items_.begin() + position_of(key); }
+  const_iterator find(const K& key) const { return items_.begin() + position_of(key); }
   size_t count(const K& key) const { return find(key) != end() ? 1 : 0; }
 
   // Inserts unless the key is present; like std::map::emplace.
@@ -48,6 +42,20 @@ class FlatMap {
   }
 
  private:
+  static_assert(std::is_integral<K>::value, "keys are ids");
+
+  // The position of key, or size() if absent.
+  size_t position_of(const K& key) const {
+    if (items_.empty() || key < items_.front().first) return items_.size();
+    // Node ids are usually dense (1..n): try where key would be then.
+    const size_t guess = static_cast<size_t>(key - items_.front().first);
+    if (guess < items_.size() && items_[guess].first == key) return guess;
+    auto it = std::lower_bound(items_.begin(), items_.end(), key,
+                               [](const value_type& item, const K& k) { return item.first < k; });
+    return it != items_.end() && it->first == key ? static_cast<size_t>(it - items_.begin())
+                                                  : items_.size();
+  }
+
   iterator lower_bound(const K& key) {
     // Maps are mostly built in key order: check the back first.
     if (items_.empty() || items_.back().first < key) return items_.end();
