@@ -140,16 +140,21 @@ class Generator {
         profile_rng_(Prng::stream(seed, "fuzz/profile")),
         cluster_rng_(Prng::stream(seed, "fuzz/cluster")),
         fault_rng_(Prng::stream(seed, "fuzz/faults")),
-        write_rng_(Prng::stream(seed, "fuzz/writes")) {}
+        write_rng_(Prng::stream(seed, "fuzz/writes")),
+        lone_rng_(Prng::stream(seed, "fuzz/lone")) {}
 
   json build() {
     choose_profile();
     choose_cluster();
+    choose_lone_voter();
     choose_raft();
     choose_network();
+    if (lone_ && disk_latency_us_ < 3 * kMs) disk_latency_us_ = lone_rng_.uniform_int(3, 8) * kMs;
     choose_workload();
     if (enabled_[kChurn]) add_churn();
     for (int i = 0; i < fault_count_; ++i) add_fault();
+    add_stale_acks();
+    add_lone_crashes();
     add_heal_phase();
     return document();
   }
@@ -595,6 +600,97 @@ class Generator {
     }
   }
 
+  // A lone voter: a cluster that starts with a single voter (the others are
+  // spares, which membership changes may add) commits on its own durable
+  // write alone, so a crash right after a write shows whether it counted
+  // itself before that write was durable. Drawn from a stream of its own, so
+  // that other seeds keep their scenarios.
+  void choose_lone_voter() {
+    if (enabled_[kChurn] || voters_.size() < 2 || !coin(lone_rng_, 0.05)) return;
+    lone_ = true;
+    spares_.insert(spares_.begin(), voters_.begin() + 1, voters_.end());
+    voters_.resize(1);
+    initial_voters_ = voters_;
+    initial_spares_ = spares_;
+  }
+
+  // Crashes of the lone voter just after write bursts reach it, before
+  // they can be durable.
+  void add_lone_crashes() {
+    if (!lone_) return;
+    Prng& r = lone_rng_;
+    const NodeId v = initial_voters_[0];
+    const auto [lat_lo, lat_hi] = latency_range();
+    const int64_t crashes = r.uniform_int(1, 4);
+    for (int64_t i = 0; i < crashes; ++i) {
+      const TimeUs t = draw_ms(r, 300 * kMs, heal_us_ - 800 * kMs);
+      // The client's hop and the append, then less than a disk write.
+      const TimeUs slack = std::max<TimeUs>(0, disk_latency_us_ - (lat_hi - lat_lo) - kMs);
+      const TimeUs t_crash = t + lat_hi + draw_ms(r, 0, slack);
+      at(t, {{"action", "write"}, {"count", r.uniform_int(1, 10)}, {"node", v}});
+      at(t_crash, {{"action", "crash"}, {"node", v}});
+      at(t_crash + draw_ms(r, 10 * kMs, 500 * kMs), {{"action", "restart"}, {"node", v}});
+    }
+  }
+
+  // Stale acknowledgements: a follower F frozen (paused) while an append of
+  // leader A's term is waiting for it answers it only after A has lost its
+  // unpersisted entries in a crash, a rival M has led a term, and A leads
+  // again with different entries at those indexes; M is cut off meanwhile,
+  // so only F's stale answer could make up A's majority. Three voters only.
+  // Drawn from a stream of its own and added after every other fault, so
+  // that seeds without these cycles keep their scenarios.
+  void add_stale_acks() {
+    Prng r = Prng::stream(seed_, "fuzz/stale");
+    if (initial_voters_.size() != 3 || enabled_[kChurn] || !coin(r, 0.5)) return;
+    const auto [lat_lo, lat_hi] = latency_range();
+    const TimeUs disk = disk_latency_us_;
+    // A must crash after appending the writes and before they are durable.
+    if (disk < lat_hi - lat_lo + 2 * kMs) return;
+    const TimeUs et_max = timeouts_->max_us;
+    const TimeUs pre = raft_["pre_vote"].get<bool>() ? 2 * lat_hi : 0;
+    const TimeUs win = 2 * disk + 2 * lat_hi + pre;  // a campaign's win, at worst
+    const TimeUs rtt = round_trip_us();
+    auto partition = [](std::vector<std::vector<NodeId>> groups) {
+      return json{{"action", "partition"}, {"groups", groups}};
+    };
+    for (TimeUs t = draw_ms(r, 300 * kMs, 2 * et_max);;) {
+      std::vector<NodeId> cast = initial_voters_;
+      for (size_t i = cast.size() - 1; i > 0; --i)
+        std::swap(cast[i], cast[static_cast<size_t>(r.uniform_int(0, static_cast<int64_t>(i)))]);
+      const NodeId a = cast[0], f = cast[1], m = cast[2];
+      const int64_t writes = r.uniform_int(3, 20);
+      const TimeUs t1 = t + et_max;  // A leads by then
+      const TimeUs t_write = t1 + kMs;
+      // The client's hop and A's append, then less than a disk write.
+      const TimeUs t_crash = t_write + lat_hi + draw_ms(r, kMs, disk - (lat_hi - lat_lo) - kMs);
+      const TimeUs t_back = t_crash + lat_hi + kMs;  // A's append has reached F
+      const TimeUs t_m = t_back + kMs;
+      const TimeUs t_transfer = t_m + win + 2 * rtt + draw_ms(r, kMs, 10 * kMs);
+      const TimeUs t_alone = t_transfer + win + 2 * rtt + draw_ms(r, kMs, 10 * kMs);
+      const TimeUs t_write2 = t_alone + kMs;
+      const TimeUs t_resume = t_write2 + 2 * lat_hi + draw_ms(r, kMs, 5 * kMs);
+      const TimeUs t_heal = t_resume + disk + 2 * lat_hi + draw_ms(r, kMs, 10 * kMs);
+      if (t_heal + 200 * kMs >= heal_us_) break;
+      at(t, {{"action", "transfer_leadership"}, {"to", a}});
+      at(t1, {{"action", "pause"}, {"node", f}});
+      at(t1, partition({{a, f}, {m}}));
+      at(t_write, {{"action", "write"}, {"count", writes}, {"node", a}});
+      at(t_crash, {{"action", "crash"}, {"node", a}});
+      at(t_back, partition({{a, m}, {f}}));
+      at(t_back, {{"action", "restart"}, {"node", a}});
+      at(t_m, {{"action", "campaign"}, {"node", m}});
+      at(t_transfer, {{"action", "transfer_leadership"}, {"to", a}});
+      at(t_alone, partition({{a}, {m}, {f}}));
+      at(t_write2, {{"action", "write"}, {"count", writes + r.uniform_int(1, 5)}, {"node", a}});
+      at(t_resume, partition({{a, f}, {m}}));
+      at(t_resume, {{"action", "resume"}, {"node", f}});
+      at(t_heal, {{"action", "heal"}});
+      ++stale_cycles_;
+      t = t_heal + draw_ms(r, et_max / 2, 2 * et_max);
+    }
+  }
+
   // The generator's guess at the membership: changes may be refused or
   // superseded at run time, which is part of what is being tested.
   void add_membership_change(TimeUs t) {
@@ -682,8 +778,10 @@ class Generator {
     doc["name"] = "fuzz seed " + std::to_string(seed_);
     doc["description"] = "Generated by raftsim fuzz: profile " + std::string(profile_->name) +
                          " (" + families + "), " + std::to_string(fault_count_) + " faults until " +
-                         time_text(heal_us_) + "; then everything heals and, " +
-                         std::to_string(kLivenessBoundTimeouts) +
+                         time_text(heal_us_) +
+                         (stale_cycles_ ? ", " + std::to_string(stale_cycles_) + " stale-ack cycles"
+                                        : std::string()) +
+                         "; then everything heals and, " + std::to_string(kLivenessBoundTimeouts) +
                          " election timeouts later, exactly one leader must lead and every write "
                          "must be everywhere.";
     doc["seed"] = seed_;
@@ -709,12 +807,14 @@ class Generator {
 
   uint64_t seed_;
   FuzzLimits limits_;
-  Prng profile_rng_, cluster_rng_, fault_rng_, write_rng_;
+  Prng profile_rng_, cluster_rng_, fault_rng_, write_rng_, lone_rng_;
+  bool lone_ = false;
   const Profile* profile_ = nullptr;
   const Timeouts* timeouts_ = nullptr;
   bool enabled_[kFamilies] = {};
   TimeUs heal_us_ = 0, bound_us_ = 0;
   int fault_count_ = 0;
+  int stale_cycles_ = 0;
   std::vector<NodeId> voters_, learners_, spares_, removed_, all_;
   std::set<NodeId> remove_targets_;
   std::vector<NodeId> initial_voters_, initial_learners_, initial_spares_;
