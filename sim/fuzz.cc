@@ -787,6 +787,7 @@ class Generator {
     doc["seed"] = seed_;
     const TimeUs check_us = heal_us_ + bound_us_;
     doc["duration"] = time_text(check_us);
+    doc["max_events"] = limits_.max_events;
     json cluster = {{"voters", initial_voters_}};
     if (!initial_learners_.empty()) cluster["learners"] = initial_learners_;
     if (!initial_spares_.empty()) cluster["spares"] = initial_spares_;
@@ -1065,6 +1066,7 @@ std::string time_text(TimeUs us) {
 std::string failure_kind(const RunResult& result) {
   if (result.pass) return "";
   if (result.violation) return result.violation->invariant;
+  if (result.event_limit) return "event_limit";
   if (const CheckOutcome* c = first_failed_check(result)) {
     const std::string what = split_check_line(c->text).first;
     return "check:" + what.substr(0, what.find(' '));

@@ -29,6 +29,10 @@ struct FuzzLimits {
   uint32_t nodes = 9;             // --nodes: at most this many nodes (voters, learners, spares)
   TimeUs duration_us = 0;         // --duration: at most this much virtual time; 0: no bound
   std::vector<std::string> bugs;  // --bug: planted bugs switched on in every scenario
+  // --max-events: each scenario's max_events, so that a runaway seed fails
+  // (signature event_limit) instead of exhausting memory. The default is 40
+  // times the most any of seeds 0..2999 needed (470k).
+  uint64_t max_events = 20'000'000;
 };
 
 // The shortest --duration the generator can honour.

@@ -227,6 +227,25 @@ TEST_CASE("fuzz: the written scenario file replays with the same digest") {
   }
 }
 
+TEST_CASE("fuzz: a seed that outruns its event bound fails as event_limit, and replays") {
+  FuzzLimits limits;
+  limits.max_events = 500;
+  const nlohmann::ordered_json doc = generate_scenario(3, limits);
+  CHECK(doc["max_events"] == 500);
+  const std::string text = doc.dump(2) + "\n";
+  const RunResult bounded = run_text(text);
+  CHECK_FALSE(bounded.pass);
+  CHECK(bounded.event_limit);
+  CHECK(bounded.events == 500);
+  CHECK(failure_kind(bounded) == "event_limit");
+  CHECK(bounded.failure.find("event limit: 500 events") == 0);
+  CHECK(run_text(text).digest == bounded.digest);
+  // The default bound leaves the same seed alone.
+  const RunResult unbounded = run_text(generate_scenario(3, FuzzLimits{}).dump());
+  CHECK_FALSE(unbounded.event_limit);
+  CHECK(unbounded.events > 500);
+}
+
 TEST_CASE("fuzz: failure kinds and the first bad event") {
   RunResult passed;
   CHECK(failure_kind(passed).empty());

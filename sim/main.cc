@@ -190,7 +190,9 @@ int cmd_fuzz(const std::vector<std::string>& args) {
                                                    po::bool_switch(&cmd.check_determinism),
                                                    "run every seed twice, compare digests")(
       "stop-on-failure", po::bool_switch(&cmd.stop_on_failure),
-      "start no seed after the first failing one");
+      "start no seed after the first failing one")(
+      "max-events", po::value<uint64_t>(&cmd.limits.max_events)->default_value(20'000'000),
+      "a seed fails (event_limit) after handling this many events");
   po::variables_map vm;
   if (auto rc = parse_options("fuzz", args, desc, nullptr, vm)) return *rc;
   if (vm.count("seed")) {
@@ -203,6 +205,9 @@ int cmd_fuzz(const std::vector<std::string>& args) {
   if (cmd.seeds > 100'000'000) return usage_error("fuzz: --seeds is more than 100,000,000");
   if (nodes < 1 || nodes > 50) return usage_error("fuzz: --nodes must be between 1 and 50");
   cmd.limits.nodes = nodes;
+  if (cmd.limits.max_events == 0) return usage_error("fuzz: --max-events must be at least 1");
+  if (!vm["max-events"].defaulted())
+    cmd.generation_flags += " --max-events " + std::to_string(cmd.limits.max_events);
   if (!vm["nodes"].defaulted()) cmd.generation_flags += " --nodes " + std::to_string(nodes);
   if (!duration.empty()) {
     const auto d = parse_cli_time(duration);

@@ -134,6 +134,10 @@ struct Scenario {
   std::string description;
   uint64_t seed = 1;
   TimeUs duration_us = 0;
+  // Extension "max_events": the run fails once it has handled this many
+  // events (0: no bound). A runaway (retries or messages multiplying under a
+  // bug) then ends as a failure that replays, instead of exhausting memory.
+  uint64_t max_events = 0;
   std::vector<NodeId> voters, learners, spares;
   raft::Options raft;
   std::vector<std::string> bugs;

@@ -954,8 +954,8 @@ void Loader::check_budget() const {
 Scenario Loader::load(const json& root) {
   if (!root.is_object()) error("", "expected a scenario object, found " + type_name(root));
   keys(root, "",
-       {"name", "description", "seed", "duration", "cluster", "raft", "network", "disk", "workload",
-        "timeline", "expect"},
+       {"name", "description", "seed", "duration", "max_events", "cluster", "raft", "network",
+        "disk", "workload", "timeline", "expect"},
        {"name", "duration", "cluster"});
   scenario_.file = file_;
   scenario_.name = string(root["name"], "/name");
@@ -964,6 +964,9 @@ Scenario Loader::load(const json& root) {
   if (root.contains("seed")) scenario_.seed = integer(root["seed"], "/seed", 0, UINT64_MAX);
   scenario_.duration_us = time(root["duration"], "/duration");
   if (scenario_.duration_us <= 0) error("/duration", "must be greater than 0");
+  if (root.contains("max_events")) {
+    scenario_.max_events = integer(root["max_events"], "/max_events", 1, UINT64_MAX);
+  }
   load_cluster(root["cluster"]);
   if (root.contains("raft")) load_raft(root["raft"]);
   if (root.contains("network")) {

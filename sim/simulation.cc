@@ -199,6 +199,12 @@ RunResult Simulation::run() {
     now_us_ = event.time_us;
     if (handle(event)) ++result_.events;
     after_event();
+    if (scenario_.max_events != 0 && result_.events >= scenario_.max_events && !stopped_) {
+      result_.event_limit = true;
+      fail("event limit: " + std::to_string(scenario_.max_events) + " events handled by " +
+           format_time(now_us_) + " (max_events), a runaway");
+      stopped_ = true;
+    }
     if (stop_flag_ && (result_.events & 4095) == 0 && stop_flag_->load()) {
       result_.interrupted = true;
       fail("interrupted at " + format_time(now_us_));

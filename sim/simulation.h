@@ -49,6 +49,7 @@ struct RunResult {
   // Protocol coverage: how often each traced event type happened.
   std::map<std::string, uint64_t> event_counts;
   bool interrupted = false;
+  bool event_limit = false;  // stopped by the scenario's max_events
 };
 
 struct RunOptions {
