@@ -36,9 +36,11 @@ class FlatMap {
 
   // Inserts unless the key is present; like std::map::emplace.
   std::pair<iterator, bool> emplace(const K& key, V value) {
-    auto it = lower_bound(key);
-    if (it != items_.end() && it->first == key) return {it, false};
-    return {items_.insert(it, value_type(key, std::move(value))), true};
+    // Maps are mostly built in key order: check the back first.
+    const size_t at =
+        items_.empty() || items_.back().first < key ? items_.size() : lower_bound(key);
+    if (at < items_.size() && items_[at].first == key) return {items_.begin() + at, false};
+    return {items_.insert(items_.begin() + at, value_type(key, std::move(value))), true};
   }
 
  private:
@@ -50,17 +52,15 @@ class FlatMap {
     // Node ids are usually dense (1..n): try where key would be then.
     const size_t guess = static_cast<size_t>(key - items_.front().first);
     if (guess < items_.size() && items_[guess].first == key) return guess;
-    auto it = std::lower_bound(items_.begin(), items_.end(), key,
-                               [](const value_type& item, const K& k) { return item.first < k; });
-    return it != items_.end() && it->first == key ? static_cast<size_t>(it - items_.begin())
-                                                  : items_.size();
+    const size_t at = lower_bound(key);
+    return at < items_.size() && items_[at].first == key ? at : items_.size();
   }
 
-  iterator lower_bound(const K& key) {
-    // Maps are mostly built in key order: check the back first.
-    if (items_.empty() || items_.back().first < key) return items_.end();
-    return std::lower_bound(items_.begin(), items_.end(), key,
-                            [](const value_type& item, const K& k) { return item.first < k; });
+  // The position of the first item whose key is not less than key.
+  size_t lower_bound(const K& key) const {
+    auto it = std::lower_bound(items_.begin(), items_.end(), key,
+                               [](const value_type& item, const K& k) { return item.first < k; });
+    return static_cast<size_t>(it - items_.begin());
   }
 
   std::vector<value_type> items_;

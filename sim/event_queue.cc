@@ -32,47 +32,46 @@ void EventQueue::push(Event event, Phase phase) {
   }
 }
 
-EventQueue::Lane* EventQueue::first_lane() const {
-  const Event* best = heap_.empty() ? nullptr : &heap_.front();
-  const Lane* best_lane = nullptr;
+int EventQueue::first_source() const {
+  int best = kHeap;
   for (uint32_t busy = busy_lanes_; busy != 0; busy &= busy - 1) {
-    const Lane& lane = lanes_[static_cast<size_t>(__builtin_ctz(busy))];
-    if (best == nullptr || before(lane.front(), *best)) {
-      best = &lane.front();
-      best_lane = &lane;
+    const int lane = __builtin_ctz(busy);
+    if ((best == kHeap && heap_.empty()) ||
+        before(lanes_[static_cast<size_t>(lane)].front(), front_of(best))) {
+      best = lane;
     }
   }
-  return const_cast<Lane*>(best_lane);
+  return best;
 }
 
-void EventQueue::take_front(Lane* lane, Event& event) {
+void EventQueue::take_front(int source, Event& event) {
   --size_;
-  if (lane) {
-    event = lane->front();
-    lane->pop_front();
-    if (lane->empty()) busy_lanes_ &= ~(1u << static_cast<size_t>(event.kind));
-  } else {
+  if (source == kHeap) {
     event = heap_.front();
     heap_pop();
+    return;
   }
+  Lane& lane = lanes_[static_cast<size_t>(source)];
+  event = lane.front();
+  lane.pop_front();
+  if (lane.empty()) busy_lanes_ &= ~(1u << static_cast<unsigned>(source));
 }
 
 bool EventQueue::pop_until(TimeUs limit_us, Event& event) {
   if (size_ == 0) return false;
-  Lane* lane = first_lane();
-  if ((lane ? lane->front() : heap_.front()).time_us > limit_us) return false;
-  take_front(lane, event);
+  const int source = first_source();
+  if (front_of(source).time_us > limit_us) return false;
+  take_front(source, event);
   return true;
 }
 
 const Event& EventQueue::top() const {
-  const Lane* lane = first_lane();
-  return lane ? lane->front() : heap_.front();
+  return front_of(first_source());
 }
 
 Event EventQueue::pop() {
   Event event;
-  take_front(first_lane(), event);
+  take_front(first_source(), event);
   return event;
 }
 

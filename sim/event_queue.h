@@ -86,9 +86,14 @@ class EventQueue {
   static bool before(const Event& x, const Event& y) {
     return x.time_us != y.time_us ? x.time_us < y.time_us : x.order < y.order;
   }
-  // The lane whose front is due first, or nullptr if the heap's top is.
-  Lane* first_lane() const;
-  void take_front(Lane* lane, Event& event);
+  static constexpr int kHeap = -1;
+  // The index of the lane whose front is due first, or kHeap if the heap's
+  // top is.
+  int first_source() const;
+  const Event& front_of(int source) const {
+    return source == kHeap ? heap_.front() : lanes_[static_cast<size_t>(source)].front();
+  }
+  void take_front(int source, Event& event);
   void heap_push(const Event& event);
   void heap_pop();
 
