@@ -209,35 +209,36 @@ void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
   flush(out);
 }
 
-void Node::client_write(uint64_t write_id, uint32_t size_bytes, TimeUs now, Outputs& out) {
-  if (role_ != Role::leader || transfer_target_ != kNoNode || leaving_index_ != 0) {
-    // Followers, candidates and learners redirect with the leader they know.
-    ClientReply reply{write_id, false, 0, role_ == Role::leader ? kNoNode : leader_id_};
-    out.replies.push_back(reply);
-    flush(out);
-    return;
+void Node::client_writes(const std::vector<ClientWrite>& writes, TimeUs now, Outputs& out) {
+  const bool accepting =
+      role_ == Role::leader && transfer_target_ == kNoNode && leaving_index_ == 0;
+  bool appended = false;
+  for (const ClientWrite& write : writes) {
+    if (!accepting) {
+      // Followers, candidates and learners redirect with the leader they know.
+      out.replies.push_back(
+          {write.write_id, false, 0, role_ == Role::leader ? kNoNode : leader_id_});
+    } else if (state_machine_.contains(write.write_id)) {
+      // A retry of a write already applied: acknowledge it again (thesis §6.3).
+      out.replies.push_back({write.write_id, true, last_applied_, id_});
+    } else if (unapplied_writes_.insert(write.write_id)) {
+      // (A retry of a write already in our log is answered when it applies:
+      // appending it again would let retries outgrow a slow pipeline.)
+      Entry entry;
+      entry.term = current_term_;
+      entry.kind = EntryKind::write;
+      entry.write_id = write.write_id;
+      entry.size_bytes = write.size_bytes;
+      append_entry(std::move(entry), out);
+      appended = true;
+    }
   }
-  if (state_machine_.contains(write_id)) {
-    // A retry of a write already applied: acknowledge it again (thesis §6.3).
-    out.replies.push_back({write_id, true, last_applied_, id_});
-    flush(out);
-    return;
-  }
-  if (!unapplied_writes_.insert(write_id)) {
-    // A retry of a write already in our log: it is answered when it applies.
-    // Appending it again would let retries outgrow a slow pipeline.
-    flush(out);
-    return;
-  }
-  Entry entry;
-  entry.term = current_term_;
-  entry.kind = EntryKind::write;
-  entry.write_id = write_id;
-  entry.size_bytes = size_bytes;
-  append_entry(std::move(entry), out);
-  for (auto* peers : {&voter_progress_, &learner_progress_}) {
-    for (auto& [peer, pr] : *peers) {
-      if (pr.state == Progress::State::replicate) send_append(peer, pr, false, now, out);
+  if (appended) {
+    // One round of AppendEntries carries the whole batch.
+    for (auto* peers : {&voter_progress_, &learner_progress_}) {
+      for (auto& [peer, pr] : *peers) {
+        if (pr.state == Progress::State::replicate) send_append(peer, pr, false, now, out);
+      }
     }
   }
   flush(out);

@@ -84,6 +84,14 @@ struct Applied {
   uint64_t state_hash;  // state machine hash after this entry
 };
 
+// A client write as it reaches a node. Writes that arrive together are
+// handed over together, so a leader appends them in one durable write and
+// one round of AppendEntries (thesis §10.2.1, batching).
+struct ClientWrite {
+  uint64_t write_id;
+  uint32_t size_bytes;
+};
+
 struct ClientReply {
   uint64_t write_id;
   bool ok;  // true: committed and applied at index; false: redirect
@@ -161,7 +169,10 @@ class Node {
   void step(const Message& msg, TimeUs now, Outputs& out);
   void on_timer(TimerKind kind, TimeUs now, Outputs& out);
   void on_persisted(uint64_t token, TimeUs now, Outputs& out);
-  void client_write(uint64_t write_id, uint32_t size_bytes, TimeUs now, Outputs& out);
+  void client_writes(const std::vector<ClientWrite>& writes, TimeUs now, Outputs& out);
+  void client_write(uint64_t write_id, uint32_t size_bytes, TimeUs now, Outputs& out) {
+    client_writes({{write_id, size_bytes}}, now, out);
+  }
 
   // Admin commands. campaign: the election timer fires now.
   void campaign(TimeUs now, Outputs& out);

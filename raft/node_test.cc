@@ -381,6 +381,38 @@ TEST_CASE("client writes to a non-leader are redirected with the leader it knows
   }
 }
 
+TEST_CASE("§10.2.1: writes that arrive together are one durable write and one append per peer") {
+  Solo n(1, kThree);
+  n.start();
+  make_leader(n, {2});
+  n.persist();
+  for (NodeId peer : {2, 3}) n.step(append_resp_msg(peer, 1, 1, true, 1));  // replicate state
+  const Outputs out = n.writes({{7, 8}, {8, 8}, {9, 16}});
+  CHECK(n.node().log().last_index() == 4);
+  REQUIRE(out.persists.size() == 1);
+  CHECK(out.persists[0].first_index == 2);
+  CHECK(out.persists[0].entries.size() == 3);
+  const std::vector<Message> appends = of_type(out, MsgType::append);
+  REQUIRE(appends.size() == 2);
+  for (const Message& m : appends) {
+    CAPTURE(m.to);
+    CHECK(m.index == 1);
+    REQUIRE(m.entries.size() == 3);
+    CHECK(m.entries[0].write_id == 7);
+    CHECK(m.entries[2].write_id == 9);
+    CHECK(m.entries[2].size_bytes == 16);
+  }
+  // A batch to a follower is redirected write by write.
+  Solo f(2, kThree);
+  f.start();
+  f.step(append_msg(3, 1, 1, 0, 0));
+  const Outputs redirected = f.writes({{7, 8}, {8, 8}});
+  REQUIRE(redirected.replies.size() == 2);
+  CHECK(redirected.replies[1].write_id == 8);
+  CHECK(redirected.replies[1].leader_hint == 3);
+  CHECK(f.node().log().last_index() == 0);
+}
+
 // ---------------------------------------------------------------------------
 // Persistence before responding (Figure 2: "updated on stable storage before
 // responding to RPCs")

@@ -152,6 +152,9 @@ class Solo {
   Outputs write(uint64_t write_id, uint32_t size_bytes = 8) {
     return take([&](Outputs& o) { node_->client_write(write_id, size_bytes, now, o); });
   }
+  Outputs writes(const std::vector<ClientWrite>& batch) {
+    return take([&](Outputs& o) { node_->client_writes(batch, now, o); });
+  }
   Outputs transfer(NodeId to) {
     return take([&](Outputs& o) { node_->transfer_leadership(to, now, o); });
   }

@@ -38,8 +38,8 @@ enum class EventKind : uint8_t {
   deliver,         // node: receiver; a: in-flight message slot
   timer,           // node; a: timer kind; b: generation
   disk_done,       // node; a: incarnation; b: token
-  client_request,  // node; a: write id
-  client_retry,    // a: write id; b: attempt
+  client_request,  // node; a: first write id; b: number of writes (consecutive ids)
+  client_retry,    // a: first write id; b: number of writes
   workload,        // next workload arrival
   check,           // a: expectation index
 };

@@ -20,8 +20,9 @@ class NodeApi {
   virtual void receive(const raft::Message& msg, raft::TimeUs now, raft::Outputs& out) = 0;
   virtual void timer_fired(raft::TimerKind kind, raft::TimeUs now, raft::Outputs& out) = 0;
   virtual void persisted(uint64_t token, raft::TimeUs now, raft::Outputs& out) = 0;
-  virtual void client_write(uint64_t write_id, uint32_t size_bytes, raft::TimeUs now,
-                            raft::Outputs& out) = 0;
+  // Client writes that reach the node at the same instant, in arrival order.
+  virtual void client_writes(const std::vector<raft::ClientWrite>& writes, raft::TimeUs now,
+                             raft::Outputs& out) = 0;
   virtual void campaign(raft::TimeUs now, raft::Outputs& out) = 0;
   virtual bool transfer_leadership(raft::NodeId to, raft::TimeUs now, raft::Outputs& out) = 0;
   virtual bool change_config(raft::ConfigChange change, raft::NodeId node,
@@ -54,9 +55,9 @@ class RaftNodeAdapter final : public NodeApi {
   void persisted(uint64_t token, raft::TimeUs now, raft::Outputs& out) override {
     node_.on_persisted(token, now, out);
   }
-  void client_write(uint64_t write_id, uint32_t size_bytes, raft::TimeUs now,
-                    raft::Outputs& out) override {
-    node_.client_write(write_id, size_bytes, now, out);
+  void client_writes(const std::vector<raft::ClientWrite>& writes, raft::TimeUs now,
+                     raft::Outputs& out) override {
+    node_.client_writes(writes, now, out);
   }
   void campaign(raft::TimeUs now, raft::Outputs& out) override { node_.campaign(now, out); }
   bool transfer_leadership(raft::NodeId to, raft::TimeUs now, raft::Outputs& out) override {

@@ -115,6 +115,8 @@ Simulation::~Simulation() = default;
 
 void Simulation::schedule(TimeUs t, Phase phase, EventKind kind, uint32_t node, uint64_t a,
                           uint64_t b) {
+  // Whatever is scheduled now comes after the open batch of client writes.
+  close_client_batch();
   Event e;
   e.time_us = t;
   e.kind = kind;
@@ -198,6 +200,7 @@ RunResult Simulation::run() {
   while (!stopped_ && queue_.pop_until(scenario_.duration_us, event)) {
     now_us_ = event.time_us;
     if (handle(event)) ++result_.events;
+    close_client_batch();
     after_event();
     if (scenario_.max_events != 0 && result_.events >= scenario_.max_events && !stopped_) {
       result_.event_limit = true;
@@ -245,16 +248,20 @@ bool Simulation::handle(const Event& event) {
       return true;
     }
     case EventKind::client_retry: {
-      Write* w = writes_.find(event.a);
-      if (!w || w->attempt != event.b) return false;
-      if (auto target = random_live_node(workload_rng_)) {
-        send_client_request(event.a, *target, client_hop_us());
-      } else {
-        ++w->attempt;
-        schedule(now_us_ + raft_options_.election_timeout_max_us, Phase::node,
-                 EventKind::client_retry, 0, event.a, w->attempt);
+      bool due = false;
+      for (uint64_t id = event.a; id < event.a + event.b; ++id) {
+        Write* w = writes_.find(id);
+        // Not if acknowledged, nor if sent again since (a later retry is due).
+        if (!w || w->retry_at_us != now_us_) continue;
+        due = true;
+        if (auto target = random_live_node(workload_rng_)) {
+          send_client_request(id, *target, client_hop_us());
+        } else {
+          w->retry_at_us = now_us_ + raft_options_.election_timeout_max_us;
+          schedule(w->retry_at_us, Phase::node, EventKind::client_retry, 0, id, 1);
+        }
       }
-      return true;
+      return due;
     }
     default: break;
   }
@@ -301,9 +308,12 @@ bool Simulation::dispatch_to_node(SimNode& n, const Event& event) {
     }
     case EventKind::disk_done: n.api->persisted(event.b, local_now(n), scratch_); break;
     case EventKind::client_request: {
-      const Write* w = writes_.find(event.a);
-      if (!w) return false;  // acknowledged meanwhile
-      n.api->client_write(event.a, w->size_bytes, local_now(n), scratch_);
+      client_writes_.clear();
+      for (uint64_t id = event.a; id < event.a + event.b; ++id) {
+        if (const Write* w = writes_.find(id)) client_writes_.push_back({id, w->size_bytes});
+      }
+      if (client_writes_.empty()) return false;  // all acknowledged meanwhile
+      n.api->client_writes(client_writes_, local_now(n), scratch_);
       break;
     }
     default: return false;
@@ -639,12 +649,26 @@ void Simulation::submit_write(std::optional<NodeId> target, uint32_t size_bytes)
 }
 
 void Simulation::send_client_request(uint64_t write_id, NodeId target, TimeUs delay_us) {
-  Write& w = *writes_.find(write_id);
-  ++w.attempt;
-  schedule(now_us_ + delay_us, Phase::node, EventKind::client_request, target, write_id);
+  const TimeUs arrival_us = now_us_ + delay_us;
   // Without an answer, the client tries again (at a random live node).
-  schedule(now_us_ + delay_us + 2 * raft_options_.election_timeout_max_us, Phase::node,
-           EventKind::client_retry, 0, write_id, w.attempt);
+  writes_.find(write_id)->retry_at_us = arrival_us + 2 * raft_options_.election_timeout_max_us;
+  if (client_batch_ && client_batch_->target == target && client_batch_->arrival_us == arrival_us &&
+      client_batch_->first_id + client_batch_->count == write_id) {
+    ++client_batch_->count;
+    return;
+  }
+  close_client_batch();
+  client_batch_ = ClientBatch{target, arrival_us, write_id, 1};
+}
+
+void Simulation::close_client_batch() {
+  if (!client_batch_) return;
+  const ClientBatch batch = *client_batch_;
+  client_batch_.reset();
+  schedule(batch.arrival_us, Phase::node, EventKind::client_request, batch.target, batch.first_id,
+           batch.count);
+  schedule(batch.arrival_us + 2 * raft_options_.election_timeout_max_us, Phase::node,
+           EventKind::client_retry, 0, batch.first_id, batch.count);
 }
 
 void Simulation::on_reply(SimNode& n, const raft::ClientReply& reply) {

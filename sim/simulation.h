@@ -102,7 +102,7 @@ class Simulation {
   struct Write {
     uint32_t size_bytes = 64;
     TimeUs submitted_us = 0;
-    uint64_t attempt = 0;
+    TimeUs retry_at_us = 0;       // when the client gives up on its latest send and retries
     raft::Index floor_index = 0;  // highest acknowledged index when submitted
     bool outstanding = false;
   };
@@ -152,6 +152,7 @@ class Simulation {
   // Clients.
   void submit_write(std::optional<NodeId> target, uint32_t size_bytes);
   void send_client_request(uint64_t write_id, NodeId target, TimeUs delay_us);
+  void close_client_batch();
   void on_reply(SimNode& n, const raft::ClientReply& reply);
   std::optional<NodeId> random_live_node(Prng& rng);
   TimeUs client_hop_us();
@@ -184,6 +185,19 @@ class Simulation {
   std::vector<uint64_t> free_slots_;
   uint64_t next_message_id_ = 1;
   WriteTable writes_;
+  // Client writes with consecutive ids sent to one node to arrive at one
+  // instant travel as one event (and one retry event), so that node takes
+  // them as one batch. The batch stays open until anything else is
+  // scheduled: the events it replaces would have been consecutive in the
+  // queue, so every other event keeps its place relative to them.
+  struct ClientBatch {
+    NodeId target;
+    TimeUs arrival_us;
+    uint64_t first_id;
+    uint64_t count;
+  };
+  std::optional<ClientBatch> client_batch_;
+  std::vector<raft::ClientWrite> client_writes_;  // scratch: the batch a node receives
   uint64_t next_write_id_ = 1;
   raft::Index max_acked_index_ = 0;
   // Timeline actions and checks as (time, index), sorted; queued one at a time.
