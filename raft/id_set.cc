@@ -1,69 +1,55 @@
 #include "raft/id_set.h"
 
-#include "raft/types.h"
+#include <algorithm>
 
 namespace raft {
 
-size_t IdSet::home(uint64_t id) const {
-  return static_cast<size_t>(mix64(id)) & (slots_.size() - 1);
-}
-
 bool IdSet::contains(uint64_t id) const {
-  if (slots_.empty()) return false;
-  for (size_t i = home(id);; i = (i + 1) & (slots_.size() - 1)) {
-    if (slots_[i] == id) return true;
-    if (slots_[i] == kEmpty) return false;
-  }
+  if (in_window(id)) return (words_[(id - base_) / kBits] >> ((id - base_) % kBits)) & 1;
+  return id < base_ && below_.count(id) != 0;
 }
 
 bool IdSet::insert(uint64_t id) {
-  // Keep the load at most 1/2 so probe runs stay short.
-  if (2 * (size_ + 1) > slots_.size()) grow();
-  size_t i = home(id);
-  for (; slots_[i] != kEmpty; i = (i + 1) & (slots_.size() - 1)) {
-    if (slots_[i] == id) return false;
+  // The window only moves up, so every id in below_ stays below it.
+  if (words_.empty()) base_ = std::max(base_, id - id % kBits);
+  if (id < base_) {
+    if (!below_.insert(id).second) return false;
+    ++size_;
+    return true;
   }
-  slots_[i] = id;
+  const uint64_t word = (id - base_) / kBits;
+  while (words_.size() <= word) words_.push_back(0);
+  const uint64_t bit = uint64_t{1} << ((id - base_) % kBits);
+  if (words_[word] & bit) return false;
+  words_[word] |= bit;
   ++size_;
   return true;
 }
 
 bool IdSet::erase(uint64_t id) {
-  if (slots_.empty()) return false;
-  const size_t mask = slots_.size() - 1;
-  size_t i = home(id);
-  for (; slots_[i] != id; i = (i + 1) & mask) {
-    if (slots_[i] == kEmpty) return false;
+  if (!in_window(id)) {
+    if (id >= base_ || below_.erase(id) == 0) return false;
+    --size_;
+    return true;
   }
-  // Backward shift: move later members of the probe run into the hole when
-  // their home position allows it, so lookups never need tombstones.
-  for (size_t j = (i + 1) & mask; slots_[j] != kEmpty; j = (j + 1) & mask) {
-    const size_t h = home(slots_[j]);
-    // Movable iff h is not cyclically within (i, j].
-    const bool in_between = i <= j ? (i < h && h <= j) : (i < h || h <= j);
-    if (!in_between) {
-      slots_[i] = slots_[j];
-      i = j;
-    }
-  }
-  slots_[i] = kEmpty;
+  const uint64_t word = (id - base_) / kBits;
+  const uint64_t bit = uint64_t{1} << ((id - base_) % kBits);
+  if (!(words_[word] & bit)) return false;
+  words_[word] &= ~bit;
   --size_;
+  // Advance the window past its empty front.
+  size_t empty = 0;
+  while (empty < words_.size() && words_[empty] == 0) ++empty;
+  words_.drop_front(empty);
+  base_ += kBits * empty;
   return true;
 }
 
 void IdSet::clear() {
-  slots_.clear();
+  words_.clear();
+  base_ = 0;
+  below_.clear();
   size_ = 0;
-}
-
-void IdSet::grow() {
-  std::vector<uint64_t> old;
-  old.swap(slots_);
-  slots_.assign(old.empty() ? 16 : 2 * old.size(), kEmpty);
-  size_ = 0;
-  for (uint64_t id : old) {
-    if (id != kEmpty) insert(id);
-  }
 }
 
 }  // namespace raft

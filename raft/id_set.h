@@ -1,13 +1,19 @@
-// A set of nonzero 64-bit ids in one flat array (open addressing, linear
-// probing, backward-shift deletion). It exists for the leader's set of
-// unapplied client writes, which gains and loses an id per write: a node-based
-// std::unordered_set allocates for each and rehashes as it grows. It is only
-// ever queried, never iterated, so its layout cannot leak into a run.
+// A set of 64-bit ids, for the leader's set of unapplied client writes, which
+// gains and loses an id per write. Client write ids are handed out in
+// increasing order and mostly leave in that order, so the set is a bitmap
+// over a window of ids that advances as its oldest members leave: an insert
+// or erase touches the word next to the previous one. (A node-based
+// std::unordered_set allocated for each id; an open-addressing table
+// scattered them, a cache miss each.) Ids below the window, retries of old
+// writes, go to a small ordered set. It is only ever queried, never
+// iterated, so its layout cannot leak into a run.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <set>
+
+#include "raft/offset_vector.h"
 
 namespace raft {
 
@@ -22,11 +28,14 @@ class IdSet {
   void clear();
 
  private:
-  static constexpr uint64_t kEmpty = 0;
-  size_t home(uint64_t id) const;
-  void grow();
+  static constexpr uint64_t kBits = 64;
+  bool in_window(uint64_t id) const { return id >= base_ && id - base_ < kBits * words_.size(); }
 
-  std::vector<uint64_t> slots_;  // size is zero or a power of two
+  // Bit k of words_[w] stands for id base_ + kBits * w + k; words_ never
+  // starts with an empty word.
+  OffsetVector<uint64_t> words_;
+  uint64_t base_ = 0;         // a multiple of kBits
+  std::set<uint64_t> below_;  // members below base_
   size_t size_ = 0;
 };
 

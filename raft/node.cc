@@ -1302,6 +1302,7 @@ void Node::flush(Outputs& out) {
   if (op_dirty_from_ != 0) {
     op.has_entries = true;
     op.first_index = std::max(op_dirty_from_, log_.first_index());
+    op.entries.reserve(static_cast<size_t>(log_.last_index() + 1 - op.first_index));
     for (Index i = op.first_index; i <= log_.last_index(); ++i) {
       op.entries.push_back(log_.at(i));
     }

@@ -13,8 +13,17 @@ namespace raft {
 class StateMachine {
  public:
   // Applies a write; returns false (and changes nothing) for a duplicate.
-  bool apply_write(uint64_t write_id, uint32_t size_bytes);
-  bool contains(uint64_t write_id) const;
+  bool apply_write(uint64_t write_id, uint32_t size_bytes) {
+    if (write_id == floor_ && above_floor_.empty()) {
+      ++floor_;  // the usual case, in order: nothing to remember
+      record(write_id, size_bytes);
+      return true;
+    }
+    return apply_out_of_order(write_id, size_bytes);
+  }
+  bool contains(uint64_t write_id) const {
+    return write_id < floor_ || (!above_floor_.empty() && above_floor_.count(write_id) != 0);
+  }
 
   uint64_t applied_writes() const { return applied_writes_; }
   // Nominal size of the state in bytes, what a snapshot of it transfers.
@@ -30,6 +39,13 @@ class StateMachine {
   // order, so the set of applied ids is kept as "every id below floor_" plus
   // the few above it: memory stays bounded by the ids out of order, not by
   // the number of writes.
+  bool apply_out_of_order(uint64_t write_id, uint32_t size_bytes);
+  void record(uint64_t write_id, uint32_t size_bytes) {
+    ++applied_writes_;
+    size_bytes_ += size_bytes;
+    state_hash_ = hash_combine(state_hash_, write_id);
+  }
+
   uint64_t floor_ = 1;
   std::set<uint64_t> above_floor_;
   uint64_t applied_writes_ = 0;

@@ -49,14 +49,12 @@ std::string Configuration::describe() const {
   return out;
 }
 
-uint64_t entry_hash(const Entry& entry) {
+uint64_t config_entry_hash(const Entry& entry) {
   uint64_t h = hash_combine(entry.term, static_cast<uint64_t>(entry.kind));
   h = hash_combine(h, entry.write_id);
-  if (entry.config) {
-    for (NodeId v : entry.config->voters) h = hash_combine(h, v);
-    h = hash_combine(h, 0xffffffffULL);
-    for (NodeId l : entry.config->learners) h = hash_combine(h, l);
-  }
+  for (NodeId v : entry.config->voters) h = hash_combine(h, v);
+  h = hash_combine(h, 0xffffffffULL);
+  for (NodeId l : entry.config->learners) h = hash_combine(h, l);
   return h;
 }
 

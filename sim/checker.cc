@@ -27,7 +27,7 @@ void Checker::report(std::string invariant, std::string detail, std::vector<Node
   violation_ = Violation{std::move(invariant), std::move(detail), std::move(nodes)};
 }
 
-Checker::Slot* Checker::slot(Index i) {
+Checker::Slot* Checker::extend_to(Index i) {
   if (i < slots_base_) return nullptr;
   while (slots_base_ + slots_.size() <= i) slots_.push_back(Slot());
   return &slots_[i - slots_base_];
@@ -61,7 +61,7 @@ void Checker::set_base(Mirror& mirror, Index index, NodeId node) {
 void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& entry) {
   const Index index = mirror.last_index() + 1;
   const uint64_t prev = mirror.entries.empty() ? mirror.base_chain : mirror.entries.back().chain;
-  const uint64_t chain = raft::hash_combine(prev, raft::entry_hash(entry));
+  const uint64_t chain = chain_after(prev, entry);
   mirror.entries.push_back({entry.term, chain, entry.kind == raft::EntryKind::config});
   Slot* s = slot(index);
   if (!s) return;  // below every snapshot: already compared when it was appended
@@ -82,10 +82,11 @@ void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& e
     return;
   }
   if (s->first_term == entry.term) return compare(s->first_chain);
-  for (const auto& [term, other] : s->more_chains) {
+  auto& more = more_chains_[index];
+  for (const auto& [term, other] : more) {
     if (term == entry.term) return compare(other);
   }
-  s->more_chains.emplace_back(entry.term, chain);
+  more.emplace_back(entry.term, chain);
 }
 
 void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader,
@@ -399,6 +400,7 @@ void Checker::trim() {
   const Index drop = std::min<Index>(oldest - std::min(oldest, slots_base_), slots_.size());
   slots_.drop_front(drop);
   slots_base_ += drop;
+  more_chains_.erase(more_chains_.begin(), more_chains_.lower_bound(slots_base_));
 }
 
 }  // namespace sim

@@ -82,10 +82,9 @@ class Checker {
   };
   struct Slot {
     // One chain hash per term seen at this index. Almost every index only
-    // ever sees one term: that one is kept inline, without an allocation.
+    // ever sees one term: that one is kept here, any others in more_chains_.
     Term first_term = 0;
     uint64_t first_chain = 0;
-    std::vector<std::pair<Term, uint64_t>> more_chains;
     bool committed = false;
     uint64_t committed_chain = 0;
     // The term in which the entry was first committed (the committing
@@ -104,7 +103,17 @@ class Checker {
     Index durable_base = 0;  // snapshot index a restart would begin from
   };
 
-  Slot* slot(Index i);
+  // The facts about index i, or nullptr below the window.
+  Slot* slot(Index i) {
+    // (Below the window, i - slots_base_ wraps around to a huge number.)
+    if (i - slots_base_ < slots_.size()) return &slots_[i - slots_base_];
+    return extend_to(i);
+  }
+  Slot* extend_to(Index i);
+  // A log's chain hash after `entry`, given the chain before it.
+  static uint64_t chain_after(uint64_t prev, const raft::Entry& entry) {
+    return raft::mix64(prev ^ raft::entry_hash(entry));
+  }
   size_t node_slot(NodeId id) const { return slot_of_[id]; }
   void set_base(Mirror& mirror, Index index, NodeId node);
   void append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& entry);
@@ -116,6 +125,8 @@ class Checker {
   std::vector<Persistence> persistence_;
   raft::OffsetVector<Slot> slots_;
   Index slots_base_ = 0;  // index of slots_[0]
+  // The chain hashes of the second and later terms seen at an index (rare).
+  std::map<Index, std::vector<std::pair<Term, uint64_t>>> more_chains_;
   Index committed_max_ = 0;
   std::map<Term, NodeId> leader_of_term_;
   std::vector<Term> led_term_;  // per node: the term of its latest election
