@@ -25,6 +25,7 @@ class RaftLog {
   const Entry& at(Index index) const { return entries_[index - first_index()]; }
 
   void append(Entry entry) { entries_.push_back(std::move(entry)); }
+  void append(std::vector<Entry>&& entries) { entries_.append(std::move(entries)); }
   // Overwrites one entry in place (only the no_truncate_on_conflict planted bug does this).
   void replace(Index index, Entry entry) { entries_[index - first_index()] = std::move(entry); }
   // Keeps entries up to and including index.

@@ -28,7 +28,7 @@ void apply_persist(DurableState& disk, PersistOp op) {
   if (op.compact_index) disk.log.compact_to(op.compact_index, op.compact_term);
   if (op.has_entries) {
     disk.log.truncate_after(op.first_index - 1);
-    for (Entry& e : op.entries) disk.log.append(std::move(e));
+    disk.log.append(std::move(op.entries));
   }
   disk.hard_state = op.hard_state;
 }

@@ -29,6 +29,15 @@ class OffsetVector {
   const T& back() const { return items_.back(); }
 
   void push_back(T item) { items_.push_back(std::move(item)); }
+  void append(std::vector<T>&& more) {
+    if (empty() && items_.capacity() < more.size()) {
+      items_ = std::move(more);  // adopt the storage instead of copying into new
+      head_ = 0;
+      return;
+    }
+    items_.insert(items_.end(), std::make_move_iterator(more.begin()),
+                  std::make_move_iterator(more.end()));
+  }
   // Removes the first n elements (n <= size()).
   void drop_front(size_t n) {
     head_ += n;

@@ -18,6 +18,9 @@ constexpr TraceName kDropLine("drop");
 constexpr TraceName kDropCut("cut");
 constexpr TraceName kDropLoss("loss");
 constexpr TraceName kDropCrashed("crashed");
+// Lines written for every client write.
+constexpr TraceName kWriteLine("write");
+constexpr TraceName kWriteCommittedLine("write_committed");
 constexpr TraceName kMessageNames[] = {
     TraceName("append"),    TraceName("append_resp"),   TraceName("vote"),
     TraceName("vote_resp"), TraceName("pre_vote"),      TraceName("pre_vote_resp"),
@@ -642,7 +645,7 @@ void Simulation::submit_write(std::optional<NodeId> target, uint32_t size_bytes)
   w.size_bytes = size_bytes;
   w.submitted_us = now_us_;
   w.floor_index = max_acked_index_;
-  trace_.event(now_us_, "write", target.value_or(0)).unum("id", id);
+  trace_.event(now_us_, kWriteLine, target.value_or(0)).unum("id", id);
   if (!target) target = random_live_node(workload_rng_);
   if (!target) target = nodes_.front().id;
   send_client_request(id, *target, client_hop_us());
@@ -682,7 +685,7 @@ void Simulation::on_reply(SimNode& n, const raft::ClientReply& reply) {
     max_acked_index_ = std::max(max_acked_index_, reply.index);
     const TimeUs latency = now_us_ - w.submitted_us;
     result_.commit_latency_us.add(static_cast<uint64_t>(latency));
-    trace_.event(now_us_, "write_committed", n.id)
+    trace_.event(now_us_, kWriteCommittedLine, n.id)
         .unum("id", reply.write_id)
         .unum("index", reply.index)
         .num("latency_us", latency);

@@ -1,0 +1,72 @@
+// OffsetVector against std::deque under random pushes, appends, front drops
+// and truncations: compaction and adopted storage must keep every element
+// and its position.
+#include "raft/offset_vector.h"
+
+#include <doctest/doctest.h>
+
+#include <deque>
+#include <vector>
+
+#include "raft/types.h"
+
+namespace raft {
+namespace {
+
+TEST_CASE("OffsetVector behaves like a deque trimmed at the front") {
+  OffsetVector<uint64_t> items;
+  std::deque<uint64_t> model;
+  uint64_t state = 99;
+  uint64_t next = 0;
+  for (int step = 0; step < 100000; ++step) {
+    state = mix64(state);
+    const uint64_t roll = state % 100;
+    if (roll < 40) {
+      items.push_back(next);
+      model.push_back(next++);
+    } else if (roll < 55) {
+      std::vector<uint64_t> more;
+      for (uint64_t k = (state >> 20) % 200; k > 0; --k) more.push_back(next++);
+      model.insert(model.end(), more.begin(), more.end());
+      items.append(std::move(more));
+    } else if (roll < 85) {
+      const size_t n = model.empty() ? 0 : (state >> 20) % (model.size() + 1);
+      items.drop_front(n);
+      model.erase(model.begin(), model.begin() + static_cast<std::ptrdiff_t>(n));
+    } else {
+      const size_t n = model.empty() ? 0 : (state >> 20) % (model.size() + 1);
+      items.truncate(n);
+      model.resize(n);
+    }
+    REQUIRE(items.size() == model.size());
+    REQUIRE(items.empty() == model.empty());
+    if (!model.empty()) {
+      REQUIRE(items.front() == model.front());
+      REQUIRE(items.back() == model.back());
+      const size_t mid = (state >> 32) % model.size();
+      REQUIRE(items[mid] == model[mid]);
+    }
+  }
+}
+
+TEST_CASE("OffsetVector::append into an empty vector keeps the elements in order") {
+  OffsetVector<uint64_t> items;
+  items.push_back(1);
+  items.push_back(2);
+  items.drop_front(1);
+  items.truncate(0);  // empty, with a dead element still in its storage
+  REQUIRE(items.empty());
+  std::vector<uint64_t> more;
+  for (uint64_t k = 10; k < 100; ++k) more.push_back(k);  // more than it has room for
+  items.append(std::move(more));
+  REQUIRE(items.size() == 90);
+  CHECK(items.front() == 10);
+  CHECK(items[1] == 11);
+  CHECK(items.back() == 99);
+  items.append({100});
+  CHECK(items.size() == 91);
+  CHECK(items.back() == 100);
+}
+
+}  // namespace
+}  // namespace raft
