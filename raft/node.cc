@@ -41,11 +41,11 @@ Node::Node(NodeId id, const Options& options, Random& random, const DurableState
   log_ = durable.log;
   snapshot_ = durable.snapshot;
   if (snapshot_) {
-    config_ = std::make_shared<const Configuration>(snapshot_->config);
+    config_ = intern_config(snapshot_->config);
     state_machine_ = snapshot_->state;
     commit_index_ = last_applied_ = snapshot_->last_included_index;
   } else {
-    config_ = std::make_shared<const Configuration>(durable.bootstrap_config);
+    config_ = intern_config(durable.bootstrap_config);
   }
   commit_index_ =
       std::max(commit_index_, std::min(durable.hard_state.commit_index, log_.last_index()));
@@ -677,7 +677,7 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
   if (pending_config_index_ <= index) pending_config_index_ = 0;
   snapshot_ = snapshot;
   state_machine_ = snapshot->state;
-  config_ = std::make_shared<const Configuration>(snapshot->config);
+  config_ = intern_config(snapshot->config);
   commit_index_ = index;
   last_applied_ = index;
   applied_since_snapshot_ = 0;
@@ -1115,7 +1115,7 @@ bool Node::propose_config(const Configuration& next, TimeUs now, Outputs& out) {
   Entry entry;
   entry.term = current_term_;
   entry.kind = EntryKind::config;
-  entry.config = std::make_shared<const Configuration>(next);
+  entry.config = intern_config(next);
   append_entry(std::move(entry), out);
   pending_config_index_ = log_.last_index();
   for (auto* peers : {&voter_progress_, &learner_progress_}) {
@@ -1155,16 +1155,14 @@ void Node::apply_committed(TimeUs now, Outputs& out) {
     out.applied.push_back({index, entry, duplicate, state_machine_.state_hash()});
     ++applied_since_snapshot_;
     if (entry.kind == EntryKind::config) {
-      const auto config = entry.config;  // apply_config may change the log
-      apply_config(config, index, now, out);
+      apply_config(entry.config, index, now, out);
     }
   }
   maybe_snapshot(out);
 }
 
-void Node::apply_config(const std::shared_ptr<const Configuration>& config, Index index, TimeUs now,
-                        Outputs& out) {
-  const std::shared_ptr<const Configuration> previous = config_;
+void Node::apply_config(const Configuration* config, Index index, TimeUs now, Outputs& out) {
+  const Configuration* previous = config_;
   config_ = config;
   if (pending_config_index_ <= index) pending_config_index_ = 0;
   pending_op();  // make the new commit index durable: a restart must know this config

@@ -124,7 +124,7 @@ struct NodeEvent {
   uint64_t bytes = 0;
   bool pre_vote = false;
   uint32_t votes = 0;
-  std::shared_ptr<const Configuration> config;    // config_committed; commit: config in force
+  const Configuration* config = nullptr;          // config_committed; commit: config in force
   std::vector<std::pair<NodeId, uint64_t>> lags;  // config_committed: lag of each changed node
 };
 
@@ -252,8 +252,7 @@ class Node {
   // Commit, apply, snapshots, configuration.
   void advance_commit(Index index, TimeUs now, Outputs& out);
   void apply_committed(TimeUs now, Outputs& out);
-  void apply_config(const std::shared_ptr<const Configuration>& config, Index index, TimeUs now,
-                    Outputs& out);
+  void apply_config(const Configuration* config, Index index, TimeUs now, Outputs& out);
   void maybe_snapshot(Outputs& out);
   void snapshot_now(Outputs& out);
   static constexpr uint64_t kSnapshotHeaderBytes = 64;  // index, term, configuration
@@ -292,7 +291,7 @@ class Node {
   // Membership: the configuration in force is the latest committed one
   // (applied on commit, as etcd does); pending_config_index_ is an uncommitted
   // configuration entry in the log, or 0.
-  std::shared_ptr<const Configuration> config_;
+  const Configuration* config_ = nullptr;  // interned
   Index pending_config_index_ = 0;
 
   // Candidate / pre-candidate.

@@ -748,7 +748,7 @@ DurableState disk_changing(const Configuration& before, const Configuration& aft
   Entry change;
   change.term = 1;
   change.kind = EntryKind::config;
-  change.config = std::make_shared<const Configuration>(after);
+  change.config = intern_config(after);
   d.log.append(change);
   return d;
 }

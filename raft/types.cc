@@ -1,5 +1,9 @@
 #include "raft/types.h"
 
+#include <mutex>
+#include <set>
+#include <tuple>
+
 #include "raft/message.h"
 #include "raft/node.h"
 #include "raft/options.h"
@@ -47,6 +51,19 @@ std::string Configuration::describe() const {
   out += " learners=";
   describe_ids(out, learners);
   return out;
+}
+
+const Configuration* intern_config(const Configuration& config) {
+  struct Less {
+    bool operator()(const Configuration& a, const Configuration& b) const {
+      return std::tie(a.voters, a.learners, a.permanent_learners) <
+             std::tie(b.voters, b.learners, b.permanent_learners);
+    }
+  };
+  static std::mutex mutex;
+  static std::set<Configuration, Less> interned;  // a set's elements never move
+  std::lock_guard<std::mutex> lock(mutex);
+  return &*interned.insert(config).first;
 }
 
 uint64_t config_entry_hash(const Entry& entry) {

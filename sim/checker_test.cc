@@ -290,7 +290,7 @@ TEST_CASE("commit_quorum: a majority of voters holding the index is enough") {
 TEST_CASE("config_change: a leader appends a second configuration while one is uncommitted") {
   Entry config = write_entry(1, 0);
   config.kind = raft::EntryKind::config;
-  config.config = std::make_shared<const raft::Configuration>(raft::test::make_config({1, 2}));
+  config.config = raft::intern_config(raft::test::make_config({1, 2}));
   SUBCASE("two pending at once") {
     Checker c({1, 2, 3});
     c.on_log_write(1, log_write(1, {config}), true, 0);
