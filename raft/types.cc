@@ -66,7 +66,7 @@ const Configuration* intern_config(const Configuration& config) {
   return &*interned.insert(config).first;
 }
 
-uint64_t config_entry_hash(const Entry& entry) {
+uint64_t config_entry_key(const Entry& entry) {
   uint64_t h = hash_combine(entry.term, static_cast<uint64_t>(entry.kind));
   h = hash_combine(h, entry.write_id);
   for (NodeId v : entry.config->voters) h = hash_combine(h, v);

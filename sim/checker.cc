@@ -65,28 +65,33 @@ void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& e
   mirror.entries.push_back({entry.term, chain, entry.kind == raft::EntryKind::config});
   Slot* s = slot(index);
   if (!s) return;  // below every snapshot: already compared when it was appended
-  auto compare = [&](uint64_t other) {
-    if (other != chain) {
-      // Log Matching (§5.3): same index and term must mean identical logs up to it.
-      report(
-          "log_matching",
-          "node " + std::to_string(node) + " holds an entry at index " + idx(index) + " term " +
-              std::to_string(entry.term) +
-              " whose preceding log differs from another node's entry with the same index and term",
-          {node});
-    }
-  };
-  if (s->first_term == 0) {
+  if (s->first_term == entry.term) {
+    if (s->first_chain != chain) report_log_mismatch(node, index, entry.term);
+  } else if (s->first_term == 0) {
     s->first_term = entry.term;
     s->first_chain = chain;
+  } else {
+    compare_later_term(node, index, entry.term, chain);
+  }
+}
+
+void Checker::compare_later_term(NodeId node, Index index, Term term, uint64_t chain) {
+  auto& more = more_chains_[index];
+  for (const auto& [other_term, other_chain] : more) {
+    if (other_term != term) continue;
+    if (other_chain != chain) report_log_mismatch(node, index, term);
     return;
   }
-  if (s->first_term == entry.term) return compare(s->first_chain);
-  auto& more = more_chains_[index];
-  for (const auto& [term, other] : more) {
-    if (term == entry.term) return compare(other);
-  }
-  more.emplace_back(entry.term, chain);
+  more.emplace_back(term, chain);
+}
+
+void Checker::report_log_mismatch(NodeId node, Index index, Term term) {
+  // Log Matching (§5.3): same index and term must mean identical logs up to it.
+  report("log_matching",
+         "node " + std::to_string(node) + " holds an entry at index " + idx(index) + " term " +
+             std::to_string(term) +
+             " whose preceding log differs from another node's entry with the same index and term",
+         {node});
 }
 
 void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader,
@@ -231,7 +236,7 @@ void Checker::on_applied(NodeId node, const raft::Applied& applied) {
   }
   Slot* s = slot(applied.index);
   if (!s) return;
-  const uint64_t entry = raft::entry_hash(applied.entry);
+  const uint64_t entry = raft::entry_key(applied.entry);
   if (!s->applied) {
     s->applied = true;
     s->applied_entry = entry;

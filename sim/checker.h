@@ -112,8 +112,10 @@ class Checker {
   Slot* extend_to(Index i);
   // A log's chain hash after `entry`, given the chain before it.
   static uint64_t chain_after(uint64_t prev, const raft::Entry& entry) {
-    return raft::mix64(prev ^ raft::entry_hash(entry));
+    return raft::mix64(prev ^ raft::entry_key(entry));
   }
+  void compare_later_term(NodeId node, Index index, Term term, uint64_t chain);
+  [[gnu::cold, gnu::noinline]] void report_log_mismatch(NodeId node, Index index, Term term);
   size_t node_slot(NodeId id) const { return slot_of_[id]; }
   void set_base(Mirror& mirror, Index index, NodeId node);
   void append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& entry);
