@@ -34,7 +34,7 @@ void apply_persist(DurableState& disk, PersistOp op) {
 }
 
 Node::Node(NodeId id, const Options& options, Random& random, const DurableState& durable)
-    : id_(id), options_(options), random_(random) {
+    : id_(id), random_(random), options_(options) {
   current_term_ = durable.hard_state.current_term;
   voted_for_ = durable.hard_state.voted_for;
   if (options_.bugs.forget_vote_on_restart) voted_for_ = kNoNode;  // PLANTED BUG

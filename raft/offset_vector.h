@@ -8,10 +8,17 @@
 // the storage, then the rest moves down once: each element moves at most once
 // per trim of its own size, and storage never exceeds twice the live size
 // (plus one batch).
+//
+// It also serves as a FIFO queue (push_back, front, pop_front): unlike a
+// std::deque it allocates nothing when constructed, its object is 32 bytes
+// instead of 80, and a queue that keeps emptying reuses one buffer instead of
+// allocating a block every few elements. A node holds several such queues
+// that rarely hold more than a couple of elements.
 #pragma once
 
 #include <cstddef>
 #include <iterator>
+#include <utility>
 #include <vector>
 
 namespace raft {
@@ -27,6 +34,9 @@ class OffsetVector {
   const T& front() const { return items_[head_]; }
   T& back() { return items_.back(); }
   const T& back() const { return items_.back(); }
+  using const_iterator = typename std::vector<T>::const_iterator;
+  const_iterator begin() const { return items_.begin() + static_cast<std::ptrdiff_t>(head_); }
+  const_iterator end() const { return items_.end(); }
 
   void push_back(T item) { items_.push_back(std::move(item)); }
   void append(std::vector<T>&& more) {
@@ -37,6 +47,23 @@ class OffsetVector {
     }
     items_.insert(items_.end(), std::make_move_iterator(more.begin()),
                   std::make_move_iterator(more.end()));
+  }
+  template <typename... Args>
+  T& emplace_back(Args&&... args) {
+    return items_.emplace_back(std::forward<Args>(args)...);
+  }
+  // Removes the first element. Used as a queue, the live elements move to the
+  // front as soon as the removed ones outnumber them (a move per removal at
+  // most, amortised): a queue of a few elements keeps reusing the same cache
+  // lines instead of walking through a buffer that grows to kMinCompaction.
+  void pop_front() {
+    ++head_;
+    if (head_ == items_.size()) {
+      clear();
+    } else if (2 * head_ >= items_.size()) {
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
   }
   // Removes the first n elements (n <= size()).
   void drop_front(size_t n) {
@@ -55,6 +82,10 @@ class OffsetVector {
   void clear() {
     items_.clear();
     head_ = 0;
+  }
+  void swap(OffsetVector& other) noexcept {
+    items_.swap(other.items_);
+    std::swap(head_, other.head_);
   }
 
  private:
