@@ -854,7 +854,7 @@ void Simulation::run_action(size_t index, bool retry) {
       trace_.event(now_us_, "resume", n.id);
       connectivity_dirty_ = true;
       // Waiting messages arrive and overdue timers fire, in arrival order.
-      std::deque<Event> parked;
+      raft::OffsetVector<Event> parked;
       parked.swap(n.parked);
       for (const Event& e : parked) {
         if (n.crashed || n.paused) break;
