@@ -16,7 +16,11 @@ class Network {
  public:
   Network(const std::vector<NodeId>& nodes, const LinkSettings& defaults);
 
-  bool is_cut(NodeId from, NodeId to) const { return cut_[slot(from) * n_ + slot(to)]; }
+  // Most runs cut no link: then the n x n matrix (125 KB at 1,001 nodes,
+  // a miss per message) is not read at all.
+  bool is_cut(NodeId from, NodeId to) const {
+    return cut_count_ != 0 && cut_[slot(from) * n_ + slot(to)];
+  }
   void cut(NodeId from, NodeId to, bool both);
   // Replaces every earlier cut: links between different groups are cut both
   // ways; nodes in no group are cut off from all.
