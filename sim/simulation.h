@@ -179,6 +179,7 @@ class Simulation {
   TimeUs now_us_ = 0;
   std::vector<SimNode> nodes_;
   std::vector<size_t> slot_of_;
+  size_t crashed_nodes_ = 0;
   Network network_;
   Prng network_rng_;
   Prng workload_rng_;
