@@ -3,6 +3,7 @@
 namespace raft {
 
 std::optional<Term> RaftLog::term_at(Index index) const {
+  if (index == last_index()) return last_term_;
   if (index == snapshot_index_) return snapshot_term_;
   if (index < snapshot_index_ || index > last_index()) return std::nullopt;
   return at(index).term;
@@ -12,6 +13,7 @@ void RaftLog::truncate_after(Index index) {
   if (index < snapshot_index_) index = snapshot_index_;
   if (index >= last_index()) return;
   entries_.truncate(index - snapshot_index_);
+  last_term_ = entries_.empty() ? snapshot_term_ : entries_.back().term;
 }
 
 void RaftLog::compact_to(Index index, Term term) {
@@ -20,6 +22,7 @@ void RaftLog::compact_to(Index index, Term term) {
   entries_.drop_front(drop);
   snapshot_index_ = index;
   snapshot_term_ = term;
+  if (entries_.empty()) last_term_ = term;
 }
 
 void RaftLog::install_snapshot(Index index, Term term) {
@@ -27,6 +30,7 @@ void RaftLog::install_snapshot(Index index, Term term) {
   entries_.clear();
   snapshot_index_ = index;
   snapshot_term_ = term;
+  last_term_ = term;
 }
 
 std::optional<Index> RaftLog::last_index_of_term(Term term) const {

@@ -16,7 +16,7 @@ class RaftLog {
   Term snapshot_term() const { return snapshot_term_; }
   Index first_index() const { return snapshot_index_ + 1; }
   Index last_index() const { return snapshot_index_ + entries_.size(); }
-  Term last_term() const { return entries_.empty() ? snapshot_term_ : entries_.back().term; }
+  Term last_term() const { return last_term_; }
   size_t size() const { return entries_.size(); }
 
   // Term of the entry at index, for snapshot_index() <= index <= last_index().
@@ -24,10 +24,20 @@ class RaftLog {
   // The entry at index, for first_index() <= index <= last_index().
   const Entry& at(Index index) const { return entries_[index - first_index()]; }
 
-  void append(Entry entry) { entries_.push_back(std::move(entry)); }
-  void append(std::vector<Entry>&& entries) { entries_.append(std::move(entries)); }
+  void append(const Entry& entry) {
+    entries_.push_back(entry);
+    last_term_ = entry.term;
+  }
+  void append(std::vector<Entry>&& entries) {
+    if (entries.empty()) return;
+    last_term_ = entries.back().term;
+    entries_.append(std::move(entries));
+  }
   // Overwrites one entry in place (only the no_truncate_on_conflict planted bug does this).
-  void replace(Index index, Entry entry) { entries_[index - first_index()] = std::move(entry); }
+  void replace(Index index, const Entry& entry) {
+    entries_[index - first_index()] = entry;
+    if (index == last_index()) last_term_ = entry.term;
+  }
   // Keeps entries up to and including index.
   void truncate_after(Index index);
   // Drops entries up to and including index, which a snapshot now covers.
@@ -47,6 +57,11 @@ class RaftLog {
   Index snapshot_index_ = 0;
   Term snapshot_term_ = 0;
   OffsetVector<Entry> entries_;
+  // The term of the last entry (or of the snapshot when there is none), kept
+  // here because nearly every AppendEntries, heartbeats included, checks
+  // prevLogIndex = the last index: in a large cluster the entries themselves
+  // are rarely still in cache when a node's next message arrives.
+  Term last_term_ = 0;
 };
 
 }  // namespace raft

@@ -142,6 +142,71 @@ TEST_CASE("install_snapshot of a snapshot no newer than the current one changes 
   CHECK(log.last_index() == 5);
 }
 
+TEST_CASE("last_term and term_at(last_index) follow every change, against a model log") {
+  // The last entry's term is kept apart from the entries; a model that keeps
+  // every term (index 0 is the snapshot's) says what it must be.
+  RaftLog log;
+  std::vector<Term> model = {0};  // model[i]: term at snapshot_index + i
+  Index snapshot = 0;
+  uint64_t state = 5;
+  auto next = [&](uint64_t bound) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % bound;
+  };
+  for (int step = 0; step < 20000; ++step) {
+    const Index last = snapshot + model.size() - 1;
+    const uint64_t roll = next(100);
+    if (roll < 40) {
+      Entry e;
+      e.term = model.back() + next(2);
+      log.append(e);
+      model.push_back(e.term);
+    } else if (roll < 55) {
+      std::vector<Entry> batch(next(4));
+      for (Entry& e : batch) {
+        e.term = model.back() + next(2);
+        model.push_back(e.term);
+      }
+      log.append(std::move(batch));
+    } else if (roll < 70) {
+      const Index keep = snapshot + next(model.size());
+      log.truncate_after(keep);
+      model.resize(keep - snapshot + 1);
+    } else if (roll < 80 && last > snapshot) {
+      const Index at = snapshot + 1 + next(last - snapshot);
+      Entry e;
+      e.term = model[at - snapshot];
+      log.replace(at, e);
+    } else if (roll < 92) {
+      const Index to = snapshot + next(model.size() + 2);
+      const Term term = to <= last ? model[to - snapshot] : model.back() + 1;
+      log.compact_to(to, term);
+      if (to > snapshot) {
+        if (to <= last) {
+          model.erase(model.begin(), model.begin() + static_cast<std::ptrdiff_t>(to - snapshot));
+        } else {
+          model = {term};
+        }
+        snapshot = to;
+      }
+    } else {
+      const Index at = snapshot + next(model.size() + 2);
+      const bool holds = at <= last;
+      const Term term = holds && next(2) ? model[at - snapshot] : model.back() + 1;
+      log.install_snapshot(at, term);
+      if (at > snapshot && !(holds && model[at - snapshot] == term)) {
+        model = {term};
+        snapshot = at;
+      }
+    }
+    REQUIRE(log.snapshot_index() == snapshot);
+    REQUIRE(log.last_index() == snapshot + model.size() - 1);
+    REQUIRE(log.last_term() == model.back());
+    REQUIRE(log.term_at(log.last_index()) == model.back());
+    REQUIRE(log.term_at(snapshot) == model.front());
+  }
+}
+
 TEST_CASE("last_index_of_term finds a term's last entry, the snapshot's, or nothing") {
   RaftLog log = log_of({1, 1, 2, 2, 4, 4});
   CHECK(log.last_index_of_term(4) == Index{6});
