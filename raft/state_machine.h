@@ -43,7 +43,7 @@ class StateMachine {
   void record(uint64_t write_id, uint32_t size_bytes) {
     ++applied_writes_;
     size_bytes_ += size_bytes;
-    state_hash_ = hash_combine(state_hash_, write_id);
+    state_hash_ = mix64(state_hash_ ^ write_id);  // one round: applies are per entry per node
   }
 
   uint64_t floor_ = 1;

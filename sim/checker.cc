@@ -35,6 +35,7 @@ Checker::Slot* Checker::extend_to(Index i) {
 
 void Checker::set_base(Mirror& mirror, Index index, NodeId node) {
   mirror.entries.clear();
+  mirror.config_indexes.clear();
   mirror.base_index = index;
   mirror.base_chain = 0;
   if (index == 0) return;
@@ -62,7 +63,8 @@ void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& e
   const Index index = mirror.last_index() + 1;
   const uint64_t prev = mirror.entries.empty() ? mirror.base_chain : mirror.entries.back().chain;
   const uint64_t chain = chain_after(prev, entry);
-  mirror.entries.push_back({entry.term, chain, entry.kind == raft::EntryKind::config});
+  mirror.entries.push_back({entry.term, chain});
+  if (entry.kind == raft::EntryKind::config) mirror.config_indexes.push_back(index);
   Slot* s = slot(index);
   if (!s) return;  // below every snapshot: already compared when it was appended
   if (s->first_term == entry.term) {
@@ -128,27 +130,23 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
   const Index first = std::max(op.first_index, mirror.base_index + 1);
   if (first <= mirror.last_index()) {
     mirror.entries.truncate(first - mirror.base_index - 1);
+    while (!mirror.config_indexes.empty() && mirror.config_indexes.back() >= first) {
+      mirror.config_indexes.pop_back();
+    }
   }
-  // Whether the log already holds an uncommitted configuration entry; looked
-  // up only when this write carries one (rare), since the scan is long.
-  std::optional<bool> config_pending;
+  // Whether the log already holds an uncommitted configuration entry.
+  auto config_pending = [&] {
+    const std::vector<Index>& configs = mirror.config_indexes;
+    return !configs.empty() && configs.back() > commit_index && configs.back() > mirror.base_index;
+  };
   const size_t skip = first > op.first_index ? static_cast<size_t>(first - op.first_index) : 0;
   for (size_t k = skip; k < op.entries.size(); ++k) {
     const raft::Entry& entry = op.entries[k];
-    if (from_leader && entry.kind == raft::EntryKind::config) {
-      if (!config_pending) {
-        config_pending = false;
-        for (Index i = mirror.last_index(); i > commit_index && i > mirror.base_index; --i) {
-          if (mirror.at(i)->config) config_pending = true;
-        }
-      }
-      if (*config_pending) {
-        report("config_change",
-               "leader " + std::to_string(node) + " appended a configuration entry at index " +
-                   idx(mirror.last_index() + 1) + " while another change was uncommitted",
-               {node});
-      }
-      config_pending = true;
+    if (from_leader && entry.kind == raft::EntryKind::config && config_pending()) {
+      report("config_change",
+             "leader " + std::to_string(node) + " appended a configuration entry at index " +
+                 idx(mirror.last_index() + 1) + " while another change was uncommitted",
+             {node});
     }
     append_to_mirror(node, mirror, entry);
   }

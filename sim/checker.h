@@ -64,12 +64,14 @@ class Checker {
   struct MirrorEntry {
     Term term;
     uint64_t chain;
-    bool config;
   };
   struct Mirror {
     Index base_index = 0;  // snapshot index
     uint64_t base_chain = 0;
     raft::OffsetVector<MirrorEntry> entries;  // base_index + 1 ...
+    // Indexes of the configuration entries (rare) up to last_index(),
+    // ascending; those at or below base_index may linger.
+    std::vector<Index> config_indexes;
     Index last_index() const { return base_index + entries.size(); }
     std::optional<uint64_t> chain_at(Index i) const {
       if (i == base_index) return base_chain;
@@ -80,20 +82,20 @@ class Checker {
       return i > base_index && i <= last_index() ? &entries[i - base_index - 1] : nullptr;
     }
   };
-  struct Slot {
+  struct Slot {  // (flags last: one per index, 56 bytes)
     // One chain hash per term seen at this index. Almost every index only
     // ever sees one term: that one is kept here, any others in more_chains_.
     Term first_term = 0;
     uint64_t first_chain = 0;
-    bool committed = false;
     uint64_t committed_chain = 0;
     // The term in which the entry was first committed (the committing
     // leader's), which Leader Completeness is about: a candidate of an old
     // term that wins late owes nothing to entries committed after its term.
     Term committed_term = 0;
-    bool applied = false;
     uint64_t applied_entry = 0;
     uint64_t state_hash = 0;
+    bool committed = false;
+    bool applied = false;
   };
   struct Persistence {
     Term durable_term = 0;

@@ -303,6 +303,20 @@ TEST_CASE("config_change: a leader appends a second configuration while one is u
     c.on_log_write(1, log_write(2, {config}), true, 1);
     CHECK(fired(c) == "");
   }
+  SUBCASE("two in one write") {
+    Checker c({1, 2, 3});
+    c.on_log_write(1, log_write(1, {config, config}), true, 0);
+    CHECK(fired(c) == "config_change");
+  }
+  SUBCASE("a configuration entry overwritten by a conflicting one no longer counts") {
+    Checker c({1, 2, 3});
+    c.on_log_write(1, log_write(1, {write_entry(1, 1), config}), false, 0);
+    c.on_log_write(1, log_write(2, {write_entry(2, 2)}), true, 1);  // as leader of term 2
+    Entry later = config;
+    later.term = 2;
+    c.on_log_write(1, log_write(3, {later}), true, 1);
+    CHECK(fired(c) == "");
+  }
   SUBCASE("a follower receiving both is not proposing anything") {
     Checker c({1, 2, 3});
     c.on_log_write(2, log_write(1, {config, config}), false, 0);

@@ -102,11 +102,11 @@ class Simulation {
     std::vector<NodeId>
         reach_members;  // the voters and learners reachable_until was judged against
   };
-  struct Write {
-    uint32_t size_bytes = 64;
+  struct Write {  // (largest members first: one per write, 32 bytes)
     TimeUs submitted_us = 0;
     TimeUs retry_at_us = 0;       // when the client gives up on its latest send and retries
     raft::Index floor_index = 0;  // highest acknowledged index when submitted
+    uint32_t size_bytes = 64;
     bool outstanding = false;
   };
   // Outstanding client writes by id. Ids are handed out in increasing order
