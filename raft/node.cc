@@ -212,7 +212,7 @@ void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
 void Node::client_writes(const std::vector<ClientWrite>& writes, TimeUs now, Outputs& out) {
   const bool accepting =
       role_ == Role::leader && transfer_target_ == kNoNode && leaving_index_ == 0;
-  bool appended = false;
+  const Index first_new = log_.last_index() + 1;
   for (const ClientWrite& write : writes) {
     if (!accepting) {
       // Followers, candidates and learners redirect with the leader they know.
@@ -229,11 +229,11 @@ void Node::client_writes(const std::vector<ClientWrite>& writes, TimeUs now, Out
       entry.kind = EntryKind::write;
       entry.write_id = write.write_id;
       entry.size_bytes = write.size_bytes;
-      append_entry(std::move(entry), out);
-      appended = true;
+      log_.append(entry);
     }
   }
-  if (appended) {
+  if (log_.last_index() >= first_new) {
+    mark_log_dirty(first_new);
     // One round of AppendEntries carries the whole batch.
     for (auto* peers : {&voter_progress_, &learner_progress_}) {
       for (auto& [peer, pr] : *peers) {
@@ -593,6 +593,7 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
   // Rules 3 and 4: delete a conflicting entry and all that follow it, and
   // append any new entries not already in the log.
   Index index = prev;
+  Index first_appended = 0;
   for (size_t k = skip; k < msg.entries.size(); ++k) {
     const Entry& entry = msg.entries[k];
     ++index;
@@ -613,9 +614,10 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
       if (pending_config_index_ >= index) pending_config_index_ = 0;
     }
     log_.append(entry);
-    mark_log_dirty(index);
+    if (first_appended == 0) first_appended = index;
     if (entry.kind == EntryKind::config) pending_config_index_ = index;
   }
+  if (first_appended != 0) mark_log_dirty(first_appended);  // one durable write for them all
   const Index last_new = prev + (msg.entries.size() - skip);
   resp.success = true;
   resp.index = last_new;

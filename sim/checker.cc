@@ -59,7 +59,7 @@ void Checker::set_base(Mirror& mirror, Index index, NodeId node) {
   mirror.base_chain = s->committed_chain;
 }
 
-void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& entry) {
+inline void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& entry) {
   const Index index = mirror.last_index() + 1;
   const uint64_t prev = mirror.entries.empty() ? mirror.base_chain : mirror.entries.back().chain;
   const uint64_t chain = chain_after(prev, entry);
@@ -224,14 +224,8 @@ void Checker::on_commit(NodeId node, Index commit, bool leader, const std::vecto
   }
 }
 
-void Checker::on_applied(NodeId node, const raft::Applied& applied) {
-  if (applied.index > committed_max_) {
-    report("state_machine_safety",
-           "node " + std::to_string(node) + " applied index " + idx(applied.index) +
-               " before it was committed",
-           {node});
-    return;
-  }
+inline void Checker::check_applied(NodeId node, const raft::Applied& applied) {
+  if (applied.index > committed_max_) return report_applied(node, applied.index, false);
   Slot* s = slot(applied.index);
   if (!s) return;
   const uint64_t entry = raft::entry_key(applied.entry);
@@ -239,14 +233,26 @@ void Checker::on_applied(NodeId node, const raft::Applied& applied) {
     s->applied = true;
     s->applied_entry = entry;
     s->state_hash = applied.state_hash;
-    return;
+  } else if (s->applied_entry != entry || s->state_hash != applied.state_hash) {
+    report_applied(node, applied.index, true);
   }
-  if (s->applied_entry != entry || s->state_hash != applied.state_hash) {
-    report("state_machine_safety",
-           "node " + std::to_string(node) + " applied a different entry at index " +
-               idx(applied.index) + " than another node",
-           {node});
-  }
+}
+
+void Checker::on_applied(NodeId node, const raft::Applied& applied) {
+  check_applied(node, applied);
+}
+
+void Checker::on_applied(NodeId node, const std::vector<raft::Applied>& applied) {
+  for (const raft::Applied& a : applied) check_applied(node, a);
+}
+
+void Checker::report_applied(NodeId node, Index index, bool differs) {
+  report("state_machine_safety",
+         differs ? "node " + std::to_string(node) + " applied a different entry at index " +
+                       idx(index) + " than another node"
+                 : "node " + std::to_string(node) + " applied index " + idx(index) +
+                       " before it was committed",
+         {node});
 }
 
 void Checker::on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how) {

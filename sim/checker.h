@@ -46,6 +46,7 @@ class Checker {
   void on_durable(NodeId node, const raft::DurableState& durable);
   void on_commit(NodeId node, Index commit_index, bool leader, const std::vector<NodeId>& voters);
   void on_applied(NodeId node, const raft::Applied& applied);
+  void on_applied(NodeId node, const std::vector<raft::Applied>& applied);  // in order
   void on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how);
   void on_became_leader(NodeId node, Term term);
   void on_message(NodeId node, const raft::Message& msg);
@@ -117,6 +118,8 @@ class Checker {
     return raft::mix64(prev ^ raft::entry_key(entry));
   }
   void compare_later_term(NodeId node, Index index, Term term, uint64_t chain);
+  void check_applied(NodeId node, const raft::Applied& applied);
+  [[gnu::cold, gnu::noinline]] void report_applied(NodeId node, Index index, bool differs);
   [[gnu::cold, gnu::noinline]] void report_log_mismatch(NodeId node, Index index, Term term);
   size_t node_slot(NodeId id) const { return slot_of_[id]; }
   void set_base(Mirror& mirror, Index index, NodeId node);

@@ -400,10 +400,11 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
     n.disk_queue.push_back(std::move(op));
   }
   for (const raft::NodeEvent& ev : out.events) trace_node_event(n, ev);
+  checker_.on_applied(n.id, out.applied);
   for (const raft::Applied& applied : out.applied) {
-    checker_.on_applied(n.id, applied);
     if (applied.entry.kind == raft::EntryKind::write && !applied.duplicate) {
       result_.last_write_applied_us = now_us_;
+      break;
     }
   }
   // Snapshots are compared with the applied state only now, after this
