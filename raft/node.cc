@@ -340,6 +340,8 @@ void Node::set_role(Role to, const char* reason, Outputs& out) {
 }
 
 void Node::become_follower(Term term, NodeId leader, const char* reason, TimeUs now, Outputs& out) {
+  const bool timer_running =
+      role_ == Role::follower || role_ == Role::candidate || role_ == Role::precandidate;
   if (term > current_term_) {
     if (role_ == Role::leader) {
       // Record the step-down under the term the node led in.
@@ -356,7 +358,12 @@ void Node::become_follower(Term term, NodeId leader, const char* reason, TimeUs 
   }
   set_role(Role::follower, reason, out);
   votes_granted_.clear();
-  reset_election_timer(now, out);
+  // §5.2: only hearing from the current leader or granting a vote resets the
+  // election timer. A follower or candidate that adopts a higher term from a
+  // vote request it refuses keeps counting down: otherwise a candidate whose
+  // log is too stale to win, retrying every election timeout, keeps the one
+  // node that could win from ever campaigning (fuzz seed 4289).
+  if (!timer_running || leader != kNoNode) reset_election_timer(now, out);
 }
 
 void Node::become_precandidate(const char* reason, TimeUs now, Outputs& out) {

@@ -176,6 +176,28 @@ TEST_CASE("§5.2: granting a vote resets the election timer; refusing one does n
   }
 }
 
+TEST_CASE("§5.2: adopting a higher term from a vote it refuses does not reset the election timer") {
+  // A candidate whose log is ahead refuses a stale candidate of a higher
+  // term: it becomes a follower of that term but its timer keeps running, so
+  // it campaigns again instead of waiting on a candidate that cannot win.
+  Solo n(1, disk_with(kThree, {1, 1, 2}, 2));
+  n.start();
+  n.timer(TimerKind::election);  // candidate of term 3
+  REQUIRE(n.node().role() == Role::candidate);
+  n.now = 1000;
+  const Outputs refused = n.step(vote_msg(2, 1, 7, 1, 1));  // term 7, stale log
+  CHECK(n.node().role() == Role::follower);
+  CHECK(n.node().current_term() == 7);
+  CHECK_FALSE(has_election_timer(refused));
+  // A leader stepping down had no timer running: it gets one.
+  Solo l(1, kThree);
+  l.start();
+  make_leader(l, {2});
+  const Outputs stepped_down = l.step(vote_msg(3, 1, 9, 0, 0));
+  CHECK(l.node().role() == Role::follower);
+  CHECK(has_election_timer(stepped_down));
+}
+
 // ---------------------------------------------------------------------------
 // AppendEntries (Figure 2, §5.3)
 
