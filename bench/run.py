@@ -97,6 +97,61 @@ def run_peers(quick):
     return rows
 
 
+def median(values):
+    values = sorted(values)
+    return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+
+
+def peer_figure(exe, workload, size, key):
+    out = subprocess.run([exe, workload, str(size)], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])[key]
+
+
+def paired_ratios(raftsim, build, quick):
+    """Ratios taken pair by pair, raftsim and the other run alternately, so a
+    drift in the machine's speed hits both sides of each ratio alike; the
+    median ratio is reported with its range. A target ratio compares two
+    figures taken seconds apart, and this machine's speed moves by tens of
+    percent from one minute to the next."""
+    rounds = 3 if quick else 5
+    peers = os.path.join(ROOT, "build", "peers")
+    writes, failovers = 100_000, 1000  # the sizes of raftsim's scenarios, even with --quick
+    sim = {
+        "replication": lambda: 100_000 / run_once(raftsim, "replication")[1]["wall_s"],
+        "failover": lambda: (lambda r: r["virtual_us"] / 1e6 / r["wall_s"])(run_once(raftsim, "failover")[1]),
+        "failover_events": lambda: (lambda r: r["events"] / r["wall_s"])(run_once(raftsim, "failover")[1]),
+    }
+    others = [
+        ("replication_entries_per_s_vs_etcd-raft", "replication",
+         os.path.join(peers, "etcd_raft_bench"), "replication", writes, "entries_per_s"),
+        ("replication_entries_per_s_vs_canonical-raft_batch64", "replication",
+         os.path.join(peers, "canonical_raft_bench"), "replication_batch64", writes, "entries_per_s"),
+        ("failover_virtual_per_wall_vs_etcd-raft", "failover",
+         os.path.join(peers, "etcd_raft_bench"), "failover", failovers, "virtual_per_wall"),
+        ("failover_virtual_per_wall_vs_canonical-raft", "failover",
+         os.path.join(peers, "canonical_raft_bench"), "failover", failovers, "virtual_per_wall"),
+    ]
+    results = {}
+    for key, mine, exe, workload, size, field in others:
+        if not os.path.exists(exe):
+            continue
+        pairs = [(sim[mine](), peer_figure(exe, workload, size, field)) for _ in range(rounds)]
+        results[key] = pairs
+    bare = os.path.join(build, "bench", "bare_loop", "bare_loop")
+    if os.path.exists(bare):
+        # Against raftsim's failover, its busiest workload per event.
+        events = 2_000_000 if quick else 5_000_000
+        results["events_per_s_vs_bare_loop"] = [
+            (sim["failover_events"](), run_bare_loop(build, events)["events_per_s"])
+            for _ in range(rounds)]
+    summary = {}
+    for key, pairs in results.items():
+        ratios = [a / b for a, b in pairs]
+        summary[key] = {"median": round(median(ratios), 3), "min": round(min(ratios), 3),
+                        "max": round(max(ratios), 3), "pairs": [[round(a), round(b)] for a, b in pairs]}
+    return summary
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -168,11 +223,15 @@ def main():
             key = f"failover_virtual_per_wall_vs_{p['peer']}"
             ratios[key] = round(mine["virtual_per_wall"] / p["virtual_per_wall"], 2)
             print(f"failover vs {p['peer']}: {mine['virtual_per_wall']} vs {p['virtual_per_wall']:.0f} virtual s/wall s = {ratios[key]}x")
+    paired = paired_ratios(raftsim, args.build, args.quick) if args.peers else {}
+    for key, r in paired.items():
+        print(f"paired, {len(r['pairs'])} alternating rounds: {key} = {r['median']}x "
+              f"(range {r['min']}-{r['max']})")
     if planted_rows:
         planted.print_table(planted_rows, 2000)
     with open(args.out, "w") as f:
         json.dump({"workloads": rows, "bare_loop": bare, "peers": peers, "ratios": ratios,
-                   "planted": planted_rows}, f, indent=2)
+                   "paired_ratios": paired, "planted": planted_rows}, f, indent=2)
         f.write("\n")
     print(f"bench: wrote {args.out}")
 
