@@ -28,6 +28,19 @@ class RaftLog {
     entries_.push_back(entry);
     last_term_ = entry.term;
   }
+  // Appends [first, last) (entries of a message, say) in one copy.
+  void append(const Entry* first, const Entry* last) {
+    if (first == last) return;
+    last_term_ = (last - 1)->term;
+    entries_.append(first, last);
+  }
+  // Copies the entries [from, to] (first_index() <= from, to <= last_index())
+  // to the end of `out`, in one copy.
+  void copy_to(std::vector<Entry>& out, Index from, Index to) const {
+    if (from > to) return;
+    const Entry* begin = &at(from);
+    out.insert(out.end(), begin, begin + (to - from + 1));
+  }
   void append(std::vector<Entry>&& entries) {
     if (entries.empty()) return;
     last_term_ = entries.back().term;

@@ -167,7 +167,16 @@ TEST_CASE("last_term and term_at(last_index) follow every change, against a mode
         e.term = model.back() + next(2);
         model.push_back(e.term);
       }
-      log.append(std::move(batch));
+      if (roll % 2) {
+        log.append(batch.data(), batch.data() + batch.size());
+      } else {
+        log.append(std::move(batch));
+      }
+      // copy_to hands back what the log holds.
+      std::vector<Entry> copy;
+      log.copy_to(copy, log.first_index(), log.last_index());
+      REQUIRE(copy.size() == model.size() - 1);
+      if (!copy.empty()) REQUIRE(copy.back().term == model.back());
     } else if (roll < 70) {
       const Index keep = snapshot + next(model.size());
       log.truncate_after(keep);

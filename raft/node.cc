@@ -620,9 +620,13 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
       log_.truncate_after(index - 1);
       if (pending_config_index_ >= index) pending_config_index_ = 0;
     }
-    log_.append(entry);
-    if (first_appended == 0) first_appended = index;
-    if (entry.kind == EntryKind::config) pending_config_index_ = index;
+    // Everything from here on is new: append the rest at once.
+    log_.append(msg.entries.data() + k, msg.entries.data() + msg.entries.size());
+    first_appended = index;
+    for (size_t j = k; j < msg.entries.size(); ++j, ++index) {
+      if (msg.entries[j].kind == EntryKind::config) pending_config_index_ = index;
+    }
+    break;
   }
   if (first_appended != 0) mark_log_dirty(first_appended);  // one durable write for them all
   const Index last_new = prev + (msg.entries.size() - skip);
@@ -800,8 +804,7 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     msg.index = prev;
     msg.log_term = *log_.term_at(prev);
     msg.commit = commit_index_;
-    msg.entries.reserve(static_cast<size_t>(last + 1 - first));
-    for (Index i = first; i <= last; ++i) msg.entries.push_back(log_.at(i));
+    log_.copy_to(msg.entries, first, last);
     return msg;
   };
   const Index last_index = log_.last_index();
@@ -1309,10 +1312,7 @@ void Node::flush(Outputs& out) {
   if (op_dirty_from_ != 0) {
     op.has_entries = true;
     op.first_index = std::max(op_dirty_from_, log_.first_index());
-    op.entries.reserve(static_cast<size_t>(log_.last_index() + 1 - op.first_index));
-    for (Index i = op.first_index; i <= log_.last_index(); ++i) {
-      op.entries.push_back(log_.at(i));
-    }
+    log_.copy_to(op.entries, op.first_index, log_.last_index());
     const LogWrite write{op.token, log_.last_index(), op_dirty_from_};
     log_tokens_.push_back(write);
     if (op_dirty_from_ <= written_index_) rewrites_.push_back(write);

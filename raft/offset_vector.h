@@ -39,6 +39,7 @@ class OffsetVector {
   const_iterator end() const { return items_.end(); }
 
   void push_back(T item) { items_.push_back(std::move(item)); }
+  void append(const T* first, const T* last) { items_.insert(items_.end(), first, last); }
   void append(std::vector<T>&& more) {
     if (empty() && items_.capacity() < more.size()) {
       items_ = std::move(more);  // adopt the storage instead of copying into new

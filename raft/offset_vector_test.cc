@@ -28,7 +28,11 @@ TEST_CASE("OffsetVector behaves like a deque trimmed at the front") {
       std::vector<uint64_t> more;
       for (uint64_t k = (state >> 20) % 200; k > 0; --k) more.push_back(next++);
       model.insert(model.end(), more.begin(), more.end());
-      items.append(std::move(more));
+      if (roll % 2) {
+        items.append(more.data(), more.data() + more.size());
+      } else {
+        items.append(std::move(more));
+      }
     } else if (roll < 85) {
       const size_t n = model.empty() ? 0 : (state >> 20) % (model.size() + 1);
       items.drop_front(n);
