@@ -26,12 +26,6 @@ void append_json_string(std::string& out, std::string_view value) {
   out += '"';
 }
 
-Trace::Line Trace::event(TimeUs t, const TraceName& type, raft::NodeId node, bool message_level) {
-  const bool text = writing(message_level);
-  if (text) buffer_.clear();
-  return Line(*this, text, t, type, node);
-}
-
 void Trace::key(std::string_view k) {
   // Keys are not hashed: each event type has a fixed set of fields, so the
   // type and the values in order determine the line.

@@ -104,7 +104,12 @@ class Trace {
   };
 
   // Starts an event line; `node` 0 means the event belongs to no node.
-  Line event(TimeUs t, const TraceName& type, raft::NodeId node, bool message_level = false);
+  // (Inline: a line is started for every message and client write.)
+  Line event(TimeUs t, const TraceName& type, raft::NodeId node, bool message_level = false) {
+    const bool text = writing(message_level);
+    if (text) buffer_.clear();
+    return Line(*this, text, t, type, node);
+  }
   Line event(TimeUs t, std::string_view type, raft::NodeId node, bool message_level = false) {
     return event(t, TraceName(type), node, message_level);
   }
