@@ -16,6 +16,7 @@ asserted: the machine is shared.
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -97,11 +98,6 @@ def run_peers(quick):
     return rows
 
 
-def median(values):
-    values = sorted(values)
-    return values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
-
-
 def peer_figure(exe, workload, size, key):
     out = subprocess.run([exe, workload, str(size)], capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])[key]
@@ -114,13 +110,17 @@ def paired_ratios(raftsim, build, quick):
     figures taken seconds apart, and this machine's speed moves by tens of
     percent from one minute to the next."""
     rounds = 3 if quick else 5
-    peers = os.path.join(ROOT, "build", "peers")
+    peers = os.environ.get("BUILD_DIR", os.path.join(ROOT, "build", "peers"))  # as run_peers.sh
     writes, failovers = 100_000, 1000  # the sizes of raftsim's scenarios, even with --quick
-    sim = {
-        "replication": lambda: 100_000 / run_once(raftsim, "replication")[1]["wall_s"],
-        "failover": lambda: (lambda r: r["virtual_us"] / 1e6 / r["wall_s"])(run_once(raftsim, "failover")[1]),
-        "failover_events": lambda: (lambda r: r["events"] / r["wall_s"])(run_once(raftsim, "failover")[1]),
-    }
+
+    def sim(workload):
+        result = run_once(raftsim, "failover" if workload == "failover_events" else workload)[1]
+        if workload == "replication":
+            return result["writes_acknowledged"] / result["wall_s"]
+        if workload == "failover":
+            return result["virtual_us"] / 1e6 / result["wall_s"]
+        return result["events"] / result["wall_s"]
+
     others = [
         ("replication_entries_per_s_vs_etcd-raft", "replication",
          os.path.join(peers, "etcd_raft_bench"), "replication", writes, "entries_per_s"),
@@ -135,19 +135,19 @@ def paired_ratios(raftsim, build, quick):
     for key, mine, exe, workload, size, field in others:
         if not os.path.exists(exe):
             continue
-        pairs = [(sim[mine](), peer_figure(exe, workload, size, field)) for _ in range(rounds)]
+        pairs = [(sim(mine), peer_figure(exe, workload, size, field)) for _ in range(rounds)]
         results[key] = pairs
     bare = os.path.join(build, "bench", "bare_loop", "bare_loop")
     if os.path.exists(bare):
         # Against raftsim's failover, its busiest workload per event.
         events = 2_000_000 if quick else 5_000_000
         results["events_per_s_vs_bare_loop"] = [
-            (sim["failover_events"](), run_bare_loop(build, events)["events_per_s"])
+            (sim("failover_events"), run_bare_loop(build, events)["events_per_s"])
             for _ in range(rounds)]
     summary = {}
     for key, pairs in results.items():
         ratios = [a / b for a, b in pairs]
-        summary[key] = {"median": round(median(ratios), 3), "min": round(min(ratios), 3),
+        summary[key] = {"median": round(statistics.median(ratios), 3), "min": round(min(ratios), 3),
                         "max": round(max(ratios), 3), "pairs": [[round(a), round(b)] for a, b in pairs]}
     return summary
 
