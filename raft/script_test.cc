@@ -1,0 +1,756 @@
+// Script tests of raft::Node in the style of etcd raft's datadriven tests:
+// each raft/testdata/*.txt holds commands (one line each), a "----" line and
+// the full expected output. The interpreter below drives several nodes by
+// hand (no simulator: this tests the pure core), prints everything each node
+// emits for each input, and compares. RAFT_SCRIPT_REWRITE=1 rewrites the
+// files with the actual outputs instead (raft/testdata/README.md).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "raft/node.h"
+#include "raft/test_cluster.h"
+
+namespace raft {
+namespace {
+
+using test::FakeRandom;
+
+// A script error (unknown command, bad argument): the test fails naming the
+// file and line.
+struct ScriptError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// ---------------------------------------------------------------------------
+// Formatting of everything a node emits. One line per item, deterministic.
+
+std::string ids_str(const std::vector<NodeId>& ids) {
+  std::string s = "[";
+  for (size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+  return s + "]";
+}
+
+std::string config_str(const Configuration& c) {
+  std::string s = "voters=" + ids_str(c.voters) + " learners=" + ids_str(c.learners);
+  if (!c.permanent_learners.empty()) s += " permanent=" + ids_str(c.permanent_learners);
+  return s;
+}
+
+// "I@T kind": the entry at index I of term T.
+std::string entry_str(Index index, const Entry& e) {
+  std::string s = std::to_string(index) + "@" + std::to_string(e.term) + " ";
+  switch (e.kind) {
+    case EntryKind::noop: return s + "noop";
+    case EntryKind::write: return s + "w" + std::to_string(e.write_id);
+    case EntryKind::config: return s + "config(" + config_str(*e.config) + ")";
+  }
+  return s + "?";
+}
+
+std::string entries_str(Index first, const std::vector<Entry>& entries) {
+  std::string s = "[";
+  for (size_t i = 0; i < entries.size(); ++i) {
+    s += (i ? ", " : "") + entry_str(first + i, entries[i]);
+  }
+  return s + "]";
+}
+
+std::string msg_str(const Message& m) {
+  std::ostringstream s;
+  s << m.from << "->" << m.to << " " << msg_type_name(m.type) << " term=" << m.term;
+  switch (m.type) {
+    case MsgType::append:
+      s << " prev=" << m.index << "@" << m.log_term << " commit=" << m.commit;
+      if (!m.entries.empty()) s << " entries=" << entries_str(m.index + 1, m.entries);
+      break;
+    case MsgType::append_resp:
+      s << (m.success ? " ok" : " reject") << " index=" << m.index;
+      if (m.success) s << " commit=" << m.commit;
+      if (!m.success) s << " hint=" << m.hint_index << "@" << m.hint_term;
+      break;
+    case MsgType::vote:
+    case MsgType::pre_vote:
+      s << " last=" << m.index << "@" << m.log_term;
+      if (m.transfer) s << " transfer";
+      break;
+    case MsgType::vote_resp:
+    case MsgType::pre_vote_resp: s << (m.success ? " granted" : " rejected"); break;
+    case MsgType::snapshot:
+      s << " snap=" << m.index << "@" << m.log_term << " offset=" << m.offset
+        << " bytes=" << m.chunk_bytes << (m.done ? " done" : "");
+      break;
+    case MsgType::snapshot_resp:
+      s << (m.success ? " ok" : " reject") << " index=" << m.index << " offset=" << m.offset
+        << (m.done ? " done" : "");
+      break;
+    case MsgType::timeout_now: break;
+  }
+  return s.str();
+}
+
+std::string event_str(const NodeEvent& e) {
+  std::ostringstream s;
+  switch (e.type) {
+    case EventType::role:
+      s << "role " << role_name(e.from) << "->" << role_name(e.to) << " term=" << e.term
+        << " reason=" << e.reason;
+      break;
+    case EventType::election_started:
+      s << "election_started term=" << e.term << (e.pre_vote ? " pre_vote" : "");
+      break;
+    case EventType::vote_granted:
+      s << "vote_granted candidate=" << e.peer << " term=" << e.term
+        << (e.pre_vote ? " pre_vote" : "");
+      break;
+    case EventType::elected: s << "elected term=" << e.term << " votes=" << e.votes; break;
+    case EventType::step_down: s << "step_down term=" << e.term << " reason=" << e.reason; break;
+    case EventType::commit: s << "commit index=" << e.index << " term=" << e.term; break;
+    case EventType::config_committed:
+      s << "config_committed index=" << e.index << " " << config_str(*e.config);
+      for (const auto& [node, lag] : e.lags) s << " lag" << node << "=" << lag;
+      break;
+    case EventType::snapshot_taken:
+      s << "snapshot_taken " << e.index << "@" << e.term << " bytes=" << e.bytes;
+      break;
+    case EventType::snapshot_sent:
+      s << "snapshot_sent to=" << e.peer << " " << e.index << "@" << e.term << " bytes=" << e.bytes;
+      break;
+    case EventType::snapshot_installed:
+      s << "snapshot_installed from=" << e.peer << " " << e.index << "@" << e.term;
+      break;
+  }
+  return s.str();
+}
+
+std::string persist_str(const PersistOp& op) {
+  std::ostringstream s;
+  s << "persist #" << op.token << " term=" << op.hard_state.current_term
+    << " vote=" << op.hard_state.voted_for << " commit=" << op.hard_state.commit_index;
+  if (op.snapshot) {
+    s << " snapshot=" << op.snapshot->last_included_index << "@" << op.snapshot->last_included_term;
+  }
+  if (op.compact_index) s << " compact=" << op.compact_index << "@" << op.compact_term;
+  if (op.has_entries)
+    s << " entries from " << op.first_index << " " << entries_str(op.first_index, op.entries);
+  return s.str();
+}
+
+// ---------------------------------------------------------------------------
+// The command line: a name, then words and key=value arguments.
+
+struct Command {
+  std::string name;
+  std::vector<std::string> words;
+  std::map<std::string, std::string> args;
+  std::map<std::string, bool> used;
+
+  bool has(const std::string& key) const { return args.count(key) != 0; }
+  std::string str(const std::string& key) {
+    auto it = args.find(key);
+    if (it == args.end()) throw ScriptError("missing argument " + key + "=");
+    used[key] = true;
+    return it->second;
+  }
+  uint64_t num(const std::string& key) { return to_num(str(key), key); }
+  uint64_t num(const std::string& key, uint64_t dflt) { return has(key) ? num(key) : dflt; }
+  bool flag(const std::string& key, bool dflt) {
+    if (!has(key)) return dflt;
+    const std::string v = str(key);
+    if (v == "true") return true;
+    if (v == "false") return false;
+    throw ScriptError(key + "= must be true or false, not " + v);
+  }
+  static uint64_t to_num(const std::string& v, const std::string& what) {
+    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+      throw ScriptError(what + " must be a number, not '" + v + "'");
+    }
+    return std::stoull(v);
+  }
+  uint64_t word_num(size_t i, const std::string& what) {
+    if (i >= words.size()) throw ScriptError("missing " + what);
+    return to_num(words[i], what);
+  }
+  std::vector<uint64_t> list(const std::string& key) {
+    std::vector<uint64_t> out;
+    std::stringstream in(str(key));
+    std::string item;
+    while (std::getline(in, item, ',')) out.push_back(to_num(item, key));
+    return out;
+  }
+  void check_all_used() const {
+    for (const auto& [key, value] : args) {
+      if (!used.count(key)) throw ScriptError("unknown argument " + key + "=" + value);
+    }
+  }
+};
+
+Command parse_command(const std::string& line) {
+  Command cmd;
+  std::istringstream in(line);
+  in >> cmd.name;
+  std::string tok;
+  while (in >> tok) {
+    const auto eq = tok.find('=');
+    if (eq == std::string::npos) {
+      cmd.words.push_back(tok);
+    } else {
+      cmd.args[tok.substr(0, eq)] = tok.substr(eq + 1);
+    }
+  }
+  return cmd;
+}
+
+// ---------------------------------------------------------------------------
+// The cluster the commands drive.
+
+class Script {
+ public:
+  // Runs one command; returns its output (never empty: "ok" stands for nothing).
+  std::string run(const std::string& line) {
+    out_.str("");
+    Command cmd = parse_command(line);
+    dispatch(cmd);
+    cmd.check_all_used();
+    std::string text = out_.str();
+    if (text.empty()) text = "ok\n";
+    return text;
+  }
+
+ private:
+  struct Member {
+    DurableState disk;
+    std::unique_ptr<Node> node;
+    std::deque<PersistOp> pending;
+    std::map<TimerKind, TimeUs> timers;  // armed timers, by kind
+    bool up = true;
+  };
+
+  void dispatch(Command& cmd) {
+    const std::string& n = cmd.name;
+    if (n == "options") return options(cmd);
+    if (n == "add-nodes") return add_nodes(cmd);
+    if (n == "add-node") return add_node(cmd);
+    if (n == "campaign")
+      return input(node_arg(cmd), "campaign", [&](Node& x, Outputs& o) { x.campaign(now_, o); });
+    if (n == "timeout") return timeout(cmd);
+    if (n == "advance") return advance(cmd);
+    if (n == "persist") return persist(cmd);
+    if (n == "deliver") return deliver(cmd, false);
+    if (n == "drop") return deliver(cmd, true);
+    if (n == "msgs") return msgs(cmd);
+    if (n == "stabilize") return stabilize();
+    if (n == "propose") return propose(cmd);
+    if (n == "config-change") return config_change(cmd);
+    if (n == "transfer") return transfer(cmd);
+    if (n == "snapshot")
+      return input(node_arg(cmd), "snapshot",
+                   [&](Node& x, Outputs& o) { x.take_snapshot(now_, o); });
+    if (n == "crash") return crash(cmd);
+    if (n == "restart") return restart(cmd);
+    if (n == "inject") return inject(cmd);
+    if (n == "status") return status(cmd);
+    throw ScriptError("unknown command " + n);
+  }
+
+  NodeId node_arg(Command& cmd, size_t i = 0) {
+    const NodeId id = static_cast<NodeId>(cmd.word_num(i, "node id"));
+    if (!members_.count(id)) throw ScriptError("no node " + std::to_string(id));
+    return id;
+  }
+  Member& member(NodeId id) { return *members_.at(id); }
+
+  // options key=value...: settings for the nodes added afterwards.
+  void options(Command& cmd) {
+    Options& o = options_;
+    o.pre_vote = cmd.flag("pre-vote", o.pre_vote);
+    o.check_quorum = cmd.flag("check-quorum", o.check_quorum);
+    o.auto_promote = cmd.flag("auto-promote", o.auto_promote);
+    o.election_timeout_min_us = static_cast<int64_t>(
+        cmd.num("election-min", static_cast<uint64_t>(o.election_timeout_min_us)));
+    o.election_timeout_max_us = static_cast<int64_t>(
+        cmd.num("election-max", static_cast<uint64_t>(o.election_timeout_max_us)));
+    o.heartbeat_interval_us =
+        static_cast<int64_t>(cmd.num("heartbeat", static_cast<uint64_t>(o.heartbeat_interval_us)));
+    o.snapshot_threshold = cmd.num("snapshot-threshold", o.snapshot_threshold);
+    o.snapshot_chunk_size = cmd.num("snapshot-chunk", o.snapshot_chunk_size);
+    o.max_inflight = static_cast<uint32_t>(cmd.num("max-inflight", o.max_inflight));
+    o.max_entries_per_message =
+        static_cast<uint32_t>(cmd.num("max-entries", o.max_entries_per_message));
+    o.promotion_threshold = cmd.num("promotion-threshold", o.promotion_threshold);
+    o.max_lag_threshold = cmd.num("max-lag", o.max_lag_threshold);
+    o.min_voters = static_cast<uint32_t>(cmd.num("min-voters", o.min_voters));
+  }
+
+  static Configuration config_args(Command& cmd) {
+    Configuration c;
+    for (uint64_t v : cmd.list("voters")) c.voters.push_back(static_cast<NodeId>(v));
+    if (cmd.has("learners")) {
+      for (uint64_t l : cmd.list("learners")) c.learners.push_back(static_cast<NodeId>(l));
+    }
+    std::sort(c.voters.begin(), c.voters.end());
+    std::sort(c.learners.begin(), c.learners.end());
+    return c;
+  }
+
+  // add-nodes voters=1,2,3 [learners=4]: fresh nodes of one configuration, started.
+  void add_nodes(Command& cmd) {
+    const Configuration c = config_args(cmd);
+    std::vector<NodeId> ids = c.voters;
+    ids.insert(ids.end(), c.learners.begin(), c.learners.end());
+    std::sort(ids.begin(), ids.end());
+    for (NodeId id : ids) create(id, test::disk_with(c, {}));
+  }
+
+  // add-node ID voters=... [learners=...] [log=T1,T2,...] [term=T] [vote=V]
+  // [commit=C]: one node whose disk holds a log of writes w1, w2, ... of
+  // these terms, a term, a vote and a commit index.
+  void add_node(Command& cmd) {
+    const NodeId id = static_cast<NodeId>(cmd.word_num(0, "node id"));
+    const Configuration c = config_args(cmd);
+    std::vector<Term> terms;
+    if (cmd.has("log")) {
+      for (uint64_t t : cmd.list("log")) terms.push_back(t);
+    }
+    create(id, test::disk_with(c, terms, cmd.num("term", 0),
+                               static_cast<NodeId>(cmd.num("vote", 0)), cmd.num("commit", 0)));
+  }
+
+  void create(NodeId id, const DurableState& disk) {
+    if (members_.count(id)) throw ScriptError("node " + std::to_string(id) + " exists");
+    auto m = std::make_unique<Member>();
+    m->disk = disk;
+    m->node = std::make_unique<Node>(id, options_, random_, m->disk);
+    members_[id] = std::move(m);
+    input(id, "start", [&](Node& x, Outputs& o) { x.start(now_, o); });
+  }
+
+  // Feeds one input to a node and prints all it emitted, in a fixed order.
+  void input(NodeId id, const std::string& what, const std::function<void(Node&, Outputs&)>& f) {
+    Member& m = member(id);
+    if (!m.up) throw ScriptError("node " + std::to_string(id) + " is down");
+    Outputs o;
+    f(*m.node, o);
+    out_ << "> " << id << " " << what << "\n";
+    for (const NodeEvent& e : o.events) out_ << "  " << event_str(e) << "\n";
+    for (const TimerRequest& t : o.timers) {
+      if (t.cancel) {
+        m.timers.erase(t.kind);
+      } else {
+        m.timers[t.kind] = t.at_us;
+      }
+      out_ << "  timer " << (t.kind == TimerKind::election ? "election" : "heartbeat")
+           << (t.cancel ? " cancel" : " at=" + std::to_string(t.at_us)) << "\n";
+    }
+    for (PersistOp& op : o.persists) {
+      out_ << "  " << persist_str(op) << "\n";
+      m.pending.push_back(std::move(op));
+    }
+    for (Message& msg : o.messages) {
+      out_ << "  send " << msg_str(msg) << "\n";
+      queue_.push_back(std::move(msg));
+    }
+    for (const Applied& a : o.applied) {
+      out_ << "  apply " << entry_str(a.index, a.entry) << (a.duplicate ? " duplicate" : "")
+           << "\n";
+    }
+    for (const ClientReply& r : o.replies) {
+      out_ << "  reply w" << r.write_id;
+      if (r.ok) {
+        out_ << " ok index=" << r.index << "\n";
+      } else {
+        out_ << " redirect leader=" << r.leader_hint << "\n";
+      }
+    }
+  }
+
+  // timeout N election|heartbeat: the node's timer fires now, armed or not.
+  void timeout(Command& cmd) {
+    const NodeId id = node_arg(cmd);
+    if (cmd.words.size() < 2) throw ScriptError("timeout N election|heartbeat");
+    const TimerKind kind = timer_kind(cmd.words[1]);
+    member(id).timers.erase(kind);
+    fire(id, kind);
+  }
+  static TimerKind timer_kind(const std::string& w) {
+    if (w == "election") return TimerKind::election;
+    if (w == "heartbeat") return TimerKind::heartbeat;
+    throw ScriptError("timer kind must be election or heartbeat, not " + w);
+  }
+  void fire(NodeId id, TimerKind kind) {
+    input(id, kind == TimerKind::election ? "election timer" : "heartbeat timer",
+          [&](Node& x, Outputs& o) { x.on_timer(kind, now_, o); });
+  }
+
+  // advance US: time passes (all clocks agree); each armed timer that comes
+  // due fires at its time, earliest first (ties by node id, then kind).
+  void advance(Command& cmd) {
+    const TimeUs until = now_ + static_cast<TimeUs>(cmd.word_num(0, "microseconds"));
+    for (;;) {
+      std::optional<std::tuple<TimeUs, NodeId, TimerKind>> next;
+      for (auto& [id, m] : members_) {
+        if (!m->up) continue;
+        for (auto& [kind, at] : m->timers) {
+          auto key = std::make_tuple(at, id, kind);
+          if (at <= until && (!next || key < *next)) next = key;
+        }
+      }
+      if (!next) break;
+      const auto [at, id, kind] = *next;
+      now_ = std::max(now_, at);
+      member(id).timers.erase(kind);
+      out_ << "t=" << now_ << "\n";
+      fire(id, kind);
+    }
+    now_ = until;
+    out_ << "t=" << now_ << "\n";
+  }
+
+  // persist N [count=K]: the node's pending durable writes (the first K)
+  // complete, and the node is told so.
+  void persist(Command& cmd) {
+    const NodeId id = node_arg(cmd);
+    Member& m = member(id);
+    size_t count = static_cast<size_t>(cmd.num("count", m.pending.size()));
+    if (count > m.pending.size()) throw ScriptError("fewer writes pending than count=");
+    if (count == 0) return;
+    uint64_t last = 0;
+    for (size_t i = 0; i < count; ++i) {
+      last = m.pending.front().token;
+      apply_persist(m.disk, std::move(m.pending.front()));
+      m.pending.pop_front();
+    }
+    input(id, "persisted #" + std::to_string(last),
+          [&](Node& x, Outputs& o) { x.on_persisted(last, now_, o); });
+  }
+
+  bool matches(Command& cmd, const Message& m) {
+    if (cmd.has("from") && m.from != cmd.num("from")) return false;
+    if (cmd.has("to") && m.to != cmd.num("to")) return false;
+    if (cmd.has("type") && msg_type_name(m.type) != cmd.str("type")) return false;
+    return true;
+  }
+
+  // deliver [from=] [to=] [type=] [dup=true]: the queued messages that match,
+  // in the order they were sent; messages they cause are queued, not
+  // delivered. drop: the matching messages are lost instead. dup=true
+  // delivers them and keeps them queued (a duplicating network).
+  void deliver(Command& cmd, bool drop) {
+    const bool dup = !drop && cmd.flag("dup", false);
+    std::deque<Message> chosen, kept;
+    for (Message& m : queue_) (matches(cmd, m) ? chosen : kept).push_back(m);
+    // Mark the filter arguments used even when the queue is empty.
+    for (const char* key : {"from", "to", "type"}) {
+      if (cmd.has(key)) cmd.str(key);
+    }
+    queue_ = dup ? queue_ : std::move(kept);
+    for (Message& m : chosen) {
+      if (drop) {
+        out_ << "dropped " << msg_str(m) << "\n";
+        continue;
+      }
+      deliver_one(m);
+    }
+  }
+
+  void deliver_one(const Message& m) {
+    if (!members_.count(m.to) || !member(m.to).up) {
+      out_ << "lost " << msg_str(m) << " (node down)\n";
+      return;
+    }
+    input(m.to, "recv " + msg_str(m), [&](Node& x, Outputs& o) { x.step(m, now_, o); });
+  }
+
+  void msgs(Command& cmd) {
+    for (const Message& m : queue_) {
+      if (matches(cmd, m)) out_ << msg_str(m) << "\n";
+    }
+  }
+
+  // stabilize: complete every durable write and deliver every message until
+  // nothing is left (no timer fires).
+  void stabilize() {
+    for (;;) {
+      bool progressed = false;
+      for (auto& [id, m] : members_) {
+        if (!m->up || m->pending.empty()) continue;
+        Command c = parse_command("persist " + std::to_string(id));
+        persist(c);
+        progressed = true;
+      }
+      if (!queue_.empty()) {
+        std::deque<Message> batch = std::move(queue_);
+        queue_.clear();
+        for (const Message& m : batch) deliver_one(m);
+        progressed = true;
+      }
+      if (!progressed) return;
+    }
+  }
+
+  // propose N ID [ID...] [size=B]: client writes with these ids reach node N together.
+  void propose(Command& cmd) {
+    const NodeId id = node_arg(cmd);
+    const uint32_t size = static_cast<uint32_t>(cmd.num("size", 8));
+    std::vector<ClientWrite> writes;
+    std::string what = "propose";
+    for (size_t i = 1; i < cmd.words.size(); ++i) {
+      writes.push_back({cmd.word_num(i, "write id"), size});
+      what += " w" + cmd.words[i];
+    }
+    if (writes.empty()) throw ScriptError("propose N ID...");
+    input(id, what, [&](Node& x, Outputs& o) { x.client_writes(writes, now_, o); });
+  }
+
+  // config-change N add-learner|promote|demote|remove ID [promote=true|false]
+  void config_change(Command& cmd) {
+    const NodeId id = node_arg(cmd);
+    if (cmd.words.size() < 3) throw ScriptError("config-change N CHANGE ID");
+    const std::string& c = cmd.words[1];
+    ConfigChange change;
+    if (c == "add-learner") {
+      change = ConfigChange::add_learner;
+    } else if (c == "promote") {
+      change = ConfigChange::promote;
+    } else if (c == "demote") {
+      change = ConfigChange::demote;
+    } else if (c == "remove") {
+      change = ConfigChange::remove;
+    } else {
+      throw ScriptError("unknown configuration change " + c);
+    }
+    const NodeId target = static_cast<NodeId>(cmd.word_num(2, "node id"));
+    std::optional<bool> promote;
+    if (cmd.has("promote")) promote = cmd.flag("promote", false);
+    bool accepted = false;
+    input(id, "config-change " + c + " " + std::to_string(target), [&](Node& x, Outputs& o) {
+      accepted = x.request_config_change(change, target, promote, now_, o);
+    });
+    if (!accepted) out_ << "  refused\n";
+  }
+
+  void transfer(Command& cmd) {
+    const NodeId id = node_arg(cmd);
+    const NodeId to = static_cast<NodeId>(cmd.word_num(1, "target id"));
+    bool accepted = false;
+    input(id, "transfer to " + std::to_string(to),
+          [&](Node& x, Outputs& o) { accepted = x.transfer_leadership(to, now_, o); });
+    if (!accepted) out_ << "  refused\n";
+  }
+
+  // crash N: the writes still pending are lost, timers stop, messages to it are lost.
+  void crash(Command& cmd) {
+    Member& m = member(node_arg(cmd));
+    m.up = false;
+    m.pending.clear();
+    m.timers.clear();
+  }
+
+  // restart N: the node comes back from its disk.
+  void restart(Command& cmd) {
+    const NodeId id = node_arg(cmd);
+    Member& m = member(id);
+    m.node = std::make_unique<Node>(id, options_, random_, m.disk);
+    m.up = true;
+    input(id, "restart", [&](Node& x, Outputs& o) { x.start(now_, o); });
+  }
+
+  // inject TYPE from= to= term= ...: a hand-made message delivered to `to`
+  // at once. append: prev=I@T commit=C entries=I@T,I@T,... (writes w(100T+I));
+  // append_resp: ok=true|false index=I [hint=I@T] [commit=C]; vote/pre_vote:
+  // last=I@T [transfer=true]; vote_resp/pre_vote_resp: granted=true|false;
+  // timeout_now.
+  void inject(Command& cmd) {
+    if (cmd.words.empty()) throw ScriptError("inject TYPE ...");
+    Message m;
+    const std::string& type = cmd.words[0];
+    bool known = false;
+    for (MsgType t : {MsgType::append, MsgType::append_resp, MsgType::vote, MsgType::vote_resp,
+                      MsgType::pre_vote, MsgType::pre_vote_resp, MsgType::timeout_now}) {
+      if (type == msg_type_name(t)) {
+        m.type = t;
+        known = true;
+      }
+    }
+    if (!known) throw ScriptError("cannot inject messages of type " + type);
+    m.from = static_cast<NodeId>(cmd.num("from"));
+    m.to = static_cast<NodeId>(cmd.num("to"));
+    m.term = cmd.num("term");
+    if (!members_.count(m.to)) throw ScriptError("no node " + std::to_string(m.to));
+    switch (m.type) {
+      case MsgType::append: {
+        std::tie(m.index, m.log_term) = index_term(cmd.str("prev"));
+        m.commit = cmd.num("commit", 0);
+        if (cmd.has("entries")) {
+          std::stringstream in(cmd.str("entries"));
+          std::string item;
+          Index expect = m.index + 1;
+          while (std::getline(in, item, ',')) {
+            const auto [index, term] = index_term(item);
+            if (index != expect) throw ScriptError("entries must follow prev without gaps");
+            m.entries.push_back(test::write_entry(term, 100 * term + index));
+            ++expect;
+          }
+        }
+        break;
+      }
+      case MsgType::append_resp:
+        m.success = cmd.flag("ok", true);
+        m.index = cmd.num("index");
+        m.commit = cmd.num("commit", 0);
+        if (cmd.has("hint")) std::tie(m.hint_index, m.hint_term) = index_term(cmd.str("hint"));
+        break;
+      case MsgType::vote:
+      case MsgType::pre_vote:
+        std::tie(m.index, m.log_term) = index_term(cmd.str("last"));
+        m.transfer = cmd.flag("transfer", false);
+        break;
+      case MsgType::vote_resp:
+      case MsgType::pre_vote_resp: m.success = cmd.flag("granted", true); break;
+      default: break;
+    }
+    deliver_one(m);
+  }
+
+  static std::pair<Index, Term> index_term(const std::string& s) {
+    const auto at = s.find('@');
+    if (at == std::string::npos) throw ScriptError("expected INDEX@TERM, not " + s);
+    return {Command::to_num(s.substr(0, at), "index"), Command::to_num(s.substr(at + 1), "term")};
+  }
+
+  // status [N...]: each node's role, term, vote, leader, commit, log and
+  // configuration; a leader's progress per peer.
+  void status(Command& cmd) {
+    std::vector<NodeId> ids;
+    for (size_t i = 0; i < cmd.words.size(); ++i) ids.push_back(node_arg(cmd, i));
+    if (ids.empty()) {
+      for (auto& [id, m] : members_) ids.push_back(id);
+    }
+    for (NodeId id : ids) {
+      Member& m = member(id);
+      if (!m.up) {
+        out_ << id << " down\n";
+        continue;
+      }
+      const Node& x = *m.node;
+      const RaftLog& log = x.log();
+      out_ << id << " " << role_name(x.role()) << " term=" << x.current_term()
+           << " vote=" << x.voted_for() << " leader=" << x.leader_id()
+           << " commit=" << x.commit_index() << " applied=" << x.last_applied() << "\n";
+      out_ << "  log";
+      if (log.snapshot_index()) {
+        out_ << " snapshot=" << log.snapshot_index() << "@" << log.snapshot_term();
+      }
+      std::vector<Entry> entries;
+      log.copy_to(entries, log.first_index(), log.last_index());
+      out_ << " " << entries_str(log.first_index(), entries);
+      out_ << "\n  config " << config_str(x.config()) << "\n";
+      if (x.role() != Role::leader) continue;
+      for (const auto* peers : {&x.voter_progress(), &x.learner_progress()}) {
+        for (const auto& [peer, pr] : *peers) {
+          static const char* const kStates[] = {"probe", "replicate", "snapshot"};
+          out_ << "  progress " << peer << (peers == &x.learner_progress() ? " learner" : "")
+               << " match=" << pr.match_index << " next=" << pr.next_index << " "
+               << kStates[static_cast<int>(pr.state)] << "\n";
+        }
+      }
+    }
+  }
+
+  Options options_;
+  FakeRandom random_;
+  TimeUs now_ = 0;
+  std::map<NodeId, std::unique_ptr<Member>> members_;
+  std::deque<Message> queue_;
+  std::ostringstream out_;
+};
+
+// ---------------------------------------------------------------------------
+// The file format: lines starting with '#' and blank lines between blocks are
+// kept as they are; a block is a command line, "----", and the output up to
+// the next blank line.
+
+struct Block {
+  std::vector<std::string> before;  // comments and blank lines ahead of it
+  std::string command;
+  int line = 0;
+  std::string expected;
+};
+
+std::vector<Block> parse_file(const std::string& path, std::vector<std::string>& trailer) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  std::vector<Block> blocks;
+  std::vector<std::string> pending;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const std::string& l = lines[i];
+    if (l.empty() || l[0] == '#') {
+      pending.push_back(l);
+      continue;
+    }
+    Block b;
+    b.before = std::move(pending);
+    pending.clear();
+    b.command = l;
+    b.line = static_cast<int>(i + 1);
+    if (i + 1 >= lines.size() || lines[i + 1] != "----") {
+      throw ScriptError(path + ":" + std::to_string(i + 1) + ": expected ---- after the command");
+    }
+    for (i += 2; i < lines.size() && !lines[i].empty(); ++i) b.expected += lines[i] + "\n";
+    if (i < lines.size()) pending.push_back("");  // the blank line that ended the block
+    blocks.push_back(std::move(b));
+  }
+  trailer = std::move(pending);
+  return blocks;
+}
+
+TEST_CASE("raft/testdata scripts: every output of the node as expected") {
+  const bool rewrite = std::getenv("RAFT_SCRIPT_REWRITE") != nullptr;
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(RAFT_TESTDATA)) {
+    if (entry.path().extension() == ".txt") files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  REQUIRE(!files.empty());
+  for (const std::string& path : files) {
+    CAPTURE(path);
+    std::vector<std::string> trailer;
+    std::vector<Block> blocks = parse_file(path, trailer);
+    Script script;
+    std::ostringstream rewritten;
+    for (Block& b : blocks) {
+      std::string actual;
+      try {
+        actual = script.run(b.command);
+      } catch (const ScriptError& e) {
+        FAIL(path << ":" << b.line << ": " << b.command << ": " << e.what());
+        break;
+      }
+      for (const std::string& l : b.before) rewritten << l << "\n";
+      rewritten << b.command << "\n----\n" << actual;
+      if (!rewrite && actual != b.expected) {
+        FAIL_CHECK(path << ":" << b.line << ": " << b.command << "\n--- expected\n"
+                        << b.expected << "--- actual\n"
+                        << actual);
+      }
+    }
+    for (const std::string& l : trailer) rewritten << l << "\n";
+    if (rewrite) std::ofstream(path) << rewritten.str();
+  }
+}
+
+}  // namespace
+}  // namespace raft
