@@ -552,7 +552,10 @@ class Script {
 
   // crash N: the writes still pending are lost, timers stop, messages to it are lost.
   void crash(Command& cmd) {
-    Member& m = member(node_arg(cmd));
+    const NodeId id = node_arg(cmd);
+    Member& m = member(id);
+    out_ << "> " << id << " crash\n";
+    for (const PersistOp& op : m.pending) out_ << "  lost persist #" << op.token << "\n";
     m.up = false;
     m.pending.clear();
     m.timers.clear();
@@ -571,14 +574,17 @@ class Script {
   // at once. append: prev=I@T commit=C entries=I@T,I@T,... (writes w(100T+I));
   // append_resp: ok=true|false index=I [hint=I@T] [commit=C]; vote/pre_vote:
   // last=I@T [transfer=true]; vote_resp/pre_vote_resp: granted=true|false;
+  // snapshot: snap=I@T [voters=... learners=...] (one chunk of 64 bytes, an
+  // empty state machine, the receiver's configuration unless given);
   // timeout_now.
   void inject(Command& cmd) {
     if (cmd.words.empty()) throw ScriptError("inject TYPE ...");
     Message m;
     const std::string& type = cmd.words[0];
     bool known = false;
-    for (MsgType t : {MsgType::append, MsgType::append_resp, MsgType::vote, MsgType::vote_resp,
-                      MsgType::pre_vote, MsgType::pre_vote_resp, MsgType::timeout_now}) {
+    for (MsgType t :
+         {MsgType::append, MsgType::append_resp, MsgType::vote, MsgType::vote_resp,
+          MsgType::pre_vote, MsgType::pre_vote_resp, MsgType::snapshot, MsgType::timeout_now}) {
       if (type == msg_type_name(t)) {
         m.type = t;
         known = true;
@@ -619,6 +625,18 @@ class Script {
         break;
       case MsgType::vote_resp:
       case MsgType::pre_vote_resp: m.success = cmd.flag("granted", true); break;
+      case MsgType::snapshot: {
+        auto snap = std::make_shared<Snapshot>();
+        std::tie(snap->last_included_index, snap->last_included_term) = index_term(cmd.str("snap"));
+        snap->config = cmd.has("voters") ? config_args(cmd) : member(m.to).node->config();
+        snap->bytes = 64;
+        m.snapshot = snap;
+        m.index = snap->last_included_index;
+        m.log_term = snap->last_included_term;
+        m.chunk_bytes = snap->bytes;
+        m.done = true;
+        break;
+      }
       default: break;
     }
     deliver_one(m);
