@@ -576,7 +576,7 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
     if (prev < log_.snapshot_index()) {
       resp.success = true;
       resp.index = log_.snapshot_index();
-      send(std::move(resp), 0, out);
+      send(std::move(resp), last_log_token_, out);  // once the snapshot is durable
       return;
     }
   }
@@ -660,7 +660,7 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
     resp.success = true;
     resp.done = true;
     resp.index = commit_index_;
-    send(std::move(resp), 0, out);
+    send(std::move(resp), last_log_token_, out);  // once the log up to there is durable
     return;
   }
   if (msg.offset == 0) {
