@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -735,6 +736,41 @@ std::vector<Block> parse_file(const std::string& path, std::vector<std::string>&
   return blocks;
 }
 
+// Runs the script in `path`; returns one message per block whose output
+// differs from the expected one, or for the error that stopped the script.
+// With `rewrite`, a script that ran to its end is written back with the
+// actual outputs (comments and commands kept as they are).
+std::vector<std::string> run_script_file(const std::string& path, bool rewrite) {
+  std::vector<std::string> failures;
+  std::vector<std::string> trailer;
+  std::vector<Block> blocks;
+  try {
+    blocks = parse_file(path, trailer);
+  } catch (const ScriptError& e) {
+    return {e.what()};
+  }
+  Script script;
+  std::ostringstream rewritten;
+  for (const Block& b : blocks) {
+    const std::string where = path + ":" + std::to_string(b.line) + ": " + b.command;
+    std::string actual;
+    try {
+      actual = script.run(b.command);
+    } catch (const ScriptError& e) {
+      failures.push_back(where + ": " + e.what());
+      return failures;
+    }
+    for (const std::string& l : b.before) rewritten << l << "\n";
+    rewritten << b.command << "\n----\n" << actual;
+    if (!rewrite && actual != b.expected) {
+      failures.push_back(where + "\n--- expected\n" + b.expected + "--- actual\n" + actual);
+    }
+  }
+  for (const std::string& l : trailer) rewritten << l << "\n";
+  if (rewrite) std::ofstream(path) << rewritten.str();
+  return failures;
+}
+
 TEST_CASE("raft/testdata scripts: every output of the node as expected") {
   const bool rewrite = std::getenv("RAFT_SCRIPT_REWRITE") != nullptr;
   std::vector<std::string> files;
@@ -746,30 +782,32 @@ TEST_CASE("raft/testdata scripts: every output of the node as expected") {
   std::sort(files.begin(), files.end());
   REQUIRE(!files.empty());
   for (const std::string& path : files) {
-    CAPTURE(path);
-    std::vector<std::string> trailer;
-    std::vector<Block> blocks = parse_file(path, trailer);
-    Script script;
-    std::ostringstream rewritten;
-    for (Block& b : blocks) {
-      std::string actual;
-      try {
-        actual = script.run(b.command);
-      } catch (const ScriptError& e) {
-        FAIL(path << ":" << b.line << ": " << b.command << ": " << e.what());
-        break;
-      }
-      for (const std::string& l : b.before) rewritten << l << "\n";
-      rewritten << b.command << "\n----\n" << actual;
-      if (!rewrite && actual != b.expected) {
-        FAIL_CHECK(path << ":" << b.line << ": " << b.command << "\n--- expected\n"
-                        << b.expected << "--- actual\n"
-                        << actual);
-      }
-    }
-    for (const std::string& l : trailer) rewritten << l << "\n";
-    if (rewrite) std::ofstream(path) << rewritten.str();
+    for (const std::string& failure : run_script_file(path, rewrite)) FAIL_CHECK(failure);
   }
+}
+
+TEST_CASE("script harness: a wrong expectation is reported, and rewriting fixes it") {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "raft_script_harness_test.txt").string();
+  const std::string header = "# a comment the rewrite keeps\n";
+  std::ofstream(path) << header << "add-node 1 voters=1\n----\n> 1 start\n  timer election at=1\n";
+  std::vector<std::string> failures = run_script_file(path, false);
+  REQUIRE(failures.size() == 1);
+  CHECK(failures[0].find(path + ":2: add-node 1 voters=1") == 0);
+  CHECK(failures[0].find("--- actual\n> 1 start\n  timer election at=150000\n") !=
+        std::string::npos);
+
+  CHECK(run_script_file(path, true).empty());
+  CHECK(run_script_file(path, false).empty());
+  std::ifstream in(path);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == header + "add-node 1 voters=1\n----\n> 1 start\n  timer election at=150000\n");
+
+  std::ofstream(path) << "add-node 1 voters=1\n----\n\nfrobnicate 1\n----\n";
+  failures = run_script_file(path, false);
+  REQUIRE(failures.size() == 2);
+  CHECK(failures[1] == path + ":4: frobnicate 1: unknown command frobnicate");
+  std::filesystem::remove(path);
 }
 
 }  // namespace
