@@ -19,6 +19,8 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "raft/node.h"
@@ -175,7 +177,7 @@ struct Command {
     throw ScriptError(key + "= must be true or false, not " + v);
   }
   static uint64_t to_num(const std::string& v, const std::string& what) {
-    if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos) {
+    if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos) {
       throw ScriptError(what + " must be a number, not '" + v + "'");
     }
     return std::stoull(v);
@@ -437,11 +439,28 @@ class Script {
           [&](Node& x, Outputs& o) { x.on_persisted(last, now_, o); });
   }
 
-  bool matches(Command& cmd, const Message& m) {
-    if (cmd.has("from") && m.from != cmd.num("from")) return false;
-    if (cmd.has("to") && m.to != cmd.num("to")) return false;
-    if (cmd.has("type") && msg_type_name(m.type) != cmd.str("type")) return false;
-    return true;
+  // The from=, to= and type= arguments of deliver, drop and msgs.
+  struct Filter {
+    std::optional<uint64_t> from, to;
+    std::optional<std::string> type;
+    bool operator()(const Message& m) const {
+      return (!from || m.from == *from) && (!to || m.to == *to) &&
+             (!type || msg_type_name(m.type) == *type);
+    }
+  };
+  static Filter filter_args(Command& cmd) {
+    Filter f;
+    if (cmd.has("from")) f.from = cmd.num("from");
+    if (cmd.has("to")) f.to = cmd.num("to");
+    if (cmd.has("type")) {
+      f.type = cmd.str("type");
+      bool known = false;
+      for (int t = 0; t <= static_cast<int>(MsgType::timeout_now); ++t) {
+        known = known || *f.type == msg_type_name(static_cast<MsgType>(t));
+      }
+      if (!known) throw ScriptError("unknown message type " + *f.type);
+    }
+    return f;
   }
 
   // deliver [from=] [to=] [type=] [dup=true]: the queued messages that match,
@@ -450,12 +469,9 @@ class Script {
   // delivers them and keeps them queued (a duplicating network).
   void deliver(Command& cmd, bool drop) {
     const bool dup = !drop && cmd.flag("dup", false);
+    const Filter matches = filter_args(cmd);
     std::deque<Message> chosen, kept;
-    for (Message& m : queue_) (matches(cmd, m) ? chosen : kept).push_back(m);
-    // Mark the filter arguments used even when the queue is empty.
-    for (const char* key : {"from", "to", "type"}) {
-      if (cmd.has(key)) cmd.str(key);
-    }
+    for (Message& m : queue_) (matches(m) ? chosen : kept).push_back(m);
     queue_ = dup ? queue_ : std::move(kept);
     for (Message& m : chosen) {
       if (drop) {
@@ -475,8 +491,9 @@ class Script {
   }
 
   void msgs(Command& cmd) {
+    const Filter matches = filter_args(cmd);
     for (const Message& m : queue_) {
-      if (matches(cmd, m)) out_ << msg_str(m) << "\n";
+      if (matches(m)) out_ << msg_str(m) << "\n";
     }
   }
 
