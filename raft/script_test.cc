@@ -221,6 +221,9 @@ Command parse_command(const std::string& line) {
 
 class Script {
  public:
+  // Every node runs with these planted bugs (none in the shipped scripts).
+  explicit Script(const PlantedBugs& bugs) { options_.bugs = bugs; }
+
   // Runs one command; returns its output (never empty: "ok" stands for nothing).
   std::string run(const std::string& line) {
     out_.str("");
@@ -757,7 +760,8 @@ std::vector<Block> parse_file(const std::string& path, std::vector<std::string>&
 // differs from the expected one, or for the error that stopped the script.
 // With `rewrite`, a script that ran to its end is written back with the
 // actual outputs (comments and commands kept as they are).
-std::vector<std::string> run_script_file(const std::string& path, bool rewrite) {
+std::vector<std::string> run_script_file(const std::string& path, bool rewrite,
+                                         const PlantedBugs& bugs = {}) {
   std::vector<std::string> failures;
   std::vector<std::string> trailer;
   std::vector<Block> blocks;
@@ -766,7 +770,7 @@ std::vector<std::string> run_script_file(const std::string& path, bool rewrite) 
   } catch (const ScriptError& e) {
     return {e.what()};
   }
-  Script script;
+  Script script(bugs);
   std::ostringstream rewritten;
   for (const Block& b : blocks) {
     const std::string where = path + ":" + std::to_string(b.line) + ": " + b.command;
@@ -788,8 +792,7 @@ std::vector<std::string> run_script_file(const std::string& path, bool rewrite) 
   return failures;
 }
 
-TEST_CASE("raft/testdata scripts: every output of the node as expected") {
-  const bool rewrite = std::getenv("RAFT_SCRIPT_REWRITE") != nullptr;
+std::vector<std::string> script_files() {
   std::vector<std::string> files;
   // RAFT_SCRIPT_DIR runs the scripts of another directory (a scratch one, say).
   const char* dir = std::getenv("RAFT_SCRIPT_DIR");
@@ -797,9 +800,30 @@ TEST_CASE("raft/testdata scripts: every output of the node as expected") {
     if (entry.path().extension() == ".txt") files.push_back(entry.path().string());
   }
   std::sort(files.begin(), files.end());
+  return files;
+}
+
+TEST_CASE("raft/testdata scripts: every output of the node as expected") {
+  const bool rewrite = std::getenv("RAFT_SCRIPT_REWRITE") != nullptr;
+  const std::vector<std::string> files = script_files();
   REQUIRE(!files.empty());
   for (const std::string& path : files) {
     for (const std::string& failure : run_script_file(path, rewrite)) FAIL_CHECK(failure);
+  }
+}
+
+// The scripts' power to find protocol mistakes: each planted bug must make
+// at least one script's output differ.
+TEST_CASE("raft/testdata scripts: every planted bug changes some script's output") {
+  const std::vector<std::string> files = script_files();
+  for (const std::string& name : PlantedBugs::names()) {
+    PlantedBugs bugs;
+    REQUIRE(bugs.enable(name));
+    size_t scripts_failing = 0;
+    for (const std::string& path : files) {
+      if (!run_script_file(path, false, bugs).empty()) ++scripts_failing;
+    }
+    CHECK_MESSAGE(scripts_failing > 0, "no script notices planted bug " << name);
   }
 }
 
