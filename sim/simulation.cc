@@ -138,6 +138,13 @@ void Simulation::schedule_next(const std::vector<std::pair<TimeUs, size_t>>& ord
 }
 
 RunResult Simulation::run() {
+  begin();
+  while (step()) {
+  }
+  return finish();
+}
+
+void Simulation::begin() {
   // Header.
   {
     nlohmann::ordered_json h;
@@ -198,25 +205,30 @@ RunResult Simulation::run() {
   }
   // Nodes start before anything else happens: the initial state of the run.
   for (SimNode& n : nodes_) boot(n);
+}
 
+bool Simulation::step() {
   Event event;
-  while (!stopped_ && queue_.pop_until(scenario_.duration_us, event)) {
-    now_us_ = event.time_us;
-    if (handle(event)) ++result_.events;
-    close_client_batch();
-    after_event();
-    if (scenario_.max_events != 0 && result_.events >= scenario_.max_events && !stopped_) {
-      result_.event_limit = true;
-      fail("event limit: " + std::to_string(scenario_.max_events) + " events handled by " +
-           format_time(now_us_) + " (max_events), a runaway");
-      stopped_ = true;
-    }
-    if (stop_flag_ && (result_.events & 4095) == 0 && stop_flag_->load()) {
-      result_.interrupted = true;
-      fail("interrupted at " + format_time(now_us_));
-      stopped_ = true;
-    }
+  if (stopped_ || !queue_.pop_until(scenario_.duration_us, event)) return false;
+  now_us_ = event.time_us;
+  if (handle(event)) ++result_.events;
+  close_client_batch();
+  after_event();
+  if (scenario_.max_events != 0 && result_.events >= scenario_.max_events && !stopped_) {
+    result_.event_limit = true;
+    fail("event limit: " + std::to_string(scenario_.max_events) + " events handled by " +
+         format_time(now_us_) + " (max_events), a runaway");
+    stopped_ = true;
   }
+  if (stop_flag_ && (result_.events & 4095) == 0 && stop_flag_->load()) {
+    result_.interrupted = true;
+    fail("interrupted at " + format_time(now_us_));
+    stopped_ = true;
+  }
+  return true;
+}
+
+RunResult Simulation::finish() {
   if (!stopped_) now_us_ = scenario_.duration_us;
 
   result_.virtual_us = now_us_;
@@ -798,6 +810,58 @@ void Simulation::note_leader_lost() {
   if (!leaderless_since_us_) leaderless_since_us_ = now_us_;
 }
 
+void Simulation::crash_node(SimNode& n) {
+  if (n.crashed) return;
+  if (n.api->role() == Role::leader) note_leader_lost();
+  n.crashed = true;
+  ++crashed_nodes_;
+  n.paused = false;
+  n.parked.clear();
+  n.api.reset();
+  ++n.incarnation;
+  n.disk_queue.clear();  // what was not durable is lost
+  n.disk_busy_until_us = 0;
+  for (Timer& t : n.timers) {
+    t.armed = false;
+    t.scheduled_us = -1;
+    ++t.generation;
+  }
+  n.quorum_lost_local_us.reset();
+  trace_.event(now_us_, "crash", n.id);
+  ++result_.event_counts["crash"];
+  remember("crash", n.id, "");
+  connectivity_dirty_ = true;
+}
+
+void Simulation::restart_node(SimNode& n) {
+  if (!n.crashed) return;
+  trace_.event(now_us_, "restart", n.id);
+  ++result_.event_counts["restart"];
+  remember("restart", n.id, "");
+  boot(n);
+}
+
+Simulation::NodeView Simulation::view(NodeId id) const {
+  const SimNode& n = node(id);
+  NodeView v;
+  v.crashed = n.crashed;
+  if (n.crashed) return v;
+  v.role = n.api->role();
+  v.current_term = n.api->current_term();
+  v.leader_id = n.api->leader_id();
+  return v;
+}
+
+void Simulation::crash(NodeId id) {
+  crash_node(node(id));
+  after_event();
+}
+
+void Simulation::restart(NodeId id) {
+  restart_node(node(id));
+  after_event();
+}
+
 void Simulation::run_action(size_t index, bool retry) {
   const Action& a = scenario_.actions[index];
   std::optional<NodeId> target;
@@ -807,39 +871,8 @@ void Simulation::run_action(size_t index, bool retry) {
   }
   if (!a.as.empty() && target) aliases_[a.as] = *target;
   switch (a.kind) {
-    case ActionKind::crash: {
-      SimNode& n = node(*target);
-      if (n.crashed) return;
-      if (n.api->role() == Role::leader) note_leader_lost();
-      n.crashed = true;
-      ++crashed_nodes_;
-      n.paused = false;
-      n.parked.clear();
-      n.api.reset();
-      ++n.incarnation;
-      n.disk_queue.clear();  // what was not durable is lost
-      n.disk_busy_until_us = 0;
-      for (Timer& t : n.timers) {
-        t.armed = false;
-        t.scheduled_us = -1;
-        ++t.generation;
-      }
-      n.quorum_lost_local_us.reset();
-      trace_.event(now_us_, "crash", n.id);
-      ++result_.event_counts["crash"];
-      remember("crash", n.id, "");
-      connectivity_dirty_ = true;
-      return;
-    }
-    case ActionKind::restart: {
-      SimNode& n = node(*target);
-      if (!n.crashed) return;
-      trace_.event(now_us_, "restart", n.id);
-      ++result_.event_counts["restart"];
-      remember("restart", n.id, "");
-      boot(n);
-      return;
-    }
+    case ActionKind::crash: crash_node(node(*target)); return;
+    case ActionKind::restart: restart_node(node(*target)); return;
     case ActionKind::pause: {
       SimNode& n = node(*target);
       if (n.crashed || n.paused) return;
