@@ -1098,7 +1098,7 @@ void Simulation::update_quorum_tracking() {
       l.quorum_lost_local_us = quorum_until;
     }
   }
-  if (!raft_options_.check_quorum) return;
+  if (!raft_options_.check_quorum || cut_off_leaders_.empty()) return;
   // A response can also have waited for the follower's durable write. The
   // election timeout and the heartbeat run on the leader's clock, but the
   // latency and the disk write are real time: a leader whose clock runs k
