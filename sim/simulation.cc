@@ -313,9 +313,12 @@ bool Simulation::dispatch_to_node(SimNode& n, const Event& event) {
     n.parked.push_back(event);
     return true;
   }
+  if (event.kind == EventKind::deliver) {
+    deliver(n, event.a);  // clears scratch_ itself, unless the message is dropped
+    return true;
+  }
   scratch_.clear();
   switch (event.kind) {
-    case EventKind::deliver: deliver(n, event.a); return true;
     case EventKind::timer: {
       n.timers[event.a].armed = false;
       n.api->timer_fired(static_cast<raft::TimerKind>(event.a), local_now(n), scratch_);
@@ -425,7 +428,7 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
   for (const raft::ClientReply& reply : out.replies) on_reply(n, reply);
   for (raft::Message& msg : out.messages) {
     checker_.on_message(n.id, msg);
-    send_message(n, std::move(msg));
+    send_message(n, msg);
   }
   for (const raft::TimerRequest& t : out.timers) {
     if (t.cancel) {
@@ -540,7 +543,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
   }
 }
 
-void Simulation::send_message(SimNode& n, raft::Message msg) {
+void Simulation::send_message(SimNode& n, raft::Message& msg) {
   const uint64_t id = next_message_id_++;
   const NodeId to = msg.to;
   auto trace_msg = [&](const TraceName& type, const raft::Message& m, const TraceName* reason) {
@@ -589,21 +592,28 @@ void Simulation::send_message(SimNode& n, raft::Message msg) {
   }
   const LatencyModel& latency = network_.settings(n.id, to).latency;
   const bool duplicate = network_rng_.chance(chances.duplicate);
-  auto enqueue = [&](raft::Message m) {
+  // The message moves once, into its in-flight slot (a copy for a duplicate).
+  auto enqueue = [&](bool last) {
     uint64_t slot;
     if (!free_slots_.empty()) {
       slot = free_slots_.back();
       free_slots_.pop_back();
-      in_flight_[slot] = {std::move(m), id};
     } else {
       slot = in_flight_.size();
-      in_flight_.push_back({std::move(m), id});
+      in_flight_.emplace_back();
     }
+    InFlight& f = in_flight_[slot];
+    if (last) {
+      f.msg = std::move(msg);
+    } else {
+      f.msg = msg;
+    }
+    f.id = id;
     schedule(now_us_ + Network::draw_latency(latency, network_rng_), Phase::node,
              EventKind::deliver, to, slot);
   };
-  if (duplicate) enqueue(msg);
-  enqueue(std::move(msg));
+  if (duplicate) enqueue(false);
+  enqueue(true);
 }
 
 void Simulation::deliver(SimNode& n, uint64_t slot) {

@@ -170,7 +170,7 @@ class Simulation {
   void set_timer(SimNode& n, raft::TimerKind kind, TimeUs local_us);
   void trace_node_event(SimNode& n, const raft::NodeEvent& ev);
   void disk_complete(SimNode& n, uint64_t token);
-  void send_message(SimNode& n, raft::Message msg);
+  void send_message(SimNode& n, raft::Message& msg);  // moves msg away
   void deliver(SimNode& n, uint64_t slot);
 
   // Clients.
