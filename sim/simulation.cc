@@ -851,17 +851,6 @@ void Simulation::restart_node(SimNode& n) {
   boot(n);
 }
 
-Simulation::NodeView Simulation::view(NodeId id) const {
-  const SimNode& n = node(id);
-  NodeView v;
-  v.crashed = n.crashed;
-  if (n.crashed) return v;
-  v.role = n.api->role();
-  v.current_term = n.api->current_term();
-  v.leader_id = n.api->leader_id();
-  return v;
-}
-
 void Simulation::crash(NodeId id) {
   crash_node(node(id));
   after_event();

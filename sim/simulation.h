@@ -82,7 +82,11 @@ class Simulation {
     raft::Term current_term = 0;
     NodeId leader_id = raft::kNoNode;  // the leader it knows, kNoNode if none
   };
-  NodeView view(NodeId id) const;
+  NodeView view(NodeId id) const {  // (inline: a driver may ask after every event)
+    const SimNode& n = node(id);
+    if (n.crashed) return NodeView{true, raft::Role::follower, 0, raft::kNoNode};
+    return NodeView{false, n.api->role(), n.api->current_term(), n.api->leader_id()};
+  }
   void crash(NodeId id);
   void restart(NodeId id);
 
