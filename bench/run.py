@@ -3,8 +3,9 @@
 
     bench/run.py [--build build] [--out bench-results.json] [--quick] [--peers] [--planted] [--only NAME ...]
 
-Runs each workload of bench/scenarios/ (and the fuzz throughput, when the
-binary has `fuzz`) as a separate process, and reports wall time, events per
+Runs each workload of bench/scenarios/, the failover trials
+(bench/failover_trials) and the fuzz throughput (seeds per second per core,
+when the binary has `fuzz`) as separate processes, and reports wall time, events per
 second, virtual seconds per wall second, writes per second and peak RSS (a run
 shorter than a second is repeated five times and the median run reported).
 Beside it: the bare event-loop ceiling (bench/bare_loop) and, with --peers, the
@@ -16,6 +17,7 @@ asserted: the machine is shared.
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -64,18 +66,49 @@ def run_scenario(raftsim, name):
     return row
 
 
+def children_cpu_s():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_fuzz(raftsim, seeds):
+    """Fuzz throughput in seeds per second per core: one job (one thread), so
+    seeds per wall second is per core; seeds per CPU second beside it is the
+    same figure without the time the process waited for a core on a shared
+    machine."""
     probe = subprocess.run([raftsim, "fuzz", "--help"], capture_output=True, text=True)
     if probe.returncode != 0:
         return {"workload": "fuzz", "skipped": "this raftsim has no fuzz command"}
+    cpu0 = children_cpu_s()
     start = time.monotonic()
     proc = subprocess.run([raftsim, "fuzz", "--seeds", str(seeds), "--jobs", "1",
                            "--out", os.path.join("/tmp", "raftsim-bench-fuzz")],
                           capture_output=True, text=True)
     wall = time.monotonic() - start
+    cpu = children_cpu_s() - cpu0
     return {"workload": "fuzz", "result": "pass" if proc.returncode == 0 else "fail",
-            "seeds": seeds, "wall_s": round(wall, 3), "seeds_per_s": round(seeds / wall, 1),
+            "seeds": seeds, "jobs": 1, "wall_s": round(wall, 3), "cpu_s": round(cpu, 3),
+            "seeds_per_s": round(seeds / wall, 1),
+            "seeds_per_s_per_core": round(seeds / wall, 1),
+            "seeds_per_cpu_s": round(seeds / cpu, 1) if cpu > 0 else None,
             "summary": proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""}
+
+
+def failover_trials_exe(build):
+    return os.path.join(build, "bench", "failover_trials", "failover_trials")
+
+
+def run_failover_trials(build, trials):
+    """raftsim's side of the failover-trial benchmark: the trial of
+    canonical/raft's fixture harness (docs/performance.md)."""
+    exe = failover_trials_exe(build)
+    if not os.path.exists(exe):
+        return {"workload": "failover_trials",
+                "skipped": f"{exe} not built (cmake --build {build} --target failover_trials)"}
+    out = subprocess.run([exe, str(trials)], capture_output=True, text=True, check=True).stdout
+    row = json.loads(out.strip().splitlines()[-1])
+    row["workload"] = "failover_trials"
+    return row
 
 
 def run_bare_loop(build, events):
@@ -132,6 +165,15 @@ def paired_ratios(raftsim, build, quick):
          os.path.join(peers, "canonical_raft_bench"), "failover", failovers, "virtual_per_wall"),
     ]
     results = {}
+    canonical = os.path.join(peers, "canonical_raft_bench")
+    trials_exe = failover_trials_exe(build)
+    if os.path.exists(canonical) and os.path.exists(trials_exe):
+        # The same trial on both sides (docs/performance.md), 10,000 trials
+        # each, even with --quick.
+        results["failover_trials_per_s_vs_canonical-raft"] = [
+            (run_failover_trials(build, 10_000)["trials_per_s"],
+             peer_figure(canonical, "failover_trials", 10_000, "trials_per_s"))
+            for _ in range(rounds)]
     for key, mine, exe, workload, size, field in others:
         if not os.path.exists(exe):
             continue
@@ -176,6 +218,9 @@ def main():
     for name in names:
         print(f"bench: {name} ...", file=sys.stderr, flush=True)
         rows.append(run_scenario(raftsim, name))
+    if not args.only or "failover_trials" in args.only:
+        print("bench: failover_trials ...", file=sys.stderr, flush=True)
+        rows.append(run_failover_trials(args.build, 1000 if args.quick else 10_000))
     if not args.only or "fuzz" in args.only:
         rows.append(run_fuzz(raftsim, 50 if args.quick else 500))
     bare = run_bare_loop(args.build, 2_000_000 if args.quick else 20_000_000)
@@ -190,13 +235,18 @@ def main():
           f"{'virt/wall':>11}{'writes/s':>10}{'peak RSS MB':>13}")
     for r in rows:
         if "skipped" in r or r["workload"] == "fuzz":
-            extra = r.get("skipped") or f"{r['seeds_per_s']} seeds/s ({r['summary']})"
+            extra = r.get("skipped") or (f"{r['seeds_per_s_per_core']} seeds/s per core, one job "
+                                         f"({r['seeds_per_cpu_s']} per CPU s; {r['summary']})")
             print(f"{r['workload']:<16} {extra}")
+            continue
+        if r["workload"] == "failover_trials":
+            print(f"{r['workload']:<16}{'pass':>7}{r['wall_s']:>9.3f}{r['events']:>11}"
+                  f"{r['events_per_s']:>12}   {r['trials']} trials, {r['trials_per_s']:.0f} trials/s")
             continue
         print(f"{r['workload']:<16}{r['result']:>7}{r['sim_wall_s']:>9.3f}{r['events']:>11}"
               f"{r['events_per_s']:>12}{r['virtual_per_wall']:>11}{r['writes_per_s']:>10}"
               f"{r['peak_rss_kb'] / 1024:>13.1f}")
-    by = {r["workload"]: r for r in rows}
+    by = {r["workload"]: r for r in rows if r["workload"] != "failover_trials"}
     ratios = {}
     if "events_per_s" in bare:
         best = max((r["events_per_s"] for r in rows if "events_per_s" in r), default=0)
@@ -219,6 +269,13 @@ def main():
             key = f"replication_entries_per_s_vs_{p['peer']}"
             ratios[key] = round(ours / p["entries_per_s"], 2)
             print(f"replication vs {p['peer']}: {ours:.0f} vs {p['entries_per_s']:.0f} entries/s = {ratios[key]}x")
+        if p.get("workload") == "failover_trials":
+            ours = next((r for r in rows if r["workload"] == "failover_trials" and "trials" in r), None)
+            if ours and ours["trials"] == p["trials"]:
+                key = "failover_trials_per_s_vs_canonical-raft"
+                ratios[key] = round(ours["trials_per_s"] / p["trials_per_s"], 2)
+                print(f"failover trials vs {p['peer']}: {ours['trials_per_s']:.0f} vs "
+                      f"{p['trials_per_s']:.0f} trials/s = {ratios[key]}x")
         if p.get("workload") == "failover" and mine:
             key = f"failover_virtual_per_wall_vs_{p['peer']}"
             ratios[key] = round(mine["virtual_per_wall"] / p["virtual_per_wall"], 2)

@@ -97,13 +97,4 @@ bool PlantedBugs::enable(const std::string& name) {
   return false;
 }
 
-void Outputs::clear() {
-  messages.clear();
-  persists.clear();
-  timers.clear();
-  applied.clear();
-  replies.clear();
-  events.clear();
-}
-
 }  // namespace raft

@@ -154,7 +154,23 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
 
 void Checker::on_restart(NodeId node, const raft::DurableState& durable) {
   Mirror& mirror = mirrors_[node_slot(node)];
-  set_base(mirror, durable.log.snapshot_index(), node);
+  const Index base = durable.log.snapshot_index();
+  const Index last = durable.log.last_index();
+  if (mirror.base_index == base && last <= mirror.last_index() &&
+      (last == base || mirror.at(last)->term == durable.log.last_term())) {
+    // The usual restart: what was lost only came after the durable log. Every
+    // entry of both was compared with the one chain hash of its (index, term)
+    // when it was written (Log Matching, §5.3; the slot at `last` exists,
+    // since the window starts at or below every durable snapshot), so the
+    // mirror already holds the durable log up to `last`: keep that prefix
+    // instead of hashing the whole log again.
+    mirror.entries.truncate(last - base);
+    while (!mirror.config_indexes.empty() && mirror.config_indexes.back() > last) {
+      mirror.config_indexes.pop_back();
+    }
+    return;
+  }
+  set_base(mirror, base, node);
   for (Index i = durable.log.first_index(); i <= durable.log.last_index(); ++i) {
     append_to_mirror(node, mirror, durable.log.at(i));
   }

@@ -341,6 +341,38 @@ TEST_CASE("snapshot: a snapshot whose state differs from applying the log") {
   CHECK(fired(c) == "snapshot");
 }
 
+// What node 1's disk holds once the first of its writes is durable.
+raft::DurableState durable_log(const raft::PersistOp& op) {
+  raft::DurableState d;
+  raft::apply_persist(d, op);
+  return d;
+}
+
+TEST_CASE("a restart keeps the durable prefix of the mirror and drops what was lost") {
+  Checker c({1, 2, 3});
+  const raft::PersistOp durable = log_write(1, {write_entry(1, 1), write_entry(1, 2)});
+  c.on_log_write(1, durable, false, 0);
+  c.on_log_write(1, log_write(3, {write_entry(1, 3)}), false, 0);  // lost in the crash
+  c.on_restart(1, durable_log(durable));
+  c.on_commit(1, 2, false, kVoters);
+  CHECK(fired(c) == "");
+  c.on_commit(1, 3, false, kVoters);  // index 3 left with the crash
+  CHECK(fired(c) == "state_machine_safety");
+}
+
+TEST_CASE("a restart after a lost overwrite of the durable log rebuilds the mirror") {
+  Checker c({1, 2, 3});
+  const raft::PersistOp durable = log_write(1, {write_entry(1, 1), write_entry(1, 2)});
+  c.on_log_write(1, durable, false, 0);
+  c.on_log_write(1, log_write(2, {write_entry(2, 5)}), false, 0);  // lost in the crash
+  c.on_log_write(2, durable, false, 0);
+  c.on_restart(1, durable_log(durable));
+  // Node 1 holds [t1 w1, t1 w2] again: the same committed log as node 2's.
+  c.on_commit(2, 2, false, kVoters);
+  c.on_commit(1, 2, false, kVoters);
+  CHECK(fired(c) == "");
+}
+
 TEST_CASE("only the first violation is kept") {
   Checker c({1, 2, 3});
   c.on_became_leader(1, 1);

@@ -2,21 +2,13 @@
 
 namespace sim {
 
-void EventQueue::Lane::push_back(const Event& event) {
-  if (count_ == slots_.size()) {
-    // Unroll the ring into a buffer twice the size.
-    std::vector<Event> grown(slots_.empty() ? 16 : 2 * slots_.size());
-    for (size_t i = 0; i < count_; ++i) grown[i] = slots_[(head_ + i) & (slots_.size() - 1)];
-    slots_.swap(grown);
-    head_ = 0;
-  }
-  slots_[(head_ + count_) & (slots_.size() - 1)] = event;
-  ++count_;
-}
-
-void EventQueue::Lane::pop_front() {
-  head_ = (head_ + 1) & (slots_.size() - 1);
-  --count_;
+void EventQueue::Lane::grow() {
+  // Unroll the ring into a buffer twice the size.
+  std::vector<Event> grown(slots_.empty() ? 16 : 2 * slots_.size());
+  for (size_t i = 0; i < count_; ++i) grown[i] = slots_[(head_ + i) & mask_];
+  slots_.swap(grown);
+  mask_ = slots_.size() - 1;
+  head_ = 0;
 }
 
 void EventQueue::push(Event event, Phase phase) {

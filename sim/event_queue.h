@@ -69,16 +69,27 @@ class EventQueue {
 
  private:
   // A growable ring buffer of events in the order they must leave.
+  // (The mask is kept beside the buffer: slots_.size() of 40-byte events
+  // is a multiplication by an inverse, on every push and pop.)
   class Lane {
    public:
     bool empty() const { return count_ == 0; }
     const Event& front() const { return slots_[head_]; }
-    const Event& back() const { return slots_[(head_ + count_ - 1) & (slots_.size() - 1)]; }
-    void push_back(const Event& event);
-    void pop_front();
+    const Event& back() const { return slots_[(head_ + count_ - 1) & mask_]; }
+    void push_back(const Event& event) {
+      if (count_ == slots_.size()) grow();
+      slots_[(head_ + count_) & mask_] = event;
+      ++count_;
+    }
+    void pop_front() {
+      head_ = (head_ + 1) & mask_;
+      --count_;
+    }
 
    private:
+    void grow();
     std::vector<Event> slots_;  // size is zero or a power of two
+    size_t mask_ = 0;           // slots_.size() - 1 once it has slots
     size_t head_ = 0;
     size_t count_ = 0;
   };

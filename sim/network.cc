@@ -8,7 +8,8 @@ Network::Network(const std::vector<NodeId>& nodes, const LinkSettings& defaults)
     : nodes_(nodes),
       n_(nodes.size()),
       cut_(nodes.size() * nodes.size(), false),
-      defaults_(defaults) {
+      defaults_(defaults),
+      default_chances_(chances_of(defaults)) {
   NodeId max_id = 0;
   for (NodeId id : nodes) max_id = std::max(max_id, id);
   slot_of_.assign(max_id + 1, 0);
@@ -72,17 +73,16 @@ void Network::set(const NetworkPatch& patch, const std::pair<NodeId, NodeId>* be
     return;
   }
   apply(defaults_);
+  default_chances_ = chances_of(defaults_);
   for (auto& [link, settings] : overrides_) apply(settings);
 }
 
-const LinkSettings& Network::settings(NodeId from, NodeId to) const {
-  if (overrides_.empty()) return defaults_;
+const LinkSettings& Network::override_settings(NodeId from, NodeId to) const {
   auto it = overrides_.find(key(from, to));
   return it == overrides_.end() ? defaults_ : it->second;
 }
 
-Network::Chances Network::chances(NodeId from, NodeId to) const {
-  const LinkSettings& s = settings(from, to);
+Network::Chances Network::chances_of(const LinkSettings& s) {
   return {probability_threshold(s.drop), probability_threshold(s.duplicate)};
 }
 

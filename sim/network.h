@@ -29,14 +29,20 @@ class Network {
   void heal();
   void set(const NetworkPatch& patch, const std::pair<NodeId, NodeId>* between);
 
-  const LinkSettings& settings(NodeId from, NodeId to) const;
+  // Inline for the common case of no per-link settings: every message reads
+  // both.
+  const LinkSettings& settings(NodeId from, NodeId to) const {
+    return overrides_.empty() ? defaults_ : override_settings(from, to);
+  }
   static TimeUs draw_latency(const LatencyModel& model, Prng& rng);
   // Pre-computed chance thresholds for a link's settings.
   struct Chances {
     uint64_t drop;
     uint64_t duplicate;
   };
-  Chances chances(NodeId from, NodeId to) const;
+  Chances chances(NodeId from, NodeId to) const {
+    return overrides_.empty() ? default_chances_ : chances_of(override_settings(from, to));
+  }
   bool any_cut() const { return cut_count_ > 0; }
 
  private:
@@ -45,6 +51,8 @@ class Network {
     return a < b ? std::make_pair(a, b) : std::make_pair(b, a);
   }
   void set_cut(NodeId from, NodeId to, bool value);
+  const LinkSettings& override_settings(NodeId from, NodeId to) const;
+  static Chances chances_of(const LinkSettings& s);
 
   std::vector<size_t> slot_of_;  // node id -> dense slot
   std::vector<NodeId> nodes_;
@@ -52,6 +60,7 @@ class Network {
   std::vector<bool> cut_;  // n_ x n_ matrix, [from][to]
   size_t cut_count_ = 0;
   LinkSettings defaults_;
+  Chances default_chances_;  // of defaults_
   std::map<std::pair<NodeId, NodeId>, LinkSettings> overrides_;
 };
 

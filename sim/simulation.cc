@@ -138,6 +138,13 @@ void Simulation::schedule_next(const std::vector<std::pair<TimeUs, size_t>>& ord
 }
 
 RunResult Simulation::run() {
+  begin();
+  while (step()) {
+  }
+  return finish();
+}
+
+void Simulation::begin() {
   // Header.
   {
     nlohmann::ordered_json h;
@@ -198,25 +205,30 @@ RunResult Simulation::run() {
   }
   // Nodes start before anything else happens: the initial state of the run.
   for (SimNode& n : nodes_) boot(n);
+}
 
+bool Simulation::step() {
   Event event;
-  while (!stopped_ && queue_.pop_until(scenario_.duration_us, event)) {
-    now_us_ = event.time_us;
-    if (handle(event)) ++result_.events;
-    close_client_batch();
-    after_event();
-    if (scenario_.max_events != 0 && result_.events >= scenario_.max_events && !stopped_) {
-      result_.event_limit = true;
-      fail("event limit: " + std::to_string(scenario_.max_events) + " events handled by " +
-           format_time(now_us_) + " (max_events), a runaway");
-      stopped_ = true;
-    }
-    if (stop_flag_ && (result_.events & 4095) == 0 && stop_flag_->load()) {
-      result_.interrupted = true;
-      fail("interrupted at " + format_time(now_us_));
-      stopped_ = true;
-    }
+  if (stopped_ || !queue_.pop_until(scenario_.duration_us, event)) return false;
+  now_us_ = event.time_us;
+  if (handle(event)) ++result_.events;
+  close_client_batch();
+  after_event();
+  if (scenario_.max_events != 0 && result_.events >= scenario_.max_events && !stopped_) {
+    result_.event_limit = true;
+    fail("event limit: " + std::to_string(scenario_.max_events) + " events handled by " +
+         format_time(now_us_) + " (max_events), a runaway");
+    stopped_ = true;
   }
+  if (stop_flag_ && (result_.events & 4095) == 0 && stop_flag_->load()) {
+    result_.interrupted = true;
+    fail("interrupted at " + format_time(now_us_));
+    stopped_ = true;
+  }
+  return true;
+}
+
+RunResult Simulation::finish() {
   if (!stopped_) now_us_ = scenario_.duration_us;
 
   result_.virtual_us = now_us_;
@@ -301,9 +313,12 @@ bool Simulation::dispatch_to_node(SimNode& n, const Event& event) {
     n.parked.push_back(event);
     return true;
   }
+  if (event.kind == EventKind::deliver) {
+    deliver(n, event.a);  // clears scratch_ itself, unless the message is dropped
+    return true;
+  }
   scratch_.clear();
   switch (event.kind) {
-    case EventKind::deliver: deliver(n, event.a); return true;
     case EventKind::timer: {
       n.timers[event.a].armed = false;
       n.api->timer_fired(static_cast<raft::TimerKind>(event.a), local_now(n), scratch_);
@@ -413,7 +428,7 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
   for (const raft::ClientReply& reply : out.replies) on_reply(n, reply);
   for (raft::Message& msg : out.messages) {
     checker_.on_message(n.id, msg);
-    send_message(n, std::move(msg));
+    send_message(n, msg);
   }
   for (const raft::TimerRequest& t : out.timers) {
     if (t.cancel) {
@@ -528,7 +543,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
   }
 }
 
-void Simulation::send_message(SimNode& n, raft::Message msg) {
+void Simulation::send_message(SimNode& n, raft::Message& msg) {
   const uint64_t id = next_message_id_++;
   const NodeId to = msg.to;
   auto trace_msg = [&](const TraceName& type, const raft::Message& m, const TraceName* reason) {
@@ -577,21 +592,28 @@ void Simulation::send_message(SimNode& n, raft::Message msg) {
   }
   const LatencyModel& latency = network_.settings(n.id, to).latency;
   const bool duplicate = network_rng_.chance(chances.duplicate);
-  auto enqueue = [&](raft::Message m) {
+  // The message moves once, into its in-flight slot (a copy for a duplicate).
+  auto enqueue = [&](bool last) {
     uint64_t slot;
     if (!free_slots_.empty()) {
       slot = free_slots_.back();
       free_slots_.pop_back();
-      in_flight_[slot] = {std::move(m), id};
     } else {
       slot = in_flight_.size();
-      in_flight_.push_back({std::move(m), id});
+      in_flight_.emplace_back();
     }
+    InFlight& f = in_flight_[slot];
+    if (last) {
+      f.msg = std::move(msg);
+    } else {
+      f.msg = msg;
+    }
+    f.id = id;
     schedule(now_us_ + Network::draw_latency(latency, network_rng_), Phase::node,
              EventKind::deliver, to, slot);
   };
-  if (duplicate) enqueue(msg);
-  enqueue(std::move(msg));
+  if (duplicate) enqueue(false);
+  enqueue(true);
 }
 
 void Simulation::deliver(SimNode& n, uint64_t slot) {
@@ -798,6 +820,47 @@ void Simulation::note_leader_lost() {
   if (!leaderless_since_us_) leaderless_since_us_ = now_us_;
 }
 
+void Simulation::crash_node(SimNode& n) {
+  if (n.crashed) return;
+  if (n.api->role() == Role::leader) note_leader_lost();
+  n.crashed = true;
+  ++crashed_nodes_;
+  n.paused = false;
+  n.parked.clear();
+  n.api.reset();
+  ++n.incarnation;
+  n.disk_queue.clear();  // what was not durable is lost
+  n.disk_busy_until_us = 0;
+  for (Timer& t : n.timers) {
+    t.armed = false;
+    t.scheduled_us = -1;
+    ++t.generation;
+  }
+  n.quorum_lost_local_us.reset();
+  trace_.event(now_us_, "crash", n.id);
+  ++result_.event_counts["crash"];
+  remember("crash", n.id, "");
+  connectivity_dirty_ = true;
+}
+
+void Simulation::restart_node(SimNode& n) {
+  if (!n.crashed) return;
+  trace_.event(now_us_, "restart", n.id);
+  ++result_.event_counts["restart"];
+  remember("restart", n.id, "");
+  boot(n);
+}
+
+void Simulation::crash(NodeId id) {
+  crash_node(node(id));
+  after_event();
+}
+
+void Simulation::restart(NodeId id) {
+  restart_node(node(id));
+  after_event();
+}
+
 void Simulation::run_action(size_t index, bool retry) {
   const Action& a = scenario_.actions[index];
   std::optional<NodeId> target;
@@ -807,39 +870,8 @@ void Simulation::run_action(size_t index, bool retry) {
   }
   if (!a.as.empty() && target) aliases_[a.as] = *target;
   switch (a.kind) {
-    case ActionKind::crash: {
-      SimNode& n = node(*target);
-      if (n.crashed) return;
-      if (n.api->role() == Role::leader) note_leader_lost();
-      n.crashed = true;
-      ++crashed_nodes_;
-      n.paused = false;
-      n.parked.clear();
-      n.api.reset();
-      ++n.incarnation;
-      n.disk_queue.clear();  // what was not durable is lost
-      n.disk_busy_until_us = 0;
-      for (Timer& t : n.timers) {
-        t.armed = false;
-        t.scheduled_us = -1;
-        ++t.generation;
-      }
-      n.quorum_lost_local_us.reset();
-      trace_.event(now_us_, "crash", n.id);
-      ++result_.event_counts["crash"];
-      remember("crash", n.id, "");
-      connectivity_dirty_ = true;
-      return;
-    }
-    case ActionKind::restart: {
-      SimNode& n = node(*target);
-      if (!n.crashed) return;
-      trace_.event(now_us_, "restart", n.id);
-      ++result_.event_counts["restart"];
-      remember("restart", n.id, "");
-      boot(n);
-      return;
-    }
+    case ActionKind::crash: crash_node(node(*target)); return;
+    case ActionKind::restart: restart_node(node(*target)); return;
     case ActionKind::pause: {
       SimNode& n = node(*target);
       if (n.crashed || n.paused) return;
@@ -1065,7 +1097,7 @@ void Simulation::update_quorum_tracking() {
       l.quorum_lost_local_us = quorum_until;
     }
   }
-  if (!raft_options_.check_quorum) return;
+  if (!raft_options_.check_quorum || cut_off_leaders_.empty()) return;
   // A response can also have waited for the follower's durable write. The
   // election timeout and the heartbeat run on the leader's clock, but the
   // latency and the disk write are real time: a leader whose clock runs k

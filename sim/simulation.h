@@ -66,6 +66,30 @@ class Simulation {
   ~Simulation();
   RunResult run();
 
+  // Stepping, for a driver that decides what to do from what it observes
+  // (bench/failover_trials): run() is begin(), step() until it returns false,
+  // then finish(). step() handles the next event; it is false once the run
+  // is over (its duration reached, the queue empty, or a failure).
+  void begin();
+  bool step();
+  RunResult finish();
+  TimeUs now_us() const { return now_us_; }
+  // What a driver may observe of a node, and the two faults it may inject
+  // between steps (as the crash and restart actions do).
+  struct NodeView {
+    bool crashed = false;
+    raft::Role role = raft::Role::follower;
+    raft::Term current_term = 0;
+    NodeId leader_id = raft::kNoNode;  // the leader it knows, kNoNode if none
+  };
+  NodeView view(NodeId id) const {  // (inline: a driver may ask after every event)
+    const SimNode& n = node(id);
+    if (n.crashed) return NodeView{true, raft::Role::follower, 0, raft::kNoNode};
+    return NodeView{false, n.api->role(), n.api->current_term(), n.api->leader_id()};
+  }
+  void crash(NodeId id);
+  void restart(NodeId id);
+
  private:
   struct Timer {
     bool armed = false;
@@ -141,6 +165,7 @@ class Simulation {
 
   // Nodes.
   SimNode& node(NodeId id) { return nodes_[slot_of_[id]]; }
+  const SimNode& node(NodeId id) const { return nodes_[slot_of_[id]]; }
   bool is_node(NodeId id) const { return id < slot_of_.size() && nodes_[slot_of_[id]].id == id; }
   TimeUs local_now(const SimNode& n) const;
   TimeUs real_time_of(const SimNode& n, TimeUs local_us) const;
@@ -149,7 +174,7 @@ class Simulation {
   void set_timer(SimNode& n, raft::TimerKind kind, TimeUs local_us);
   void trace_node_event(SimNode& n, const raft::NodeEvent& ev);
   void disk_complete(SimNode& n, uint64_t token);
-  void send_message(SimNode& n, raft::Message msg);
+  void send_message(SimNode& n, raft::Message& msg);  // moves msg away
   void deliver(SimNode& n, uint64_t slot);
 
   // Clients.
@@ -162,6 +187,8 @@ class Simulation {
 
   // Scenario.
   void run_action(size_t index, bool retry = false);
+  void crash_node(SimNode& n);
+  void restart_node(SimNode& n);
   std::optional<NodeId> resolve(const NodeRef& ref, const std::string& path);
   std::optional<NodeId> current_leader() const;
   void evaluate(size_t index);

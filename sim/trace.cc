@@ -62,8 +62,8 @@ void Trace::finish_line() {
 
 Trace::Line& Trace::Line::ids(std::string_view k, const std::vector<raft::NodeId>& values) {
   if (text_) trace_.key(k);
-  trace_.hash_u64(values.size());
-  for (raft::NodeId v : values) trace_.hash_u64(v);
+  hash_u64(values.size());
+  for (raft::NodeId v : values) hash_u64(v);
   if (text_) {
     std::string& b = trace_.buffer_;
     b += '[';
@@ -79,14 +79,14 @@ Trace::Line& Trace::Line::ids(std::string_view k, const std::vector<raft::NodeId
 Trace::Line& Trace::Line::groups(std::string_view k,
                                  const std::vector<std::vector<raft::NodeId>>& values) {
   if (text_) trace_.key(k);
-  trace_.hash_u64(values.size());
+  hash_u64(values.size());
   std::string& b = trace_.buffer_;
   if (text_) b += '[';
   for (size_t g = 0; g < values.size(); ++g) {
-    trace_.hash_u64(values[g].size());
+    hash_u64(values[g].size());
     if (text_) b += g ? ",[" : "[";
     for (size_t i = 0; i < values[g].size(); ++i) {
-      trace_.hash_u64(values[g][i]);
+      hash_u64(values[g][i]);
       if (text_) {
         if (i) b += ',';
         b += std::to_string(values[g][i]);

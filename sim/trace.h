@@ -49,43 +49,47 @@ class Trace {
 
   // One line. The value-hashing half of each method is inline (it runs for
   // every message even with tracing off); the text half only when writing.
+  // A line hashes into its own copy of the digest, stored back when it ends:
+  // the text calls could write the trace's, so the digest would otherwise
+  // go through memory for every value. (One line is open at a time.)
   class Line {
    public:
     Line(Trace& trace, bool text, TimeUs t, const TraceName& type, raft::NodeId node)
-        : trace_(trace), text_(text) {
+        : trace_(trace), digest_(trace.digest_), text_(text) {
       num("t", t);
       str("type", type);
       if (node != 0) unum("node", node);
     }
     Line(const Line&) = delete;
     ~Line() {
-      trace_.hash_u64(0x0a);  // end of line
+      hash_u64(0x0a);  // end of line
+      trace_.digest_ = digest_;
       ++trace_.lines_;
       if (text_) trace_.finish_line();
     }
     Line& num(std::string_view key, int64_t value) {
-      trace_.hash_u64(static_cast<uint64_t>(value));
+      hash_u64(static_cast<uint64_t>(value));
       if (text_) trace_.text_num(key, value);
       return *this;
     }
     Line& unum(std::string_view key, uint64_t value) {
-      trace_.hash_u64(value);
+      hash_u64(value);
       if (text_) trace_.text_unum(key, value);
       return *this;
     }
     Line& str(std::string_view key, std::string_view value) {
-      trace_.hash_bytes(value);
+      hash_u64(fnv1a(value));
       if (text_) trace_.text_str(key, value);
       return *this;
     }
     // The same as str(key, name.text), already hashed.
     Line& str(std::string_view key, const TraceName& name) {
-      trace_.hash_u64(name.hash);
+      hash_u64(name.hash);
       if (text_) trace_.text_str(key, name.text);
       return *this;
     }
     Line& boolean(std::string_view key, bool value) {
-      trace_.hash_u64(value ? 1 : 2);
+      hash_u64(value ? 1 : 2);
       if (text_) trace_.text_raw(key, value ? "true" : "false");
       return *this;
     }
@@ -93,13 +97,15 @@ class Trace {
     Line& groups(std::string_view key, const std::vector<std::vector<raft::NodeId>>& values);
     // A JSON value written as it is (already valid JSON); hashed as text.
     Line& raw(std::string_view key, std::string_view json) {
-      trace_.hash_bytes(json);
+      hash_u64(fnv1a(json));
       if (text_) trace_.text_raw(key, json);
       return *this;
     }
 
    private:
+    void hash_u64(uint64_t value) { digest_ = Trace::mix(digest_, value); }
     Trace& trace_;
+    uint64_t digest_;
     bool text_;
   };
 
@@ -122,12 +128,11 @@ class Trace {
 
  private:
   friend class Line;
-  void hash_bytes(std::string_view bytes) { hash_u64(fnv1a(bytes)); }
   // A cheap multiply-xorshift step: the digest only has to change whenever
   // the stream does, not resist an adversary.
-  void hash_u64(uint64_t value) {
-    digest_ = (digest_ ^ value) * 0x9e3779b97f4a7c15ULL;
-    digest_ ^= digest_ >> 29;
+  static uint64_t mix(uint64_t digest, uint64_t value) {
+    digest = (digest ^ value) * 0x9e3779b97f4a7c15ULL;
+    return digest ^ (digest >> 29);
   }
   void key(std::string_view k);
   void text_num(std::string_view k, int64_t value);

@@ -9,10 +9,14 @@
  *                has applied all of them.
  *   failover     same cluster; K times: crash the leader at a random instant
  *                of a 10 s slot, restart it 6 s later.
+ *   failover_trials  same cluster; N trials of: step until a stable leader,
+ *                a random extra 0-999 ms, kill the leader, step until a new
+ *                leader is stable, revive the old one (failoverTrials()).
  *
  * Usage: canonical_raft_bench replication [writes] [seed]
  *        canonical_raft_bench replication_batch64 [writes] [seed]
  *        canonical_raft_bench failover [cycles] [seed]
+ *        canonical_raft_bench failover_trials [trials] [seed]
  * Output: one JSON line on stdout.
  *
  * How the fixture maps the workload, and where it cannot:
@@ -407,6 +411,70 @@ static int failover(uint64_t cycles)
     return 0;
 }
 
+/* The failover trial as the fixture defines it: step until there is a stable
+ * leader (raft_fixture_step_until_has_leader: the live leader with the
+ * highest term, acknowledged by every live follower connected to it, which
+ * with it form a majority), step on for a random extra 0-999 ms, kill the
+ * leader, step until a new leader (another server) is stable, revive the old
+ * one.
+ * bench/failover_trials/failover_trials.cc runs the same trial on raftsim. */
+static bool hasStableLeaderOtherThan(struct raft_fixture *f, void *arg)
+{
+    unsigned excluded = *(unsigned *)arg;
+    return f->leader_id != 0 && f->leader_id != excluded;
+}
+
+/* Step until the fixture's stable leader exists and is not server id
+ * @excluded (0 for any). The fixture updates its leader only in
+ * raft_fixture_step(), so right after a kill it still names the killed
+ * server: raft_fixture_step_until_has_leader() would return at once. */
+static void stepUntilHasLeader(struct raft_fixture *f, unsigned excluded)
+{
+    if (!raft_fixture_step_until(f, hasStableLeaderOtherThan, &excluded, 60000)) {
+        fprintf(stderr, "canonical_raft_bench: no stable leader for 60 s at %" PRIu64 " ms\n",
+                (uint64_t)raft_fixture_time(f));
+        exit(1);
+    }
+}
+
+static int failoverTrials(uint64_t trials)
+{
+    struct raft_fixture f;
+    raft_time t0;
+    double w0, w1;
+    uint64_t k, elected0, events0, gone = 0;
+
+    clusterSetUp(&f);
+    w0 = nowSeconds();
+    t0 = raft_fixture_time(&f);
+    elected0 = n_elected;
+    events0 = n_events;
+    for (k = 0; k < trials; k++) {
+        unsigned victim;
+        stepUntilHasLeader(&f, 0);
+        raft_fixture_step_until_elapsed(&f, (unsigned)(rngNext() % 1000));
+        victim = raft_fixture_leader_index(&f);
+        if (victim == N_SERVERS) {
+            gone++;
+            stepUntilHasLeader(&f, 0);
+            victim = raft_fixture_leader_index(&f);
+        }
+        raft_fixture_kill(&f, victim);
+        stepUntilHasLeader(&f, victim + 1);
+        raft_fixture_revive(&f, victim);
+    }
+    w1 = nowSeconds();
+
+    printf("{\"peer\":\"canonical-raft\",\"workload\":\"failover_trials\","
+           "\"trials\":%" PRIu64 ",\"wall_s\":%.6f,\"trials_per_s\":%.1f,"
+           "\"virtual_s\":%.3f,\"elections\":%" PRIu64 ",\"leader_gone_at_kill\":%" PRIu64
+           ",\"steps\":%" PRIu64 "}\n",
+           trials, w1 - w0, (double)trials / (w1 - w0),
+           (double)(raft_fixture_time(&f) - t0) / 1000.0, n_elected - elected0, gone,
+           n_events - events0);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *workload = argc > 1 ? argv[1] : "replication";
@@ -421,7 +489,10 @@ int main(int argc, char **argv)
     if (strcmp(workload, "failover") == 0) {
         return failover(argc > 2 ? strtoull(argv[2], NULL, 10) : 1000);
     }
-    fprintf(stderr, "usage: %s replication|replication_batch64|failover [count] [seed]\n",
+    if (strcmp(workload, "failover_trials") == 0) {
+        return failoverTrials(argc > 2 ? strtoull(argv[2], NULL, 10) : 10000);
+    }
+    fprintf(stderr, "usage: %s replication|replication_batch64|failover|failover_trials [count] [seed]\n",
             argv[0]);
     return 2;
 }

@@ -5,7 +5,7 @@
 #
 # BUILD_DIR (default build/peers under the repository root) receives the
 # binaries. --quick runs a tenth of the sizes (10,000 writes, 100 failovers,
-# 2,000,000 bare-loop events) for CI. A peer whose Debian package is missing is
+# 1,000 failover trials, 2,000,000 bare-loop events) for CI. A peer whose Debian package is missing is
 # reported as {"peer":...,"skipped":"reason"} and does not fail the script; a
 # harness that fails to build or run is reported with "error" and makes the
 # script exit 1 at the end.
@@ -19,10 +19,12 @@ build="$(cd "$build" && pwd)"
 
 writes=100000
 failovers=1000
+trials=10000
 loop_events=20000000
 if [ "${1:-}" = "--quick" ]; then
     writes=10000
     failovers=100
+    trials=1000
     loop_events=2000000
 elif [ -n "${1:-}" ]; then
     echo "usage: $0 [--quick]" >&2
@@ -79,6 +81,7 @@ else
     run canonical-raft replication "$build/canonical_raft_bench" replication "$writes"
     run canonical-raft replication_batch64 "$build/canonical_raft_bench" replication_batch64 "$writes"
     run canonical-raft failover "$build/canonical_raft_bench" failover "$failovers"
+    run canonical-raft failover_trials "$build/canonical_raft_bench" failover_trials "$trials"
 fi
 
 # ---- etcd raft (golang-etcd-server-dev, golang-go) --------------------------
