@@ -49,7 +49,8 @@ void OutputFile::fail(const std::string& what) {
 
 bool OutputFile::commit() {
   if (!open_) return false;
-  errno = 0;
+  // A write that already failed left its reason in errno; keep it.
+  if (out_) errno = 0;
   out_.flush();
   if (!out_) {
     fail("cannot write the file");
