@@ -950,7 +950,7 @@ void Loader::check_budget() const {
           "the run would be too long: " + std::to_string(members_.size()) + " nodes for " +
               time_text(scenario_.duration_us) + " with a timer every " +
               time_text(static_cast<TimeUs>(shortest_timer_us)) + " is " + figure +
-              " units of work (nodes² × duration / shortest timer), more than the limit of 4e9; "
+              " units of work (nodes² × duration / shortest timer), more than the limit of 1e9; "
               "use fewer nodes, a shorter duration or a longer heartbeat_interval");
   }
   const double chunks = total_write_bytes_ / static_cast<double>(o.snapshot_chunk_size);
