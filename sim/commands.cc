@@ -99,8 +99,8 @@ class ScratchFile {
   std::string path_, error_;
 };
 
-// Copies the scratch trace to `out`; false (with the reason printed) when
-// reading or writing fails.
+// Copies the scratch trace to `out`; false when writing fails (errno then
+// holds the reason).
 bool copy_trace(const std::string& from, std::ostream& out) {
   std::ifstream in(from, std::ios::binary);
   errno = 0;
@@ -299,7 +299,6 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
       } else {
         waiting.emplace(i, std::move(record));
       }
-      cv.notify_one();
     }
     std::lock_guard<std::mutex> lock(mu);
     --workers_left;
