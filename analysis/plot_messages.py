@@ -35,6 +35,8 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="plot_messages.py", description=__doc__.split("\n\n")[0])
     p.add_argument("trace", help="trace file from raftsim run --trace-level messages")
     p.add_argument("-o", "--output", required=True, help="output image (.png or .svg)")
+    p.add_argument("--partial", action="store_true",
+                   help="plot a truncated trace (a killed run): no end line needed")
     rt.add_window_args(p, default_from=0)
     return p.parse_args(argv)
 
@@ -43,7 +45,7 @@ def main(argv):
     args = parse_args(argv)
     t0 = args.t_from
     window = (t0, args.t_to if args.t_to is not None else float("inf"))
-    trace = rt.load_trace(args.trace, messages=True, window=window)
+    trace = rt.load_trace(args.trace, messages=True, window=window, partial=args.partial)
     t1 = min(window[1], trace.end_us)
     if t1 <= t0:
         raise rt.AnalysisError("empty window: --from %s is not before the window's end %s"

@@ -49,13 +49,15 @@ def parse_args(argv):
     p = argparse.ArgumentParser(prog="plot_timeline.py", description=__doc__.split("\n\n")[0])
     p.add_argument("trace", help="trace file (JSON Lines) from raftsim run --trace")
     p.add_argument("-o", "--output", required=True, help="output image (.png or .svg)")
+    p.add_argument("--partial", action="store_true",
+                   help="plot a truncated trace (a killed run): no end line needed")
     rt.add_window_args(p, default_from=None)
     return p.parse_args(argv)
 
 
 def main(argv):
     args = parse_args(argv)
-    trace = rt.load_trace(args.trace)
+    trace = rt.load_trace(args.trace, partial=args.partial)
     t0 = args.t_from if args.t_from is not None else 0
     t1 = args.t_to if args.t_to is not None else trace.end_us
     if t1 <= t0:
@@ -102,7 +104,9 @@ def draw(plt, trace, t0, t1):
     ax.set_axisbelow(True)
     footer = trace.footer or {}
     title = "%s  (seed %s, %s%s)   band labels are terms" % (
-        trace.scenario, trace.header.get("seed", "?"), footer.get("result", "?"),
+        trace.scenario, trace.header.get("seed", "?"),
+        "truncated at %s" % rt.format_us(trace.end_us) if trace.truncated
+        else footer.get("result", "?"),
         (": " + str(footer["reason"])) if footer.get("reason") else "")
     if (t0, t1) != (0, trace.end_us):
         title += "   window %s .. %s" % (rt.format_us(t0), rt.format_us(t1))

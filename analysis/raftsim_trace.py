@@ -93,6 +93,7 @@ class Trace:
         self.path = path
         self.header = None
         self.footer = None
+        self.truncated = False  # loaded with partial=True and cut short
         self.nodes = []
         self.end_us = 0
         self.roles = {}
@@ -276,6 +277,7 @@ def _read_lines(path):
     except OSError as e:
         raise TraceError("%s: cannot open: %s" % (path, e.strerror or e)) from None
     with f:
+        lineno = 0  # the line being read when decoding fails (even the first)
         try:
             for lineno, line in enumerate(f, 1):
                 yield lineno, line
@@ -304,12 +306,15 @@ def _check_header(path, obj):
     return nodes, voters, learners, spares
 
 
-def load_trace(path, messages=False, window=None):
+def load_trace(path, messages=False, window=None, partial=False):
     """Read and check a trace, then derive the per-node views (see Trace).
 
     messages: also collect send/deliver/drop as Message records;
     window: (from_us, to_us) limits collected messages to those sent in it
-    (a long `messages` trace holds millions of them).
+    (a long `messages` trace holds millions of them);
+    partial: accept a truncated trace (a killed run): no end line, and a
+    last line cut off mid-way (no newline) is dropped. trace.truncated says
+    whether it was.
     Raises TraceError naming the file and line for any malformed input.
     """
     trace = Trace(path)
@@ -323,8 +328,14 @@ def load_trace(path, messages=False, window=None):
         try:
             ev = json.loads(line)
         except ValueError:
+            if partial and lineno > 1 and not line.endswith("\n"):
+                trace.truncated = True  # the run was killed mid-line
+                break
             if lineno == 1 and line.startswith("\ufeff"):
                 raise _error(path, lineno, "starts with a byte-order mark") from None
+            if lineno > 1 and not line.endswith("\n"):
+                raise _error(path, lineno, "not valid JSON, and the last line (the run was "
+                             "killed?); --partial plots what precedes it") from None
             raise _error(path, lineno, "not valid JSON") from None
         if not isinstance(ev, dict):
             raise _error(path, lineno, "not a JSON object")
@@ -361,7 +372,10 @@ def load_trace(path, messages=False, window=None):
     if lineno == 0:
         raise TraceError("%s: empty file, not a trace" % path)
     if trace.footer is None:
-        raise _error(path, lineno, 'trace ends without its end line (truncated?)')
+        if not partial:
+            raise _error(path, lineno, "trace ends without its end line (truncated?); "
+                         "--partial plots what it holds")
+        trace.truncated = True
     for n, tracker in trackers.items():
         trace.roles[n] = tracker.finish(trace.end_us)
     trace.network = net.finish(trace.end_us)

@@ -4,8 +4,8 @@
 #pragma once
 
 #include <cstdint>
-#include <set>
 
+#include "raft/offset_vector.h"
 #include "raft/types.h"
 
 namespace raft {
@@ -14,7 +14,7 @@ class StateMachine {
  public:
   // Applies a write; returns false (and changes nothing) for a duplicate.
   bool apply_write(uint64_t write_id, uint32_t size_bytes) {
-    if (write_id == floor_ && above_floor_.empty()) {
+    if (write_id == floor_ && above_floor_count_ == 0) {
       ++floor_;  // the usual case, in order: nothing to remember
       record(write_id, size_bytes);
       return true;
@@ -22,7 +22,7 @@ class StateMachine {
     return apply_out_of_order(write_id, size_bytes);
   }
   bool contains(uint64_t write_id) const {
-    return write_id < floor_ || (!above_floor_.empty() && above_floor_.count(write_id) != 0);
+    return write_id < floor_ || (above_floor_count_ != 0 && above_floor(write_id));
   }
 
   uint64_t applied_writes() const { return applied_writes_; }
@@ -38,8 +38,17 @@ class StateMachine {
   // Write ids are handed out in increasing order and mostly applied in that
   // order, so the set of applied ids is kept as "every id below floor_" plus
   // the few above it: memory stays bounded by the ids out of order, not by
-  // the number of writes.
+  // the number of writes. Those few are a bitmap from window_base_ (a
+  // multiple of 64, at most floor_), not a std::set: every snapshot copies
+  // the state machine, and once one early write is late (a lost request
+  // retried), everything after it is above the floor; copying a node per id
+  // at every snapshot made a burst of 1M writes quadratic.
   bool apply_out_of_order(uint64_t write_id, uint32_t size_bytes);
+  bool above_floor(uint64_t id) const {
+    if (id < window_base_) return false;
+    const uint64_t word = (id - window_base_) / 64;
+    return word < window_.size() && (window_[word] >> ((id - window_base_) % 64) & 1) != 0;
+  }
   void record(uint64_t write_id, uint32_t size_bytes) {
     ++applied_writes_;
     size_bytes_ += size_bytes;
@@ -47,7 +56,9 @@ class StateMachine {
   }
 
   uint64_t floor_ = 1;
-  std::set<uint64_t> above_floor_;
+  uint64_t window_base_ = 0;
+  OffsetVector<uint64_t> window_;  // bit k of word w: id window_base_ + 64 w + k applied
+  uint64_t above_floor_count_ = 0;
   uint64_t applied_writes_ = 0;
   uint64_t size_bytes_ = 0;
   uint64_t state_hash_ = 0;

@@ -73,5 +73,35 @@ TEST_CASE("equal histories are equal; a different order or set is not") {
   CHECK(a.state_hash() != d.state_hash());
 }
 
+TEST_CASE("one late write: every later id is remembered, then the floor passes them all") {
+  // A lost request retried late (a burst of writes): the ids above it span
+  // many words of the window, and a copy (a snapshot) keeps them.
+  StateMachine sm;
+  sm.apply_write(1, 1);
+  for (uint64_t id = 3; id <= 5000; ++id) CHECK(sm.apply_write(id, 1));
+  const StateMachine snapshot = sm;
+  CHECK_FALSE(sm.contains(2));
+  CHECK(sm.contains(3));
+  CHECK(sm.contains(5000));
+  CHECK_FALSE(sm.contains(5001));
+  CHECK_FALSE(sm.apply_write(4242, 1));
+  CHECK(sm.apply_write(2, 1));  // the late one: the floor moves past 5000
+  for (uint64_t id = 1; id <= 5000; ++id) CHECK(sm.contains(id));
+  CHECK_FALSE(sm.contains(5001));
+  CHECK(sm.apply_write(5001, 1));  // in order again
+  CHECK(sm.applied_writes() == 5001);
+  CHECK_FALSE(snapshot.contains(2));  // the copy kept its own state
+  CHECK(snapshot.contains(4999));
+  CHECK(snapshot.applied_writes() == 4999);
+  // Gaps far apart, filled in reverse.
+  StateMachine gaps;
+  for (uint64_t id : {1000, 700, 130, 64, 63, 2}) CHECK(gaps.apply_write(id, 1));
+  CHECK(gaps.contains(64));
+  CHECK_FALSE(gaps.contains(65));
+  for (uint64_t id = 1000; id >= 1; --id) gaps.apply_write(id, 1);
+  for (uint64_t id = 1; id <= 1000; ++id) CHECK(gaps.contains(id));
+  CHECK(gaps.applied_writes() == 1000);
+}
+
 }  // namespace
 }  // namespace raft

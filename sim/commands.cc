@@ -1,16 +1,24 @@
 #include "sim/commands.h"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 #include "sim/chrome_trace.h"
@@ -49,9 +57,10 @@ nlohmann::ordered_json result_json(const std::string& file, const Scenario& s, u
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
   for (const CheckOutcome& c : r.checks) checks.push_back({{"ok", c.ok}, {"text", c.text}});
   j["checks"] = checks;
+  if (r.interrupted) j["interrupted"] = true;
   if (!r.pass) {
     j["failure"] = r.failure;
-    j["reproduce"] = "raftsim run " + file + " --seed " + std::to_string(seed);
+    if (!r.interrupted) j["reproduce"] = "raftsim run " + file + " --seed " + std::to_string(seed);
   }
   if (r.violation) {
     j["violation"] = {{"invariant", r.violation->invariant},
@@ -62,33 +71,41 @@ nlohmann::ordered_json result_json(const std::string& file, const Scenario& s, u
   return j;
 }
 
-// Converts the JSON Lines trace at `jsonl` into Chrome trace-event JSON at
-// `path`, whole or not at all (like write_file_atomically, but streamed: a
-// `messages` trace of a long run is large).
-bool write_chrome_trace(const std::string& jsonl, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  std::ifstream in(jsonl, std::ios::binary);
-  std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-  if (!in || !out) {
-    std::cerr << "raftsim: " << path << ": cannot write the Chrome trace file\n";
-    return false;
+// A temporary file for the JSON Lines trace that the Chrome trace is
+// converted from; it is read back after the run, which the --trace output
+// (possibly a FIFO or a device) cannot be. Removed when it goes out of scope.
+class ScratchFile {
+ public:
+  ScratchFile() {
+    const char* dir = std::getenv("TMPDIR");
+    path_ = std::string(dir && *dir ? dir : "/tmp") + "/raftsim-trace-XXXXXX";
+    const int fd = ::mkstemp(path_.data());
+    if (fd < 0) {
+      error_ = path_ + ": cannot create a temporary file: " + std::strerror(errno);
+      path_.clear();
+      return;
+    }
+    ::close(fd);
   }
-  try {
-    convert_to_chrome_trace(in, out);
-  } catch (const ChromeTraceError& e) {
-    std::cerr << "raftsim: " << jsonl << ": cannot convert the trace to Chrome JSON: " << e.what()
-              << "\n";
-    out.close();
-    std::remove(tmp.c_str());
-    return false;
+  ScratchFile(const ScratchFile&) = delete;
+  ScratchFile& operator=(const ScratchFile&) = delete;
+  ~ScratchFile() {
+    if (!path_.empty()) std::remove(path_.c_str());
   }
-  out.close();
-  if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::cerr << "raftsim: " << path << ": cannot write the Chrome trace file\n";
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
+  const std::string& path() const { return path_; }
+  const std::string& error() const { return error_; }
+
+ private:
+  std::string path_, error_;
+};
+
+// Copies the scratch trace to `out`; false when writing fails (errno then
+// holds the reason).
+bool copy_trace(const std::string& from, std::ostream& out) {
+  std::ifstream in(from, std::ios::binary);
+  errno = 0;
+  if (in.peek() != std::ifstream::traits_type::eof()) out << in.rdbuf();
+  return static_cast<bool>(out);
 }
 
 int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scenario) {
@@ -97,48 +114,74 @@ int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scen
   options.trace_level = cmd.trace_level;
   options.stop = interrupt_flag();
   const uint64_t seed = cmd.seed.value_or(scenario.seed);
-  std::ofstream trace_file;
   const bool trace_to_stdout = cmd.trace_path == "-";
-  const bool chrome = !cmd.chrome_trace_path.empty();
-  // The Chrome trace is converted from the JSON Lines trace once the run is
-  // over: from the --trace file, or else from a temporary one beside it.
   const bool trace_to_file = !cmd.trace_path.empty() && !trace_to_stdout;
-  const std::string tmp =
-      trace_to_file ? cmd.trace_path + ".tmp" : cmd.chrome_trace_path + ".jsonl.tmp";
-  const std::string trace_error =
-      trace_to_file ? cmd.trace_path + ": cannot write the trace file"
-                    : cmd.chrome_trace_path + ": cannot write the Chrome trace file";
-  if (trace_to_stdout && !chrome) {
-    options.trace = &std::cout;
-  } else if (trace_to_file || chrome) {
-    trace_file.open(tmp, std::ios::binary | std::ios::trunc);
-    if (!trace_file) {
-      std::cerr << "raftsim: " << trace_error << "\n";
+  const bool chrome = !cmd.chrome_trace_path.empty();
+  // With --chrome-trace the run writes JSON Lines to a scratch file, which is
+  // then copied to the --trace output and converted; otherwise it writes
+  // straight to the --trace output.
+  std::optional<ScratchFile> scratch;
+  std::ofstream scratch_out;
+  OutputFile trace_out, chrome_out;
+  if (trace_to_file && !trace_out.open(cmd.trace_path)) {
+    std::cerr << "raftsim: " << trace_out.error() << "\n";
+    return 2;
+  }
+  if (chrome) {
+    if (!chrome_out.open(cmd.chrome_trace_path)) {
+      std::cerr << "raftsim: " << chrome_out.error() << "\n";
       return 2;
     }
-    options.trace = &trace_file;
+    scratch.emplace();
+    if (scratch->path().empty()) {
+      std::cerr << "raftsim: " << scratch->error() << "\n";
+      return 2;
+    }
+    scratch_out.open(scratch->path(), std::ios::binary | std::ios::trunc);
+    options.trace = &scratch_out;
+  } else if (trace_to_file) {
+    options.trace = &trace_out.stream();
+  } else if (trace_to_stdout) {
+    options.trace = &std::cout;
   }
   const auto start = Clock::now();
   const RunResult r = run_scenario(scenario, options);
   const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
-  if (trace_file.is_open()) {
-    trace_file.close();
-    if (!trace_file || (trace_to_file && std::rename(tmp.c_str(), cmd.trace_path.c_str()) != 0)) {
-      std::cerr << "raftsim: " << trace_error << "\n";
-      std::remove(tmp.c_str());
+  if (chrome) {
+    errno = 0;
+    scratch_out.close();
+    if (!scratch_out) {
+      std::cerr << "raftsim: " << scratch->path()
+                << ": cannot write the temporary trace: " << std::strerror(errno) << "\n";
+      return 2;
+    }
+    if (trace_to_file && !copy_trace(scratch->path(), trace_out.stream())) {
+      std::cerr << "raftsim: " << cmd.trace_path
+                << ": cannot write the file: " << std::strerror(errno) << "\n";
+      return 2;
+    }
+    if (trace_to_stdout && !copy_trace(scratch->path(), std::cout)) {
+      stdout_ok();  // prints the reason
+      return 2;
+    }
+    std::ifstream in(scratch->path(), std::ios::binary);
+    try {
+      convert_to_chrome_trace(in, chrome_out.stream());
+    } catch (const ChromeTraceError& e) {
+      std::cerr << "raftsim: " << cmd.chrome_trace_path
+                << ": cannot convert the trace to Chrome JSON: " << e.what() << "\n";
+      return 2;
+    }
+    if (!chrome_out.commit()) {
+      std::cerr << "raftsim: " << chrome_out.error() << "\n";
       return 2;
     }
   }
-  if (chrome) {
-    const std::string jsonl = trace_to_file ? cmd.trace_path : tmp;
-    const bool written = write_chrome_trace(jsonl, cmd.chrome_trace_path);
-    if (trace_to_stdout) {
-      std::ifstream in(tmp, std::ios::binary);
-      std::cout << in.rdbuf();
-    }
-    if (!trace_to_file) std::remove(tmp.c_str());
-    if (!written) return 2;
+  if (trace_to_file && !trace_out.commit()) {
+    std::cerr << "raftsim: " << trace_out.error() << "\n";
+    return 2;
   }
+  if (trace_to_stdout && !stdout_ok()) return 2;
   std::ostream& out = trace_to_stdout ? std::cerr : std::cout;
   if (cmd.json) {
     out << result_json(file, scenario, seed, r, wall_s).dump() << "\n";
@@ -148,21 +191,28 @@ int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scen
       if (r.violation) {
         out << "  VIOLATION " << r.violation->invariant << " at " << format_time(r.failure_time_us)
             << ": " << r.violation->detail << "\n";
-      } else if (!r.pass && r.checks.empty()) {
+      } else if (!r.pass && r.checks.empty() && !r.interrupted) {
         out << "  FAIL " << r.failure << "\n";
       }
     }
-    out << (r.pass ? "PASS " : "FAIL ") << file << " seed=" << seed << " events=" << r.events
+    // An interrupted run neither passed nor failed: it says so, and offers no
+    // command to reproduce a failure that did not happen.
+    out << (r.interrupted ? "INTERRUPTED "
+            : r.pass      ? "PASS "
+                          : "FAIL ")
+        << file << " seed=" << seed << " events=" << r.events
         << " virtual=" << fixed(static_cast<double>(r.virtual_us) / 1e6, 3) << "s"
         << " wall=" << fixed(wall_s, 3) << "s digest=" << r.digest << "\n";
-    if (!r.pass) {
+    if (r.interrupted) {
+      out << "  " << r.failure << "\n";
+    } else if (!r.pass) {
       out << "  " << r.failure << "\n";
       out << "  reproduce: raftsim run " << file << " --seed " << seed
           << " --trace trace.jsonl --trace-level messages\n";
     }
   }
   out.flush();
-  if (r.interrupted) return 130;
+  if (r.interrupted) return interrupt_exit_code();
   return r.pass ? 0 : 1;
 }
 
@@ -186,54 +236,98 @@ nlohmann::ordered_json distribution(std::vector<double> values, bool with_values
   return j;
 }
 
+// What the aggregate needs of one seed's run; a record waits only while an
+// earlier seed is still running.
+struct SeedRecord {
+  bool pass = false;
+  uint64_t elections = 0, events = 0;
+  std::vector<double> election_time_ms;
+  Histogram commit_latency_us;
+};
+
 int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& scenario) {
   const uint64_t first = *cmd.seed_first;
   const uint64_t n = *cmd.seed_last - first + 1;
-  std::vector<RunResult> results(n);
-  std::atomic<uint64_t> next{0};
   const auto start = Clock::now();
-  std::vector<char> done(n, 0);
+
+  // Aggregated in seed order as the finished prefix grows, so the figures
+  // (and the order of election times) are the same for any --jobs, and
+  // memory holds only the seeds finished out of order, not one result per
+  // seed.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<uint64_t, SeedRecord> waiting;  // finished, not yet folded
+  uint64_t folded = 0;                     // seeds [0, folded) are in the aggregate
+  std::vector<double> election;
+  Histogram latency;
+  std::vector<uint64_t> failed;
+  double elections_sum = 0, events_sum = 0;
+  uint64_t elections_max = 0, passed = 0;
+  auto fold = [&](const SeedRecord& r, uint64_t i) {
+    election.insert(election.end(), r.election_time_ms.begin(), r.election_time_ms.end());
+    elections_sum += static_cast<double>(r.elections);
+    elections_max = std::max(elections_max, r.elections);
+    events_sum += static_cast<double>(r.events);
+    latency.merge(r.commit_latency_us);
+    if (r.pass) {
+      ++passed;
+    } else {
+      failed.push_back(first + i);
+    }
+  };
+
+  std::atomic<uint64_t> next{0};
+  unsigned workers_left = 0;
   auto worker = [&]() {
     for (uint64_t i = next++; i < n && !interrupted(); i = next++) {
       RunOptions options;
       options.seed = first + i;
       options.stop = interrupt_flag();
       RunResult r = run_scenario(scenario, options);
-      if (r.interrupted) break;
-      r.checks.clear();
-      results[i] = std::move(r);
-      done[i] = 1;
+      if (r.interrupted) break;  // a partial run is not a result
+      SeedRecord record{r.pass, r.elections, r.events, std::move(r.election_time_ms),
+                        r.commit_latency_us};
+      std::lock_guard<std::mutex> lock(mu);
+      if (i == folded) {
+        fold(record, i);
+        ++folded;
+        for (auto it = waiting.begin(); it != waiting.end() && it->first == folded;
+             it = waiting.erase(it)) {
+          fold(it->second, it->first);
+          ++folded;
+        }
+      } else {
+        waiting.emplace(i, std::move(record));
+      }
     }
+    std::lock_guard<std::mutex> lock(mu);
+    --workers_left;
+    cv.notify_one();
   };
+  const unsigned jobs =
+      static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(cmd.jobs, n)));
+  workers_left = jobs;
   std::vector<std::thread> threads;
-  const unsigned jobs = static_cast<unsigned>(std::min<uint64_t>(cmd.jobs, n));
-  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
-  worker();
-  for (std::thread& t : threads) t.join();
-  const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
-
-  // Aggregate in seed order, so the figures are the same for any --jobs.
-  std::vector<double> election;
-  Histogram latency;
-  std::vector<uint64_t> failed;
-  double elections_sum = 0, events_sum = 0;
-  uint64_t elections_max = 0, passed = 0;
-  uint64_t runs = 0;
-  for (uint64_t i = 0; i < n; ++i) {
-    if (!done[i]) continue;  // not run: interrupted
-    ++runs;
-    const RunResult& r = results[i];
-    election.insert(election.end(), r.election_time_ms.begin(), r.election_time_ms.end());
-    latency.merge(r.commit_latency_us);
-    elections_sum += static_cast<double>(r.elections);
-    elections_max = std::max(elections_max, r.elections);
-    events_sum += static_cast<double>(r.events);
-    if (r.pass) {
-      ++passed;
-    } else {
-      failed.push_back(first + i);
+  for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(worker);
+  const bool progress = !cmd.json && isatty(STDERR_FILENO) != 0;
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    while (workers_left > 0) {
+      if (progress) {
+        const double t = std::chrono::duration<double>(Clock::now() - start).count();
+        std::cerr << "\r\033[Krun: " << folded << "/" << n << " seeds, " << failed.size()
+                  << " failed, " << fixed(t, 1) << "s" << std::flush;
+      }
+      cv.wait_for(lock, std::chrono::milliseconds(200));
     }
   }
+  for (std::thread& t : threads) t.join();
+  if (progress) std::cerr << "\r\033[K" << std::flush;
+  const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  // After an interrupt, seeds past a gap ran but cannot be folded in order:
+  // the aggregate is the unbroken prefix [first, first + folded).
+  const uint64_t runs = folded;
+
   nlohmann::ordered_json summary;
   summary["scenario"] = scenario.name;
   summary["file"] = file;
@@ -261,14 +355,15 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
   metrics["events_per_run"] = {
       {"mean", events_sum / static_cast<double>(std::max<uint64_t>(runs, 1))}};
   summary["metrics"] = metrics;
+  std::string write_error;
   if (!cmd.summary_path.empty() &&
-      !write_file_atomically(cmd.summary_path, summary.dump(2) + "\n")) {
-    std::cerr << "raftsim: " << cmd.summary_path << ": cannot write the summary file\n";
+      !write_file_atomically(cmd.summary_path, summary.dump(2) + "\n", &write_error)) {
+    std::cerr << "raftsim: " << write_error << "\n";
     return 2;
   }
   if (cmd.json) {
     std::cout << summary.dump() << "\n";
-  } else {
+  } else if (!cmd.quiet) {
     auto show = [](const nlohmann::ordered_json& d, const char* key) {
       return d.contains(key) && !d[key].is_null() ? fixed(d[key].get<double>(), 1)
                                                   : std::string("-");
@@ -294,15 +389,25 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
       if (failed.size() > 20) std::cout << " ... (" << failed.size() << " in all)";
       std::cout << "\n  reproduce: raftsim run " << file << " --seed " << failed.front() << "\n";
     }
-    std::cout << (failed.empty() ? "PASS " : "FAIL ") << file << " seeds=" << first << ".."
-              << *cmd.seed_last << " runs=" << runs << " passed=" << passed
-              << " wall=" << fixed(wall_s, 3) << "s\n";
   }
-  if (interrupted()) return 130;  // the shell's code for SIGINT
+  if (!cmd.json) {
+    // After an interrupt the range was not run: neither PASS nor FAIL.
+    std::cout << (interrupted()    ? "INTERRUPTED "
+                  : failed.empty() ? "PASS "
+                                   : "FAIL ")
+              << file << " seeds=" << first << ".." << *cmd.seed_last << " runs=" << runs
+              << " passed=" << passed << " wall=" << fixed(wall_s, 3) << "s\n";
+  }
+  if (interrupted()) return interrupt_exit_code();
   return failed.empty() ? 0 : 1;
 }
 
-void on_interrupt(int /*signal*/) {
+std::atomic<int> g_signal{0};
+
+void on_interrupt(int signal) {
+  // A second signal while the first is being handled: the user wants out now.
+  if (g_interrupted.load()) ::_exit(128 + signal);
+  g_signal.store(signal);
   g_interrupted.store(true);
 }
 
@@ -314,12 +419,22 @@ bool interrupted() {
 const std::atomic<bool>* interrupt_flag() {
   return &g_interrupted;
 }
+int interrupt_exit_code() {
+  const int signal = g_signal.load();
+  return 128 + (signal ? signal : SIGINT);
+}
 
 void install_interrupt_handler() {
   // Ctrl-C stops a long run cleanly: runs in progress end with their footer,
   // no new seed starts, and the summary of what ran is printed and written.
-  std::signal(SIGINT, on_interrupt);
-  std::signal(SIGTERM, on_interrupt);
+  // No SA_RESTART: an open() or read() blocked on a FIFO without a writer
+  // returns EINTR instead of waiting on after the signal.
+  struct sigaction action {};
+  action.sa_handler = on_interrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = 0;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
 }
 
 double percentile(const std::vector<double>& sorted, double p) {
@@ -327,18 +442,6 @@ double percentile(const std::vector<double>& sorted, double p) {
   const double rank = std::ceil(p / 100.0 * static_cast<double>(sorted.size()));
   const size_t index = rank < 1 ? 0 : static_cast<size_t>(rank) - 1;
   return sorted[std::min(index, sorted.size() - 1)];
-}
-
-bool write_file_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return false;
-    out << content;
-    out.close();
-    if (!out) return false;
-  }
-  return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
 int run_command(const RunCommand& cmd) {
@@ -355,8 +458,9 @@ int run_command(const RunCommand& cmd) {
     const int file_rc =
         cmd.seed_first ? run_seeds(cmd, file, scenario) : run_one(cmd, file, scenario);
     rc = std::max(rc, file_rc);
+    if (interrupted()) break;
   }
-  return rc;
+  return interrupted() ? interrupt_exit_code() : rc;
 }
 
 int check_command(const std::vector<std::string>& files) {
@@ -372,6 +476,7 @@ int check_command(const std::vector<std::string>& files) {
       std::cerr << e.what() << "\n";
       rc = 2;
     }
+    if (interrupted()) return interrupt_exit_code();
   }
   return rc;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/output.h"
 #include "sim/simulation.h"
 
 namespace sim {
@@ -28,15 +29,17 @@ struct RunCommand {
 int run_command(const RunCommand& cmd);
 int check_command(const std::vector<std::string>& files);
 
-// Ctrl-C / SIGTERM: set a flag that long commands poll, so they stop cleanly.
+// Ctrl-C / SIGTERM: set a flag that long commands poll, so they stop cleanly;
+// a second signal ends the process at once. The handlers do not restart
+// system calls, so a read blocked on a FIFO or a terminal is interrupted too.
 void install_interrupt_handler();
 bool interrupted();
 const std::atomic<bool>* interrupt_flag();
+// 128 + the signal's number (130 for SIGINT, 143 for SIGTERM), as a shell
+// reports a process killed by it.
+int interrupt_exit_code();
 
 // Percentile by the nearest-rank method on sorted values (p in [0, 100]).
 double percentile(const std::vector<double>& sorted, double p);
-
-// Writes a file whole or not at all: to a temporary name, then renamed.
-bool write_file_atomically(const std::string& path, const std::string& content);
 
 }  // namespace sim

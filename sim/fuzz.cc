@@ -904,21 +904,20 @@ std::string write_seed_files(const FuzzCommand& cmd, uint64_t seed, const std::s
   std::error_code ec;
   std::filesystem::create_directories(cmd.out_dir, ec);
   const std::string base = cmd.out_dir + "/seed-" + std::to_string(seed);
-  if (!write_file_atomically(base + ".json", text)) {
-    o.write_error = base + ".json: cannot write the file";
-    return "";
-  }
+  if (!write_file_atomically(base + ".json", text, &o.write_error)) return "";
   const std::string trace_path = base + ".trace.jsonl";
-  const std::string tmp = trace_path + ".tmp";
   {
-    std::ofstream trace(tmp, std::ios::binary | std::ios::trunc);
+    OutputFile trace;  // a failed write leaves no .tmp behind
+    if (!trace.open(trace_path)) {
+      o.write_error = trace.error();
+      return "";
+    }
     RunOptions options;
-    options.trace = &trace;
+    options.trace = &trace.stream();
     options.trace_level = Trace::Level::messages;
     const RunResult again = run_scenario(scenario, options);
-    trace.close();
-    if (!trace || std::rename(tmp.c_str(), trace_path.c_str()) != 0) {
-      o.write_error = trace_path + ": cannot write the file";
+    if (!trace.commit()) {
+      o.write_error = trace.error();
       return "";
     }
     if (again.digest != first.digest)
@@ -944,7 +943,7 @@ SeedOutcome run_seed(const FuzzCommand& cmd, uint64_t seed) {
     o.failure = e.what();
     std::error_code ec;
     std::filesystem::create_directories(cmd.out_dir, ec);
-    if (!write_file_atomically(file, text)) o.write_error = file + ": cannot write the file";
+    write_file_atomically(file, text, &o.write_error);
     return o;
   }
   const RunResult r = run_scenario(scenario, RunOptions{});
@@ -960,7 +959,7 @@ SeedOutcome run_seed(const FuzzCommand& cmd, uint64_t seed) {
                   first_trace_difference(scenario);
       std::error_code ec;
       std::filesystem::create_directories(cmd.out_dir, ec);
-      if (!write_file_atomically(file, text)) o.write_error = file + ": cannot write the file";
+      write_file_atomically(file, text, &o.write_error);
       return o;
     }
   }
@@ -1232,9 +1231,8 @@ int fuzz_command(const FuzzCommand& cmd) {
   if (!cmd.results_path.empty()) {
     std::string lines;
     for (size_t i = 0; i < printed; ++i) lines += result_line(outcomes[i]).dump() + "\n";
-    if (!write_file_atomically(cmd.results_path, lines)) {
-      write_errors.push_back(cmd.results_path + ": cannot write the results file");
-    }
+    std::string error;
+    if (!write_file_atomically(cmd.results_path, lines, &error)) write_errors.push_back(error);
   }
   print_coverage(std::cout, coverage, printed);
   for (const std::string& e : write_errors) {
@@ -1247,7 +1245,7 @@ int fuzz_command(const FuzzCommand& cmd) {
     std::cout << "time limit reached: " << (n - printed) << " seeds not run\n";
   } else if (interrupted() && printed < n) {
     std::cout << "interrupted: " << (n - printed) << " seeds not run\n";
-    rc = 130;
+    rc = interrupt_exit_code();
   }
   uint64_t events = 0;
   for (size_t i = 0; i < printed; ++i) events += outcomes[i].events;

@@ -217,6 +217,8 @@ class Loader {
                       " for milliseconds");
     } else if (unit[0] == ' ') {
       error(path, quote(s) + " is not a time: no space may come between the number and the unit");
+    } else if (unit == "\u00b5s" || unit == "\u03bcs") {
+      error(path, quote(s) + " uses the unit \"" + unit + "\"; write \"us\" for microseconds");
     } else if (!std::all_of(unit.begin(), unit.end(),
                             [](char c) { return std::isalpha(static_cast<unsigned char>(c)); })) {
       error(path, quote(s) + " is not a time" + kForm);
@@ -785,6 +787,14 @@ void Loader::load_expectation(const json& v, size_t index) {
                                     ", after the scenario's duration " +
                                     time_text(scenario_.duration_us));
     }
+    // The run ends at the duration: a window that reaches past it would be
+    // checked over less time than it says.
+    if (e.to_us > scenario_.duration_us) {
+      error(path + "/within/1", "the window ends at " + time_text(e.to_us) +
+                                    ", after the scenario's duration " +
+                                    time_text(scenario_.duration_us) + "; end it at " +
+                                    time_text(scenario_.duration_us) + " at the latest");
+    }
     // A window check is decided at its end (the run's end at the latest).
     alias_deadline = std::min(e.to_us, scenario_.duration_us);
     alias_when = "at the window's end";
@@ -940,7 +950,7 @@ void Loader::check_budget() const {
           "the run would be too long: " + std::to_string(members_.size()) + " nodes for " +
               time_text(scenario_.duration_us) + " with a timer every " +
               time_text(static_cast<TimeUs>(shortest_timer_us)) + " is " + figure +
-              " units of work (nodes² × duration / shortest timer), more than the limit of 4e9; "
+              " units of work (nodes² × duration / shortest timer), more than the limit of 1e9; "
               "use fewer nodes, a shorter duration or a longer heartbeat_interval");
   }
   const double chunks = total_write_bytes_ / static_cast<double>(o.snapshot_chunk_size);
@@ -1225,6 +1235,20 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
   if (text.size() > ScenarioLimits::kMaxFileBytes) {
     throw ScenarioError(file + ": the file is larger than the limit of 16 MiB");
   }
+  // UTF-16 (as some Windows editors save) starts with a byte-order mark or
+  // has a NUL byte in every ASCII character.
+  const bool utf16_bom = text.size() >= 2 && ((text[0] == '\xff' && text[1] == '\xfe') ||
+                                              (text[0] == '\xfe' && text[1] == '\xff'));
+  if (utf16_bom || (text.size() >= 2 && (text[0] == '\0' || text[1] == '\0'))) {
+    throw ScenarioError(file +
+                        ": the file looks like UTF-16 text; a scenario file must be UTF-8 "
+                        "(convert it, e.g. iconv -f UTF-16 -t UTF-8)");
+  }
+  // The JSON parser would stop at a NUL and ignore what follows.
+  if (const size_t nul = text.find('\0'); nul != std::string::npos) {
+    throw ScenarioError(place_text(file, text, nul) +
+                        ": a NUL byte; a scenario file is JSON text and holds none");
+  }
   if (const size_t at = too_deep_at(text); at != std::string::npos) {
     throw ScenarioError(place_text(file, text, at) + ": JSON nesting is deeper than the limit of " +
                         std::to_string(ScenarioLimits::kMaxNesting) + " levels");
@@ -1248,8 +1272,16 @@ Scenario load_scenario_file(const std::string& path) {
   if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
     throw ScenarioError(path + ": cannot read the file: it is a directory");
   }
-  std::unique_ptr<FILE, int (*)(FILE*)> in(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!in) throw ScenarioError(path + ": cannot read the file: " + std::strerror(errno));
+  // "-" is stdin, as for most tools; it is not closed afterwards.
+  const bool from_stdin = path == "-";
+  std::unique_ptr<FILE, int (*)(FILE*)> in(from_stdin ? stdin : std::fopen(path.c_str(), "rb"),
+                                           from_stdin ? +[](FILE*) { return 0; } : &std::fclose);
+  // A blocked open or read (a FIFO without a writer) ends with EINTR when
+  // Ctrl-C or SIGTERM arrives.
+  auto reason = [] {
+    return errno == EINTR ? std::string("interrupted") : std::string(std::strerror(errno));
+  };
+  if (!in) throw ScenarioError(path + ": cannot read the file: " + reason());
   // Read in chunks rather than trusting the size: pipes and /dev files have
   // none, and one byte past the limit is enough to refuse.
   std::string text;
@@ -1261,8 +1293,7 @@ Scenario load_scenario_file(const std::string& path) {
       throw ScenarioError(path + ": the file is larger than the limit of 16 MiB");
     }
   }
-  if (std::ferror(in.get()))
-    throw ScenarioError(path + ": cannot read the file: " + std::strerror(errno));
+  if (std::ferror(in.get())) throw ScenarioError(path + ": cannot read the file: " + reason());
   return parse_scenario(text, path);
 }
 

@@ -29,8 +29,14 @@ struct ScenarioLimits {
   static constexpr size_t kMaxExpectations = 100'000;
   // Timer rounds times the messages each round can cost: nodes² × duration /
   // the shortest timer (heartbeat or election timeout, sped up by clock drift).
-  // About 4e9 is 10-20 minutes of wall time at any cluster size.
-  static constexpr double kMaxTimerWork = 4e9;
+  // A message storm runs at about 2M messages a second, so 1e9 is about ten
+  // minutes of wall time at any cluster size (4e9 let 45 voters with 1 µs
+  // timers run for most of an hour).
+  static constexpr double kMaxTimerWork = 1e9;
+  // What a run may do before it fails (work limit): events handled plus
+  // messages sent. This also bounds what the static estimate cannot see,
+  // such as a backlog of retried writes.
+  static constexpr uint64_t kMaxRunWork = 1'000'000'000;
   // Snapshot chunks one full transfer of every byte written would take.
   static constexpr double kMaxSnapshotChunks = 1e7;
 };

@@ -572,8 +572,9 @@ int shrink_command(const ShrinkCommand& cmd) {
   const std::string path = cmd.out.empty() ? default_out(cmd.file) : cmd.out;
   const std::string content = out.dump(2) + "\n";
   parse_scenario(content, path);  // what is written is a valid scenario
-  if (!write_file_atomically(path, content)) {
-    std::cerr << path << ": cannot write the file\n";
+  std::string error;
+  if (!write_file_atomically(path, content, &error)) {
+    std::cerr << "raftsim: " << error << "\n";
     return 2;
   }
   std::cout << "wrote " << path << ": " << action_count(doc) << " -> " << action_count(out)

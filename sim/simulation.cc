@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "sim/scenario_loader.h"
+
 namespace sim {
 
 using raft::Role;
@@ -218,6 +220,16 @@ bool Simulation::step() {
     result_.event_limit = true;
     fail("event limit: " + std::to_string(scenario_.max_events) + " events handled by " +
          format_time(now_us_) + " (max_events), a runaway");
+    stopped_ = true;
+  }
+  // The run's budget (docs/limits.md): handled events plus messages sent,
+  // so that a message storm (many nodes, tiny timers) or a backlog of
+  // retried writes ends as a failure instead of running for hours.
+  if (result_.events + next_message_id_ > ScenarioLimits::kMaxRunWork && !stopped_) {
+    result_.work_limit = true;
+    fail("work limit: " + std::to_string(result_.events) + " events handled and " +
+         std::to_string(next_message_id_) + " messages sent by " + format_time(now_us_) +
+         ", more than the limit of 1e9 (docs/limits.md)");
     stopped_ = true;
   }
   if (stop_flag_ && (result_.events & 4095) == 0 && stop_flag_->load()) {

@@ -49,6 +49,7 @@ struct RunResult {
   std::map<std::string, uint64_t> event_counts;
   bool interrupted = false;
   bool event_limit = false;  // stopped by the scenario's max_events
+  bool work_limit = false;   // stopped by ScenarioLimits::kMaxRunWork
 };
 
 struct RunOptions {

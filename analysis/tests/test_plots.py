@@ -67,6 +67,24 @@ class InputErrorTest(ScriptTest):
             r = self.run_script(script, "cut.jsonl", "-o", "x.png")
             self.assertFailsClearly(r, script + ": cut.jsonl: line", "truncated")
 
+    def test_non_utf8_start(self):
+        with open(self.path("bin.jsonl"), "wb") as f:
+            f.write(b"\xff\xfe\x00garbage\n")
+        for script in ("plot_timeline.py", "plot_messages.py"):
+            r = self.run_script(script, "bin.jsonl", "-o", "x.png")
+            self.assertFailsClearly(r, "%s: bin.jsonl: line 1: not UTF-8" % script)
+
+    def test_partial_plots_a_truncated_trace(self):
+        text = synth.story().text()
+        with open(self.path("killed.jsonl"), "w") as f:
+            f.write(text[:len(text) * 2 // 3])
+        for script in ("plot_timeline.py", "plot_messages.py"):
+            r = self.run_script(script, "killed.jsonl", "-o", "x.png")
+            self.assertFailsClearly(r, "--partial")
+            r = self.run_script(script, "killed.jsonl", "-o", "k.png", "--partial")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertImage("k.png")
+
     def test_garbage_line(self):
         lines = synth.story().text().splitlines(True)
         lines[16] = "garbage\n"

@@ -224,6 +224,31 @@ class TraceErrorTest(TempDirTest):
         self.assertTraceError(self.write_text("c.jsonl", text[:len(text) // 2]),
                               "not valid JSON")
 
+    def test_not_utf8_from_the_first_byte(self):
+        path = self.path("u16.jsonl")
+        with open(path, "wb") as f:
+            f.write(b"\xff\xfe{\x00\"\x00t\x00")
+        self.assertTraceError(path, "line 1:", "not UTF-8")
+
+    def test_partial_accepts_a_killed_run(self):
+        text = synth.story().text()
+        cut = text[:len(text) // 2]
+        self.assertFalse(cut.endswith("\n"))
+        path = self.write_text("k.jsonl", cut)
+        trace = rt.load_trace(path, partial=True)
+        self.assertTrue(trace.truncated)
+        self.assertIsNone(trace.footer)
+        full = rt.load_trace(self.write_text("full.jsonl", text))
+        self.assertFalse(full.truncated)
+        self.assertLess(trace.end_us, full.end_us)
+        self.assertEqual(set(trace.roles), set(full.roles))
+
+    def test_partial_still_refuses_garbage_inside(self):
+        lines = self.story_lines()
+        lines[16] = "{not json\n"
+        with self.assertRaises(rt.TraceError):
+            rt.load_trace(self.write_text("g.jsonl", "".join(lines)), partial=True)
+
     def test_line_after_the_end(self):
         lines = self.story_lines()
         lines.append(lines[5])
