@@ -33,9 +33,11 @@ Checker::Slot* Checker::extend_to(Index i) {
   return &slots_[i - slots_base_];
 }
 
-void Checker::set_base(Mirror& mirror, Index index, NodeId node) {
+void Checker::set_base(Mirror& mirror, Index index, NodeId node,
+                       const raft::Configuration* config) {
   mirror.entries.clear();
-  mirror.config_indexes.clear();
+  mirror.configs.clear();
+  mirror.base_config = config;
   mirror.base_index = index;
   mirror.base_chain = 0;
   if (index == 0) return;
@@ -64,7 +66,7 @@ inline void Checker::append_to_mirror(NodeId node, Mirror& mirror, const raft::E
   const uint64_t prev = mirror.entries.empty() ? mirror.base_chain : mirror.entries.back().chain;
   const uint64_t chain = chain_after(prev, entry);
   mirror.entries.push_back({entry.term, chain});
-  if (entry.kind == raft::EntryKind::config) mirror.config_indexes.push_back(index);
+  if (entry.kind == raft::EntryKind::config) mirror.configs.emplace_back(index, entry.config);
   Slot* s = slot(index);
   if (!s) return;  // below every snapshot: already compared when it was appended
   if (s->first_term == entry.term) {
@@ -98,6 +100,33 @@ void Checker::report_log_mismatch(NodeId node, Index index, Term term) {
 
 void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader,
                            Index commit_index) {
+  // Acknowledged Entries Stay: the leader of a term only appends to its log,
+  // and a follower acknowledges only entries that match it (§5.3), so within
+  // that term no append of its leader conflicts with them and no snapshot of
+  // its leader misses them (Figure 13 rule 6 then keeps the log). A write
+  // may rewrite them identically (an install that keeps the log rewrites
+  // what follows the snapshot); once the node is in a later term, a new
+  // leader may overwrite what never committed.
+  Mirror& mirror = mirrors_[node_slot(node)];
+  const Persistence& p = persistence_[node_slot(node)];
+  std::optional<uint64_t> acked_chain;
+  if (p.acked_term == op.hard_state.current_term && p.acked_index > mirror.base_index) {
+    acked_chain = mirror.chain_at(p.acked_index);
+  }
+  apply_log_write(node, op, from_leader, commit_index);
+  mirror.term = op.hard_state.current_term;
+  if (!acked_chain || p.acked_index <= mirror.base_index) return;
+  const std::optional<uint64_t> now = mirror.chain_at(p.acked_index);
+  if (now == acked_chain) return;
+  report("acked_entries",
+         "node " + std::to_string(node) + " dropped or replaced entries up to index " +
+             idx(p.acked_index) + " in term " + std::to_string(p.acked_term) +
+             " after acknowledging them in that term",
+         {node});
+}
+
+void Checker::apply_log_write(NodeId node, const raft::PersistOp& op, bool from_leader,
+                              Index commit_index) {
   Mirror& mirror = mirrors_[node_slot(node)];
   if (op.snapshot) {
     // RaftLog::install_snapshot: the log is kept only if it holds the
@@ -106,7 +135,10 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
     const MirrorEntry* kept = mirror.at(snap.last_included_index);
     const bool holds = snap.last_included_index <= mirror.base_index ||
                        (kept && kept->term == snap.last_included_term);
-    if (!holds) set_base(mirror, snap.last_included_index, node);
+    if (!holds) set_base(mirror, snap.last_included_index, node, raft::intern_config(snap.config));
+    // A snapshot covers committed entries only (set_base checks that), and
+    // its receiver adopts its index as its commit index.
+    mirror.commit_index = std::max(mirror.commit_index, snap.last_included_index);
   }
   if (op.compact_index > mirror.base_index && op.compact_index <= mirror.last_index()) {
     // Compaction covers only committed entries; a node that commits and
@@ -121,6 +153,11 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
       committed_max_ = i;
     }
     const Index drop = op.compact_index - mirror.base_index;
+    auto& configs = mirror.configs;
+    auto past = std::find_if(configs.begin(), configs.end(),
+                             [&](const auto& c) { return c.first > op.compact_index; });
+    if (past != configs.begin()) mirror.base_config = std::prev(past)->second;
+    configs.erase(configs.begin(), past);
     mirror.base_chain = mirror.at(op.compact_index)->chain;
     mirror.entries.drop_front(drop);
     mirror.base_index = op.compact_index;
@@ -130,14 +167,13 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
   const Index first = std::max(op.first_index, mirror.base_index + 1);
   if (first <= mirror.last_index()) {
     mirror.entries.truncate(first - mirror.base_index - 1);
-    while (!mirror.config_indexes.empty() && mirror.config_indexes.back() >= first) {
-      mirror.config_indexes.pop_back();
+    while (!mirror.configs.empty() && mirror.configs.back().first >= first) {
+      mirror.configs.pop_back();
     }
   }
   // Whether the log already holds an uncommitted configuration entry.
   auto config_pending = [&] {
-    const std::vector<Index>& configs = mirror.config_indexes;
-    return !configs.empty() && configs.back() > commit_index && configs.back() > mirror.base_index;
+    return !mirror.configs.empty() && mirror.configs.back().first > commit_index;
   };
   const size_t skip = first > op.first_index ? static_cast<size_t>(first - op.first_index) : 0;
   for (size_t k = skip; k < op.entries.size(); ++k) {
@@ -154,10 +190,13 @@ void Checker::on_log_write(NodeId node, const raft::PersistOp& op, bool from_lea
 
 void Checker::on_restart(NodeId node, const raft::DurableState& durable) {
   Mirror& mirror = mirrors_[node_slot(node)];
-  const Index base = durable.log.snapshot_index();
-  const Index last = durable.log.last_index();
+  const raft::RaftLog& log = durable.log;
+  const Index base = log.snapshot_index();
+  const Index last = log.last_index();
+  const raft::Configuration* base_config =
+      raft::intern_config(durable.snapshot ? durable.snapshot->config : durable.bootstrap_config);
   if (mirror.base_index == base && last <= mirror.last_index() &&
-      (last == base || mirror.at(last)->term == durable.log.last_term())) {
+      (last == base || mirror.at(last)->term == log.last_term())) {
     // The usual restart: what was lost only came after the durable log. Every
     // entry of both was compared with the one chain hash of its (index, term)
     // when it was written (Log Matching, §5.3; the slot at `last` exists,
@@ -165,14 +204,27 @@ void Checker::on_restart(NodeId node, const raft::DurableState& durable) {
     // mirror already holds the durable log up to `last`: keep that prefix
     // instead of hashing the whole log again.
     mirror.entries.truncate(last - base);
-    while (!mirror.config_indexes.empty() && mirror.config_indexes.back() > last) {
-      mirror.config_indexes.pop_back();
-    }
-    return;
+    while (!mirror.configs.empty() && mirror.configs.back().first > last) mirror.configs.pop_back();
+    mirror.base_config = base_config;
+  } else {
+    set_base(mirror, base, node, base_config);
+    for (Index i = log.first_index(); i <= last; ++i) append_to_mirror(node, mirror, log.at(i));
   }
-  set_base(mirror, base, node);
-  for (Index i = durable.log.first_index(); i <= durable.log.last_index(); ++i) {
-    append_to_mirror(node, mirror, durable.log.at(i));
+  // Entries are acknowledged only once durable (Figure 2: "before
+  // responding to RPCs"), so a crash loses none acknowledged in its term.
+  const Persistence& p = persistence_[node_slot(node)];
+  // A restarted node knows as committed its snapshot and what its durable
+  // commit index names of its durable log.
+  mirror.commit_index = std::max(durable.snapshot ? durable.snapshot->last_included_index : 0,
+                                 std::min(durable.hard_state.commit_index, last));
+  mirror.term = durable.hard_state.current_term;
+  if (p.acked_term == mirror.term && p.acked_chain && p.acked_index > mirror.base_index &&
+      mirror.chain_at(p.acked_index) != p.acked_chain) {
+    report("acked_entries",
+           "node " + std::to_string(node) + " restarted in term " + std::to_string(p.acked_term) +
+               " without the entries up to index " + idx(p.acked_index) +
+               " it acknowledged in that term",
+           {node});
   }
 }
 
@@ -185,13 +237,23 @@ void Checker::on_durable(NodeId node, const raft::DurableState& durable) {
            "node " + std::to_string(node) + " durable term went from " +
                std::to_string(p.durable_term) + " back to " + std::to_string(hard.current_term),
            {node});
+  } else if (hard.current_term == p.durable_term && p.durable_vote != raft::kNoNode &&
+             hard.voted_for != p.durable_vote) {
+    // Figure 2: votedFor is persistent, one per term: once a vote of a term
+    // is durable, only a later term may replace it.
+    report("vote_durability",
+           "node " + std::to_string(node) + " durable vote in term " +
+               std::to_string(hard.current_term) + " changed from " +
+               std::to_string(p.durable_vote) + " to " + std::to_string(hard.voted_for),
+           {node});
   }
   p.durable_term = hard.current_term;
   p.durable_vote = hard.voted_for;
 }
 
 void Checker::on_commit(NodeId node, Index commit, bool leader, const std::vector<NodeId>& voters) {
-  const Mirror& mirror = mirrors_[node_slot(node)];
+  Mirror& mirror = mirrors_[node_slot(node)];
+  mirror.commit_index = std::max(mirror.commit_index, commit);
   const std::optional<uint64_t> chain = mirror.chain_at(commit);
   if (!chain) {
     report("state_machine_safety",
@@ -333,7 +395,35 @@ void Checker::on_message(NodeId node, const raft::Message& msg) {
            {node});
     return;
   }
+  if ((msg.type == raft::MsgType::append_resp || msg.type == raft::MsgType::snapshot_resp) &&
+      msg.success) {
+    // (A chunk's acknowledgement is not one of entries: only the last, done.)
+    if (msg.type == raft::MsgType::snapshot_resp && !msg.done) return;
+    if (p.acked_term != msg.term) {
+      p.acked_term = msg.term;
+      p.acked_index = 0;
+    }
+    if (msg.index <= p.acked_index) return;
+    p.acked_index = msg.index;
+    // An acknowledgement released after the node moved on to a later term
+    // (held back by a slow disk) is of a log the node no longer holds.
+    const Mirror& mirror = mirrors_[node_slot(node)];
+    p.acked_chain.reset();
+    if (mirror.term == msg.term) p.acked_chain = mirror.chain_at(msg.index);
+    return;
+  }
   if (msg.type != raft::MsgType::vote_resp || !msg.success) return;
+  // A vote leaves only once it is durable (Figure 2), so a crash cannot make
+  // the node vote again in the term. (A grant of an earlier term, held back
+  // by a pause or a slow disk, may leave after the node moved on.)
+  if (p.durable_term == msg.term && p.durable_vote != msg.to) {
+    report("vote_durability",
+           "node " + std::to_string(node) + " granted its vote in term " +
+               std::to_string(msg.term) + " to " + std::to_string(msg.to) +
+               " while its durable vote in that term is " + std::to_string(p.durable_vote),
+           {node, msg.to});
+    return;
+  }
   if (p.granted_term == msg.term && p.granted_to != msg.to) {
     report("persistence",
            "node " + std::to_string(node) + " voted twice in term " + std::to_string(msg.term) +
@@ -353,7 +443,24 @@ void Checker::on_message(NodeId node, const raft::Message& msg) {
   }
 }
 
-void Checker::on_election_won(NodeId node, Term term, const std::vector<NodeId>& voters) {
+const raft::Configuration* Checker::config_in_force(const Mirror& mirror) {
+  for (auto it = mirror.configs.rbegin(); it != mirror.configs.rend(); ++it) {
+    if (it->first <= mirror.commit_index) return it->second;
+  }
+  return mirror.base_config;
+}
+
+void Checker::on_config(NodeId node, const raft::Configuration& config) {
+  const raft::Configuration* expected = config_in_force(mirrors_[node_slot(node)]);
+  if (!expected || expected == &config || *expected == config) return;
+  report("config_consistency",
+         "node " + std::to_string(node) + " uses configuration " + config.describe() +
+             " but the configuration entries of its log up to its commit index " +
+             idx(mirrors_[node_slot(node)].commit_index) + " give " + expected->describe(),
+         {node});
+}
+
+void Checker::on_election_won(NodeId node, Term term) {
   // Anyone asked may grant a vote, learners included (a node may not know
   // yet that it was promoted, or know that its demotion committed while the
   // candidate does not): what makes elections safe is that a candidate
@@ -361,6 +468,9 @@ void Checker::on_election_won(NodeId node, Term term, const std::vector<NodeId>&
   // itself included. Votes of learners and outsiders must never make up
   // that majority.
   if (term < grants_floor_) return;
+  const raft::Configuration* config = config_in_force(mirrors_[node_slot(node)]);
+  if (!config) return;
+  const std::vector<NodeId>& voters = config->voters;
   size_t votes = 0;
   const auto it = grants_.find(term);
   for (NodeId v : voters) {

@@ -50,8 +50,11 @@ class Checker {
   void on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how);
   void on_became_leader(NodeId node, Term term);
   void on_message(NodeId node, const raft::Message& msg);
-  // `node` won `term` as a candidate whose configuration has these voters.
-  void on_election_won(NodeId node, Term term, const std::vector<NodeId>& voters);
+  // `node` won `term`; the voters that must have elected it are those of the
+  // configuration the checker holds in force at the node, not its own word.
+  void on_election_won(NodeId node, Term term);
+  // After every input of a node: `config` is the configuration it now uses.
+  void on_config(NodeId node, const raft::Configuration& config);
   // A node took a snapshot whose last entry is at index.
   void on_snapshot_taken(Index index, NodeId node);
   void on_ack(uint64_t write_id, Index index, Index floor_index);
@@ -70,9 +73,17 @@ class Checker {
     Index base_index = 0;  // snapshot index
     uint64_t base_chain = 0;
     raft::OffsetVector<MirrorEntry> entries;  // base_index + 1 ...
-    // Indexes of the configuration entries (rare) up to last_index(),
-    // ascending; those at or below base_index may linger.
-    std::vector<Index> config_indexes;
+    // The configuration entries (rare) in entries, ascending by index.
+    std::vector<std::pair<Index, const raft::Configuration*>> configs;
+    // The configuration in force at base_index: the bootstrap one, the
+    // snapshot's, or the last configuration entry compacted away.
+    const raft::Configuration* base_config = nullptr;
+    // The node's commit index as its inputs made it: commits it reported, a
+    // snapshot it installed, what a restart recovers.
+    Index commit_index = 0;
+    // The node's term at its latest write (a node writes whenever its term
+    // changes).
+    Term term = 0;
     Index last_index() const { return base_index + entries.size(); }
     std::optional<uint64_t> chain_at(Index i) const {
       if (i == base_index) return base_chain;
@@ -104,6 +115,13 @@ class Checker {
     NodeId granted_to = 0;
     NodeId durable_vote = 0;
     Index durable_base = 0;  // snapshot index a restart would begin from
+    // The last AppendEntries (or InstallSnapshot) acknowledgement: its term
+    // and the highest index acknowledged in that term.
+    Term acked_term = 0;
+    Index acked_index = 0;
+    // The chain hash of the log up to acked_index when it was acknowledged,
+    // unless the log had moved on to a later term by then.
+    std::optional<uint64_t> acked_chain;
   };
 
   // The facts about index i, or nullptr below the window.
@@ -122,7 +140,13 @@ class Checker {
   [[gnu::cold, gnu::noinline]] void report_applied(NodeId node, Index index, bool differs);
   [[gnu::cold, gnu::noinline]] void report_log_mismatch(NodeId node, Index index, Term term);
   size_t node_slot(NodeId id) const { return slot_of_[id]; }
-  void set_base(Mirror& mirror, Index index, NodeId node);
+  void set_base(Mirror& mirror, Index index, NodeId node, const raft::Configuration* config);
+  // The configuration in force at the mirror's commit index (configurations
+  // take effect when their entry commits, raft-roles.md), or nullptr if the
+  // checker never saw the node's durable state.
+  static const raft::Configuration* config_in_force(const Mirror& mirror);
+  void apply_log_write(NodeId node, const raft::PersistOp& op, bool from_leader,
+                       Index commit_index);
   void append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& entry);
   void trim();
 

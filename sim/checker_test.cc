@@ -180,6 +180,9 @@ TEST_CASE("persistence: two votes in one term") {
   c.on_message(1, message(MsgType::vote_resp, 1, 2, 3, true));   // a resend
   c.on_message(1, message(MsgType::vote_resp, 1, 3, 3, false));  // a refusal
   CHECK(fired(c) == "");
+  // A second grant of term 3, released late after the node moved on to
+  // term 4 (vote_durability compares only grants of the durable term).
+  c.on_durable(1, durable_term(4));
   c.on_message(1, message(MsgType::vote_resp, 1, 3, 3, true));
   CHECK(fired(c) == "persistence");
   CHECK(c.violation()->nodes == std::vector<NodeId>{1, 2, 3});
@@ -213,6 +216,13 @@ TEST_CASE("persistence: a message of a term not yet durable (pre-vote exempt)") 
   CHECK(fired(c) == "persistence");
 }
 
+// Every node of `nodes` starts from an empty log in a cluster of `voters`.
+void boot(Checker& c, const std::vector<NodeId>& nodes, const std::vector<NodeId>& voters) {
+  raft::DurableState d;
+  d.bootstrap_config.voters = voters;
+  for (NodeId n : nodes) c.on_restart(n, d);
+}
+
 // Node `voter` grants node `candidate` its vote in `term`.
 void grant(Checker& c, NodeId voter, NodeId candidate, Term term) {
   c.on_durable(voter, durable_term(term, candidate));
@@ -221,27 +231,149 @@ void grant(Checker& c, NodeId voter, NodeId candidate, Term term) {
 
 TEST_CASE("learner_vote: a leader whose majority is made up with a learner's vote") {
   Checker c({1, 2, 3, 4});
+  boot(c, {1, 2, 3, 4}, kVoters);
   grant(c, 4, 1, 1);  // learner 4 grants: allowed, but it must not count
-  c.on_election_won(1, 1, kVoters);
+  c.on_election_won(1, 1);
   CHECK(fired(c) == "learner_vote");
 }
 
 TEST_CASE("learner_vote: a majority of the voters, with or without learners' votes, is fine") {
   Checker c({1, 2, 3, 4});
+  boot(c, {1, 2, 3}, kVoters);
+  boot(c, {4}, {4});  // node 4 believes it is alone
   grant(c, 4, 1, 1);
   grant(c, 2, 1, 1);
-  c.on_election_won(1, 1, kVoters);
+  c.on_election_won(1, 1);
   grant(c, 1, 3, 2);  // with its own vote, which is no message
-  c.on_election_won(3, 2, kVoters);
-  c.on_election_won(4, 3, {4});  // a lone voter elects itself
+  c.on_election_won(3, 2);
+  c.on_election_won(4, 3);  // a lone voter elects itself
   CHECK(fired(c) == "");
 }
 
 TEST_CASE("learner_vote: votes granted to another candidate or in another term do not count") {
   Checker c({1, 2, 3});
+  boot(c, {1, 2, 3}, kVoters);
   grant(c, 2, 3, 1);
   grant(c, 3, 1, 2);
-  c.on_election_won(1, 1, kVoters);
+  c.on_election_won(1, 1);
+  CHECK(fired(c) == "learner_vote");
+}
+
+TEST_CASE("vote_durability: a grant leaves only with the durable vote of its term") {
+  Checker c({1, 2, 3});
+  c.on_durable(1, durable_term(3, 2));
+  c.on_message(1, message(MsgType::vote_resp, 1, 2, 3, true));
+  CHECK(fired(c) == "");
+  // Term 3 durable with no vote, yet a grant of term 3 leaves.
+  Checker bad({1, 2, 3});
+  bad.on_durable(1, durable_term(3));
+  bad.on_message(1, message(MsgType::vote_resp, 1, 2, 3, true));
+  CHECK(fired(bad) == "vote_durability");
+  CHECK(bad.violation()->nodes == std::vector<NodeId>{1, 2});
+}
+
+TEST_CASE("vote_durability: a late grant of an earlier term is fine") {
+  // A paused node, or one whose disk is slow, may release a grant after
+  // it has moved on: only the durable vote of the grant's term counts.
+  Checker c({1, 2, 3});
+  c.on_durable(1, durable_term(3, 2));
+  c.on_durable(1, durable_term(4, 3));
+  c.on_message(1, message(MsgType::vote_resp, 1, 2, 3, true));
+  CHECK(fired(c) == "");
+}
+
+TEST_CASE("vote_durability: a durable vote never changes within its term") {
+  Checker c({1, 2, 3});
+  c.on_durable(1, durable_term(3));     // no vote yet
+  c.on_durable(1, durable_term(3, 2));  // voting: fine
+  c.on_durable(1, durable_term(3, 2));  // a later write keeps it
+  c.on_durable(1, durable_term(4));     // a new term clears it
+  CHECK(fired(c) == "");
+  c.on_durable(1, durable_term(4, 3));
+  c.on_durable(1, durable_term(4));  // forgotten (a restart that lost it)
+  CHECK(fired(c) == "vote_durability");
+}
+
+TEST_CASE("acked_entries: a follower drops an entry it acknowledged in its term") {
+  auto ack = [](Index index, Term term) {
+    raft::Message m = message(MsgType::append_resp, 2, 1, term, true);
+    m.index = index;
+    return m;
+  };
+  SUBCASE("a rewrite with the same entries is fine") {
+    Checker c({1, 2, 3});
+    c.on_durable(2, durable_term(1));
+    c.on_log_write(2, log_write(1, {write_entry(1, 1), write_entry(1, 2)}), false, 0);
+    c.on_message(2, ack(2, 1));
+    raft::PersistOp op = log_write(2, {write_entry(1, 2), write_entry(1, 3)});
+    op.hard_state.current_term = 1;
+    c.on_log_write(2, op, false, 0);
+    CHECK(fired(c) == "");
+  }
+  SUBCASE("truncating below the acknowledged index in the same term") {
+    Checker c({1, 2, 3});
+    c.on_durable(2, durable_term(1));
+    c.on_log_write(2, log_write(1, {write_entry(1, 1), write_entry(1, 2)}), false, 0);
+    c.on_message(2, ack(2, 1));
+    raft::PersistOp op = log_write(2, {});  // drops index 2
+    op.hard_state.current_term = 1;
+    c.on_log_write(2, op, false, 0);
+    CHECK(fired(c) == "acked_entries");
+  }
+  SUBCASE("the same truncation in a later term is a new leader's right") {
+    Checker c({1, 2, 3});
+    c.on_durable(2, durable_term(1));
+    c.on_log_write(2, log_write(1, {write_entry(1, 1), write_entry(1, 2)}), false, 0);
+    c.on_message(2, ack(2, 1));
+    raft::PersistOp op = log_write(2, {write_entry(2, 9)});
+    op.hard_state.current_term = 2;
+    c.on_log_write(2, op, false, 0);
+    CHECK(fired(c) == "");
+  }
+  SUBCASE("a restart that lost them") {
+    Checker c({1, 2, 3});
+    c.on_durable(2, durable_term(1));
+    raft::PersistOp op = log_write(1, {write_entry(1, 1), write_entry(1, 2)});
+    op.hard_state.current_term = 1;
+    c.on_log_write(2, op, false, 0);
+    c.on_message(2, ack(2, 1));
+    raft::DurableState disk = durable_term(1);
+    disk.log.append(write_entry(1, 1));
+    c.on_restart(2, disk);
+    CHECK(fired(c) == "acked_entries");
+  }
+}
+
+TEST_CASE("config_consistency: the configuration in force is the last committed entry's") {
+  Checker c({1, 2, 3, 4});
+  boot(c, {1, 2, 3, 4}, kVoters);
+  raft::Configuration bootstrap;
+  bootstrap.voters = kVoters;
+  raft::Configuration next = bootstrap;
+  next.voters = {1, 2, 3, 4};
+  Entry change;
+  change.term = 1;
+  change.kind = raft::EntryKind::config;
+  change.config = raft::intern_config(next);
+  c.on_log_write(2, log_write(1, {write_entry(1, 1), change}), false, 0);
+  c.on_config(2, bootstrap);  // appended, not committed: still the old one
+  CHECK(fired(c) == "");
+  c.on_commit(2, 2, false, kVoters);
+  c.on_config(2, next);
+  CHECK(fired(c) == "");
+  // Node 3 holds the entry uncommitted but already acts on it.
+  c.on_log_write(3, log_write(1, {write_entry(1, 1), change}), false, 0);
+  c.on_config(3, next);
+  CHECK(fired(c) == "config_consistency");
+}
+
+TEST_CASE("learner_vote: the voters are the checker's view, not the candidate's word") {
+  // Node 1 wins with node 4's vote, believing {1, 4} are the voters; its
+  // log says {1, 2, 3}.
+  Checker c({1, 2, 3, 4});
+  boot(c, {1, 2, 3, 4}, kVoters);
+  grant(c, 4, 1, 1);
+  c.on_election_won(1, 1);
   CHECK(fired(c) == "learner_vote");
 }
 
@@ -397,10 +529,11 @@ TEST_CASE("a whole cluster history through the harness raises nothing") {
   for (NodeId n : {1, 2, 3}) {
     const raft::Node& node = cluster.node(n);
     c.on_commit(n, node.commit_index(), node.role() == raft::Role::leader, kVoters);
+    c.on_config(n, node.config());
   }
   for (const raft::Message& m : cluster.delivered) c.on_message(m.from, m);
   c.on_became_leader(1, 1);
-  c.on_election_won(1, 1, kVoters);
+  c.on_election_won(1, 1);
   CHECK(cluster.node(1).commit_index() == 6);
   CHECK(fired(c) == "");
 }

@@ -449,6 +449,8 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
       set_timer(n, t.kind, t.at_us);
     }
   }
+  // Configuration consistency: the one the node uses now is the one its log says.
+  checker_.on_config(n.id, n.api->config());
 }
 
 void Simulation::remember(const char* type, NodeId node, const char* reason) {
@@ -490,7 +492,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
       trace_.event(now_us_, "elected", n.id).unum("term", ev.term).unum("votes", ev.votes);
       count("elected", n.id, nullptr);
       checker_.on_became_leader(n.id, ev.term);
-      checker_.on_election_won(n.id, ev.term, n.api->config().voters);
+      checker_.on_election_won(n.id, ev.term);
       ++result_.elections;
       if (leaderless_since_us_) {
         result_.election_time_ms.push_back(static_cast<double>(now_us_ - *leaderless_since_us_) /
