@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "sim/canonical_node.h"
+
 namespace sim {
 
 using raft::Role;
@@ -362,7 +364,11 @@ TimeUs Simulation::real_time_of(const SimNode& n, TimeUs local_us) const {
 }
 
 void Simulation::boot(SimNode& n) {
-  n.api = std::make_unique<RaftNodeAdapter>(n.id, raft_options_, n.rng, n.disk);
+  if (scenario_.implementation == Implementation::canonical) {
+    n.api = make_canonical_node(n.id, raft_options_, n.rng, n.disk);
+  } else {
+    n.api = std::make_unique<RaftNodeAdapter>(n.id, raft_options_, n.rng, n.disk);
+  }
   if (n.crashed) --crashed_nodes_;
   n.crashed = false;
   checker_.on_restart(n.id, n.disk);
