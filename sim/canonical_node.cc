@@ -22,6 +22,7 @@ extern "C" {
 }  // namespace craft
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -1198,6 +1199,41 @@ std::unique_ptr<NodeApi> make_canonical_node(::raft::NodeId id, const ::raft::Op
                                              ::raft::Random& random,
                                              const ::raft::DurableState& durable) {
   return std::make_unique<CanonicalNode>(id, options, random, durable);
+}
+
+namespace {
+
+// Microseconds of a generated time ("12s", "150ms", "2500us").
+TimeUs parse_generated_time(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  const TimeUs value = std::stoll(text.substr(0, digits));
+  const std::string unit = text.substr(digits);
+  if (unit == "s") return value * 1'000'000;
+  if (unit == "ms") return value * kUsPerMs;
+  return value;
+}
+
+}  // namespace
+
+void restrict_to_canonical(nlohmann::ordered_json& doc) {
+  doc["implementation"] = "canonical";
+  nlohmann::ordered_json& r = doc["raft"];
+  const TimeUs min_us = parse_generated_time(r["election_timeout"][0].get<std::string>());
+  const TimeUs t_ms = std::max<TimeUs>(2, min_us / kUsPerMs);
+  r["election_timeout"] = {std::to_string(t_ms) + "ms", std::to_string(2 * t_ms) + "ms"};
+  const TimeUs hb_ms = std::max<TimeUs>(1, std::min<TimeUs>(t_ms / 3, t_ms - 1));
+  r["heartbeat_interval"] = std::to_string(hb_ms) + "ms";
+  r["check_quorum"] = true;
+  r["auto_promote"] = false;
+  nlohmann::ordered_json kept = nlohmann::ordered_json::array();
+  for (nlohmann::ordered_json& a : doc["timeline"]) {
+    const std::string action = a["action"].get<std::string>();
+    if (action == "campaign" || action == "snapshot") continue;
+    if (action == "add_learner") a["promote"] = false;
+    kept.push_back(a);
+  }
+  doc["timeline"] = kept;
 }
 
 std::optional<std::string> canonical_refusal(const Scenario& s) {

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/canonical_node.h"
 #include "sim/commands.h"
 #include "sim/prng.h"
 #include "sim/scenario_loader.h"
@@ -1119,7 +1120,9 @@ TimeUs min_fuzz_duration_us() {
 }
 
 json generate_scenario(uint64_t seed, const FuzzLimits& limits) {
-  return Generator(seed, limits).build();
+  json doc = Generator(seed, limits).build();
+  if (limits.implementation == Implementation::canonical) restrict_to_canonical(doc);
+  return doc;
 }
 
 int fuzz_command(const FuzzCommand& cmd) {

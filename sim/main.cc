@@ -64,10 +64,24 @@ std::optional<int> parse_options(const std::string& command, const std::vector<s
   return std::nullopt;
 }
 
+// --impl NAME: the Raft implementation the nodes run.
+std::optional<int> parse_impl(const std::string& command, const std::string& name,
+                              std::optional<sim::Implementation>& out) {
+  if (name.empty()) return std::nullopt;
+  if (name == "raftsim") {
+    out = sim::Implementation::raftsim;
+  } else if (name == "canonical") {
+    out = sim::Implementation::canonical;
+  } else {
+    return usage_error(command + ": --impl must be raftsim or canonical, not \"" + name + "\"");
+  }
+  return std::nullopt;
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc("raftsim run FILE... [options]");
   sim::RunCommand cmd;
-  std::string seeds, level = "events";
+  std::string seeds, level = "events", impl;
   desc.add_options()("help,h", "show this help")("seed", po::value<uint64_t>(),
                                                  "override the file's seed")(
       "seeds", po::value<std::string>(&seeds), "run once per seed in A..B and print the aggregate")(
@@ -80,9 +94,12 @@ int cmd_run(const std::vector<std::string>& args) {
       "chrome-trace", po::value<std::string>(&cmd.chrome_trace_path),
       "write the run as Chrome trace-event JSON (Perfetto, chrome://tracing)")(
       "json", po::bool_switch(&cmd.json), "print each summary as one JSON object")(
-      "quiet,q", po::bool_switch(&cmd.quiet), "print only the summary line");
+      "quiet,q", po::bool_switch(&cmd.quiet), "print only the summary line")(
+      "impl", po::value<std::string>(&impl),
+      "run the nodes as raftsim or canonical (canonical/raft), whatever the file says");
   po::variables_map vm;
   if (auto rc = parse_options("run", args, desc, &cmd.files, vm)) return *rc;
+  if (auto rc = parse_impl("run", impl, cmd.implementation)) return *rc;
   if (cmd.files.empty()) return usage_error("run: no scenario file given");
   if (vm.count("seed")) cmd.seed = vm["seed"].as<uint64_t>();
   if (level == "events") {
@@ -168,7 +185,7 @@ int cmd_fuzz(const std::vector<std::string>& args) {
   po::options_description desc("raftsim fuzz [options]");
   sim::FuzzCommand cmd;
   std::vector<std::string> bugs;
-  std::string duration, shard;
+  std::string duration, shard, impl;
   unsigned nodes = 9;
   desc.add_options()("help,h", "show this help")(
       "seeds", po::value<uint64_t>(&cmd.seeds)->default_value(100), "number of seeds to run")(
@@ -192,9 +209,19 @@ int cmd_fuzz(const std::vector<std::string>& args) {
       "stop-on-failure", po::bool_switch(&cmd.stop_on_failure),
       "start no seed after the first failing one")(
       "max-events", po::value<uint64_t>(&cmd.limits.max_events)->default_value(20'000'000),
-      "a seed fails (event_limit) after handling this many events");
+      "a seed fails (event_limit) after handling this many events")(
+      "impl", po::value<std::string>(&impl),
+      "run the nodes as raftsim or canonical (canonical/raft; only the features it supports)");
   po::variables_map vm;
   if (auto rc = parse_options("fuzz", args, desc, nullptr, vm)) return *rc;
+  std::optional<sim::Implementation> implementation;
+  if (auto rc = parse_impl("fuzz", impl, implementation)) return *rc;
+  if (implementation == sim::Implementation::canonical) {
+    if (!bugs.empty())
+      return usage_error("fuzz: --bug plants bugs in raftsim's node; not with --impl canonical");
+    cmd.limits.implementation = *implementation;
+    cmd.generation_flags += " --impl canonical";
+  }
   if (vm.count("seed")) {
     if (!vm["seeds"].defaulted() || !vm["start"].defaulted() || !shard.empty()) {
       return usage_error(
@@ -262,13 +289,16 @@ int cmd_shrink(const std::vector<std::string>& args) {
   po::options_description desc("raftsim shrink FILE [options]");
   sim::ShrinkCommand cmd;
   std::vector<std::string> files;
+  std::string impl;
   desc.add_options()("help,h", "show this help")(
       "out,o", po::value<std::string>(&cmd.out),
       "where to write the result (default: FILE with .min.json)")(
       "max-runs", po::value<size_t>(&cmd.max_runs)->default_value(cmd.max_runs),
-      "give up after this many runs");
+      "give up after this many runs")("impl", po::value<std::string>(&impl),
+                                      "run the nodes as raftsim or canonical (canonical/raft)");
   po::variables_map vm;
   if (auto rc = parse_options("shrink", args, desc, &files, vm)) return *rc;
+  if (auto rc = parse_impl("shrink", impl, cmd.implementation)) return *rc;
   if (files.size() != 1) return usage_error("shrink: give exactly one scenario file");
   cmd.file = files.front();
   return sim::shrink_command(cmd);
