@@ -281,12 +281,14 @@ class CanonicalNode final : public NodeApi {
 
   ~CanonicalNode() override {
     if (!initialized_) return;
-    // A crash: the library's requests still pending are cancelled (as
-    // raft_uv's close does) so that it frees them; nothing it does now is
-    // an output.
+    // A crash. The library is closed the way its own fixture closes a
+    // server: every pending request completes first, then raft_close (it
+    // cannot take cancelled requests after convertToUnavailable). Nothing
+    // it does now is an output: the disk already dropped what was pending.
     ::raft::Outputs discard;
     out_ = &discard;
     closing_ = true;
+    drain();
     raft_close(&raft_, nullptr);
   }
 
@@ -527,13 +529,7 @@ class CanonicalNode final : public NodeApi {
 
   static void io_close(struct raft_io* io, raft_io_close_cb cb) {
     CanonicalNode& n = self(io);
-    // Cancel what is pending, oldest first, as raft_uv does on close.
-    while (!n.pending_.empty()) {
-      const Pending p = n.pending_.begin()->second;
-      n.pending_.erase(n.pending_.begin());
-      n.complete(p, RAFT_CANCELED);
-    }
-    n.flush_sends(RAFT_CANCELED);
+    n.drain();
     if (cb) cb(io);
   }
 
@@ -747,6 +743,19 @@ class CanonicalNode final : public NodeApi {
     }
   }
 
+  // Completes every pending request, oldest first (what raft_fixture_close
+  // does before closing its servers).
+  void drain() {
+    while (!pending_.empty() || !sends_.empty()) {
+      if (!pending_.empty()) {
+        const Pending p = pending_.begin()->second;
+        pending_.erase(pending_.begin());
+        complete(p, 0);
+      }
+      flush_sends(0);
+    }
+  }
+
   // A send completes once the network has the message: at the end of the
   // input that sent it (the library's send callbacks only free memory).
   void flush_sends(int status) {
@@ -802,13 +811,11 @@ class CanonicalNode final : public NodeApi {
     const auto* p = static_cast<const uint8_t*>(buf->base);
     const uint64_t write_id = get64(p);
     const auto size = static_cast<uint32_t>(get64(p + 8));
-    // applyCommand raises last_applied after the FSM returns.
-    const Index index = n.raft_.last_applied + 1;
+    // Which index this is the library does not say (it may raise
+    // last_applied once per batch): emit_applied pairs the applies, in
+    // order, with the log's write entries.
     const bool fresh = n.sm_.apply_write(write_id, size);
-    n.fsm_applied_.push_back({index, !fresh, n.sm_.state_hash()});
-    if (n.awaiting_.erase(write_id)) {
-      n.out_->replies.push_back({write_id, true, index, n.id_});
-    }
+    n.fsm_applied_.push_back({write_id, !fresh, n.sm_.state_hash()});
     return 0;
   }
 
@@ -1099,10 +1106,13 @@ class CanonicalNode final : public NodeApi {
     for (Index i = before_.applied + 1; i <= raft_.last_applied; ++i) {
       if (i < view_.log.first_index() || i > view_.log.last_index()) continue;
       ::raft::Applied a{i, view_.log.at(i), false, hash};
-      if (next < fsm_applied_.size() && fsm_applied_[next].index == i) {
+      if (a.entry.kind == EntryKind::write && next < fsm_applied_.size()) {
         a.duplicate = fsm_applied_[next].duplicate;
         a.state_hash = hash = fsm_applied_[next].state_hash;
         ++next;
+        if (awaiting_.erase(a.entry.write_id)) {
+          out.replies.push_back({a.entry.write_id, true, i, id_});
+        }
       }
       out.applied.push_back(a);
     }
@@ -1156,7 +1166,7 @@ class CanonicalNode final : public NodeApi {
 
   ::raft::StateMachine sm_;
   struct FsmApplied {
-    Index index;
+    uint64_t write_id;
     bool duplicate;
     uint64_t state_hash;
   };
