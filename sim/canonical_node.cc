@@ -651,6 +651,7 @@ class CanonicalNode final : public NodeApi {
     req->cb = cb;
     auto s = n.resolve_snapshot(*snapshot);
     if (!s) return RAFT_CORRUPT;
+    if (trailing != 0) n.emit_applied(*n.out_);  // before the compaction drops the entries
     ::raft::PersistOp& op = n.new_op();
     op.snapshot = s;
     if (trailing == 0) {
@@ -1094,11 +1095,15 @@ class CanonicalNode final : public NodeApi {
     return to == Role::learner ? "demoted" : "promoted";
   }
 
+  // Reports the entries applied since the last report. Called after each
+  // input, and before a snapshot compacts the entries away.
   void emit_applied(::raft::Outputs& out) {
     if (restored_) {
       // A snapshot replaced the state: nothing below its index is applied
       // entry by entry.
       fsm_applied_.clear();
+      before_.applied = raft_.last_applied;
+      hash_before_ = sm_.state_hash();
       return;
     }
     size_t next = 0;
@@ -1116,6 +1121,9 @@ class CanonicalNode final : public NodeApi {
       }
       out.applied.push_back(a);
     }
+    fsm_applied_.erase(fsm_applied_.begin(), fsm_applied_.begin() + static_cast<long>(next));
+    before_.applied = raft_.last_applied;
+    hash_before_ = hash;
   }
 
   void propose_next_change() {
