@@ -489,6 +489,10 @@ class CanonicalNode final : public NodeApi {
       node.now_us_ = now;
       node.out_ = &out;
       node.snapshot_observation();
+      // Queued membership changes are proposed at the start of an input,
+      // never in the one that committed the previous change: the checker
+      // must see that commit before the next configuration entry.
+      if (node.initialized_ && node.role_ == ::raft::Role::leader) node.propose_next_change();
     }
     ~Enter() noexcept(false) {
       node.after_input();
@@ -974,19 +978,10 @@ class CanonicalNode final : public NodeApi {
     flush_sends(0);
     if (raft_.state == RAFT_UNAVAILABLE) return;
     ::raft::Outputs& out = *out_;
-    if (raft_.configuration.n > 0) {
-      config_ = from_raft_configuration(raft_.configuration);
-      // The configuration in force is the committed one (as ::raft::Node's is).
-      if (raft_.configuration_uncommitted_index != 0) {
-        const Index c = raft_.configuration_index;
-        if (c >= view_.log.first_index() && c <= view_.log.last_index() &&
-            view_.log.at(c).kind == EntryKind::config) {
-          config_ = *view_.log.at(c).config;
-        } else if (view_.snapshot && view_.snapshot->config_index == c) {
-          config_ = view_.snapshot->config;
-        }
-      }
-    }
+    // The configuration in force is the latest in the log, committed or
+    // not: the library uses a configuration as soon as it is appended
+    // (thesis §4.1), so its quorums, votes and commits follow that one.
+    if (raft_.configuration.n > 0) config_ = from_raft_configuration(raft_.configuration);
     const ::raft::Role now_role = role_of(raft_, config_, id_);
     const Term term = raft_.current_term;
     const bool pre_vote_round = raft_.state == RAFT_CANDIDATE && raft_.candidate_state.in_pre_vote;
@@ -1057,7 +1052,6 @@ class CanonicalNode final : public NodeApi {
     if (raft_.configuration_index != before_.config_index) last_committed_config_ = config_;
     role_ = now_role;
     before_.pre_vote_round = pre_vote_round;
-    if (role_ == ::raft::Role::leader) propose_next_change();
     if (role_ != ::raft::Role::leader) {
       // Writes a leader accepted and lost with its leadership: the client
       // is told to retry (a redirect), as ::raft::Node's clients are.
