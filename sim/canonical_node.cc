@@ -277,6 +277,7 @@ class CanonicalNode final : public NodeApi {
     for (Index i = view_.log.first_index(); i <= view_.log.last_index(); ++i) {
       if (view_.log.at(i).kind == EntryKind::config) config_ = *view_.log.at(i).config;
     }
+    role_ = config_.is_voter(id_) ? ::raft::Role::follower : ::raft::Role::learner;
   }
 
   ~CanonicalNode() override {
