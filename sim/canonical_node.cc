@@ -982,7 +982,15 @@ class CanonicalNode final : public NodeApi {
     // The configuration in force is the latest in the log, committed or
     // not: the library uses a configuration as soon as it is appended
     // (thesis §4.1), so its quorums, votes and commits follow that one.
-    if (raft_.configuration.n > 0) config_ = from_raft_configuration(raft_.configuration);
+    // Decoded only when it changed: the library replaces its configuration
+    // only when one of these indexes moves (append, commit, rollback,
+    // snapshot, restart).
+    const std::pair<Index, Index> config_key{raft_.configuration_index,
+                                             raft_.configuration_uncommitted_index};
+    if (raft_.configuration.n > 0 && config_key != config_key_) {
+      config_ = from_raft_configuration(raft_.configuration);
+      config_key_ = config_key;
+    }
     const ::raft::Role now_role = role_of(raft_, config_, id_);
     const Term term = raft_.current_term;
     const bool pre_vote_round = raft_.state == RAFT_CANDIDATE && raft_.candidate_state.in_pre_vote;
@@ -1199,6 +1207,7 @@ class CanonicalNode final : public NodeApi {
   ::raft::Role role_ = ::raft::Role::follower;
   Observed before_;
   ::raft::Configuration config_;
+  std::pair<Index, Index> config_key_{UINT64_MAX, UINT64_MAX};  // indexes config_ was decoded at
   ::raft::Configuration last_committed_config_;
   std::set<NodeId> votes_;
   bool input_timeout_now_ = false;
