@@ -303,6 +303,12 @@ class CanonicalNode final : public NodeApi {
     raft_set_election_timeout(&raft_, ms(options_.election_timeout_min_us));
     raft_set_heartbeat_timeout(&raft_, ms(options_.heartbeat_interval_us));
     raft_set_pre_vote(&raft_, options_.pre_vote);
+    // A leader whose InstallSnapshot (or its answer) is lost ignores the
+    // follower until this timeout and then sends it again; the library's
+    // default, 30 s, is longer than whole fuzz scenarios. raftsim's node
+    // resends a chunk after a heartbeat without an answer; the library
+    // resends the whole snapshot, so it waits the longest election timeout.
+    raft_set_install_snapshot_timeout(&raft_, ms(options_.election_timeout_max_us));
     raft_set_snapshot_threshold(&raft_, static_cast<unsigned>(options_.snapshot_threshold));
     raft_set_snapshot_trailing(
         &raft_, static_cast<unsigned>(std::max<uint64_t>(1, options_.snapshot_threshold / 4)));
