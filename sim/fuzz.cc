@@ -16,7 +16,7 @@
 #include <sstream>
 #include <thread>
 
-#include "sim/canonical_node.h"
+#include "sim/canonical_caps.h"
 #include "sim/commands.h"
 #include "sim/prng.h"
 #include "sim/scenario_loader.h"

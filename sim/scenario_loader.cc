@@ -13,7 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "sim/canonical_node.h"
+#include "sim/canonical_caps.h"
 
 namespace sim {
 
