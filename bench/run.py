@@ -27,10 +27,17 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCENARIOS = os.path.join(ROOT, "bench", "scenarios")
 
 
+# Workloads that run a shipped bench scenario with other nodes: name ->
+# (scenario, extra raftsim arguments). failover_canonical runs canonical/raft
+# behind its adapter (docs/canonical.md) on raftsim's failover workload.
+VARIANTS = {"failover_canonical": ("failover", ["--impl", "canonical"])}
+
+
 def run_once(raftsim, name):
-    path = os.path.join(SCENARIOS, name + ".json")
+    scenario, extra = VARIANTS.get(name, (name, []))
+    path = os.path.join(SCENARIOS, scenario + ".json")
     start = time.monotonic()
-    proc = subprocess.run([raftsim, "run", path, "--json"], capture_output=True, text=True)
+    proc = subprocess.run([raftsim, "run", path, "--json"] + extra, capture_output=True, text=True)
     wall = time.monotonic() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"bench: {name}: raftsim exited {proc.returncode}: {proc.stderr.strip()}")
@@ -208,7 +215,7 @@ def main():
     if not os.path.exists(raftsim):
         sys.exit(f"bench: {raftsim} not found; build first (cmake --build {args.build})")
 
-    names = ["replication", "failover", "scale_5", "scale_101", "scale_1001",
+    names = ["replication", "failover", "failover_canonical", "scale_5", "scale_101", "scale_1001",
              "long_run_10min", "long_run_60min"]
     if args.quick:
         names = [n for n in names if n not in ("scale_1001", "long_run_60min")]
@@ -231,19 +238,19 @@ def main():
         import planted
         planted_rows = planted.run(raftsim, seeds=2000)
 
-    print(f"{'workload':<16}{'result':>7}{'wall s':>9}{'events':>11}{'events/s':>12}"
+    print(f"{'workload':<20}{'result':>7}{'wall s':>9}{'events':>11}{'events/s':>12}"
           f"{'virt/wall':>11}{'writes/s':>10}{'peak RSS MB':>13}")
     for r in rows:
         if "skipped" in r or r["workload"] == "fuzz":
             extra = r.get("skipped") or (f"{r['seeds_per_s_per_core']} seeds/s per core, one job "
                                          f"({r['seeds_per_cpu_s']} per CPU s; {r['summary']})")
-            print(f"{r['workload']:<16} {extra}")
+            print(f"{r['workload']:<20} {extra}")
             continue
         if r["workload"] == "failover_trials":
-            print(f"{r['workload']:<16}{'pass':>7}{r['wall_s']:>9.3f}{r['events']:>11}"
+            print(f"{r['workload']:<20}{'pass':>7}{r['wall_s']:>9.3f}{r['events']:>11}"
                   f"{r['events_per_s']:>12}   {r['trials']} trials, {r['trials_per_s']:.0f} trials/s")
             continue
-        print(f"{r['workload']:<16}{r['result']:>7}{r['sim_wall_s']:>9.3f}{r['events']:>11}"
+        print(f"{r['workload']:<20}{r['result']:>7}{r['sim_wall_s']:>9.3f}{r['events']:>11}"
               f"{r['events_per_s']:>12}{r['virtual_per_wall']:>11}{r['writes_per_s']:>10}"
               f"{r['peak_rss_kb'] / 1024:>13.1f}")
     by = {r["workload"]: r for r in rows if r["workload"] != "failover_trials"}
@@ -253,6 +260,12 @@ def main():
         ratios["events_per_s_vs_bare_loop"] = round(best / bare["events_per_s"], 3)
         print(f"bare loop: {bare['events_per_s']:.0f} events/s; raftsim's best workload "
               f"reaches {ratios['events_per_s_vs_bare_loop']}x of it")
+    if "failover" in by and "failover_canonical" in by:
+        key = "failover_events_per_s_canonical_vs_raftsim"
+        ratios[key] = round(by["failover_canonical"]["events_per_s"] / by["failover"]["events_per_s"], 3)
+        print(f"failover, canonical/raft behind the adapter vs raftsim's node: "
+              f"{by['failover_canonical']['events_per_s']} vs {by['failover']['events_per_s']} "
+              f"events/s = {ratios[key]}x")
     if "scale_5" in by and "scale_1001" in by:
         ratios["events_per_s_1001_vs_5"] = round(by["scale_1001"]["events_per_s"] / by["scale_5"]["events_per_s"], 3)
         print(f"events/s at 1,001 voters vs 5: {ratios['events_per_s_1001_vs_5']}x")

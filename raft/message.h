@@ -19,6 +19,9 @@ struct Snapshot {
   Configuration config;
   StateMachine state;
   uint64_t bytes = 0;  // nominal size on the wire
+  // The index of the configuration entry `config` comes from, where an
+  // implementation needs it (canonical/raft's configuration_index).
+  Index config_index = 0;
 };
 
 enum class MsgType : uint8_t {
@@ -64,6 +67,10 @@ struct Message {
 
   // vote: the election was started by TimeoutNow (leadership transfer).
   bool transfer = false;
+
+  // Another implementation's own message (sim/canonical_node.cc), carried
+  // for delivery; the fields above describe it for the checkers and traces.
+  std::shared_ptr<const void> foreign;
 };
 
 }  // namespace raft

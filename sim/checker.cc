@@ -445,18 +445,33 @@ void Checker::on_message(NodeId node, const raft::Message& msg) {
 
 const raft::Configuration* Checker::config_in_force(const Mirror& mirror) {
   for (auto it = mirror.configs.rbegin(); it != mirror.configs.rend(); ++it) {
-    if (it->first <= mirror.commit_index) return it->second;
+    if (mirror.config_on_append || it->first <= mirror.commit_index) return it->second;
   }
   return mirror.base_config;
 }
 
 void Checker::on_config(NodeId node, const raft::Configuration& config) {
-  const raft::Configuration* expected = config_in_force(mirrors_[node_slot(node)]);
+  const Mirror& mirror = mirrors_[node_slot(node)];
+  const raft::Configuration* expected = config_in_force(mirror);
   if (!expected || expected == &config || *expected == config) return;
+  if (mirror.config_on_append) {
+    // Such a node switches when it handles the entry, which may be when its
+    // write is issued or when it completes: any configuration from the last
+    // committed one to the last appended one is its own.
+    for (auto it = mirror.configs.rbegin(); it != mirror.configs.rend(); ++it) {
+      if (*it->second == config) return;
+      if (it->first <= mirror.commit_index) break;
+    }
+    const bool all_uncommitted =
+        mirror.configs.empty() || mirror.configs.front().first > mirror.commit_index;
+    if (all_uncommitted && mirror.base_config && *mirror.base_config == config) return;
+  }
   report("config_consistency",
          "node " + std::to_string(node) + " uses configuration " + config.describe() +
-             " but the configuration entries of its log up to its commit index " +
-             idx(mirrors_[node_slot(node)].commit_index) + " give " + expected->describe(),
+             " but the configuration entries of its log" +
+             (mirror.config_on_append ? std::string()
+                                      : " up to its commit index " + idx(mirror.commit_index)) +
+             " give " + expected->describe(),
          {node});
 }
 

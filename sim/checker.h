@@ -42,6 +42,10 @@ class Checker {
   void on_log_write(NodeId node, const raft::PersistOp& op, bool from_leader, Index commit_index);
   // A node (re)started from its durable state.
   void on_restart(NodeId node, const raft::DurableState& durable);
+  // The node's configurations take effect on append (NodeApi::config_on_append).
+  void set_config_on_append(NodeId node, bool on_append) {
+    mirrors_[node_slot(node)].config_on_append = on_append;
+  }
   // A durable write completed; `durable` is the node's disk after it.
   void on_durable(NodeId node, const raft::DurableState& durable);
   void on_commit(NodeId node, Index commit_index, bool leader, const std::vector<NodeId>& voters);
@@ -73,6 +77,9 @@ class Checker {
     Index base_index = 0;  // snapshot index
     uint64_t base_chain = 0;
     raft::OffsetVector<MirrorEntry> entries;  // base_index + 1 ...
+    // The node's rule: a configuration takes effect once appended, not once
+    // committed (NodeApi::config_on_append).
+    bool config_on_append = false;
     // The configuration entries (rare) in entries, ascending by index.
     std::vector<std::pair<Index, const raft::Configuration*>> configs;
     // The configuration in force at base_index: the bootstrap one, the
@@ -141,9 +148,10 @@ class Checker {
   [[gnu::cold, gnu::noinline]] void report_log_mismatch(NodeId node, Index index, Term term);
   size_t node_slot(NodeId id) const { return slot_of_[id]; }
   void set_base(Mirror& mirror, Index index, NodeId node, const raft::Configuration* config);
-  // The configuration in force at the mirror's commit index (configurations
-  // take effect when their entry commits, raft-roles.md), or nullptr if the
-  // checker never saw the node's durable state.
+  // The configuration in force by the node's rule: the last configuration
+  // entry at or below the mirror's commit index (raft-roles.md), or in the
+  // whole log for a node whose configurations take effect on append; nullptr
+  // if the checker never saw the node's durable state.
   static const raft::Configuration* config_in_force(const Mirror& mirror);
   void apply_log_write(NodeId node, const raft::PersistOp& op, bool from_leader,
                        Index commit_index);

@@ -450,6 +450,7 @@ int run_command(const RunCommand& cmd) {
     Scenario scenario;
     try {
       scenario = load_scenario_file(file);
+      if (cmd.implementation) select_implementation(scenario, *cmd.implementation);
     } catch (const ScenarioError& e) {
       std::cerr << e.what() << "\n";
       rc = 2;

@@ -23,6 +23,7 @@ struct RunCommand {
   Trace::Level trace_level = Trace::Level::events;
   bool json = false;
   bool quiet = false;
+  std::optional<Implementation> implementation;  // --impl: overrides the file's
 };
 
 // Each returns the process exit code (cli.md).

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "sim/canonical_caps.h"
 #include "sim/commands.h"
 #include "sim/prng.h"
 #include "sim/scenario_loader.h"
@@ -982,7 +984,36 @@ std::string write_seed_files(const FuzzCommand& cmd, uint64_t seed, const std::s
   return bad_event_kind(first, in);
 }
 
+// The seed each worker thread is running, for the report of a fatal signal:
+// canonical/raft asserts (abort) or crashes inside the process, and the seed
+// that did it must not go unnamed (docs/canonical.md).
+thread_local uint64_t running_seed = UINT64_MAX;
+
+void report_fatal_signal(int sig) {
+  // Only async-signal-safe calls: write(2) and a hand-made decimal.
+  char text[96];
+  size_t n = 0;
+  auto put = [&](const char* s) {
+    while (*s && n < sizeof text) text[n++] = *s++;
+  };
+  put(sig == SIGABRT ? "fuzz: abort (a library assertion?) while running seed "
+                     : "fuzz: fatal signal while running seed ");
+  char digits[24];
+  int d = 0;
+  uint64_t v = running_seed;
+  do {
+    digits[d++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v && d < 24);
+  while (d > 0 && n < sizeof text) text[n++] = digits[--d];
+  if (n < sizeof text) text[n++] = '\n';
+  if (write(STDERR_FILENO, text, n) < 0) _exit(128 + sig);
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
 SeedOutcome run_seed(const FuzzCommand& cmd, uint64_t seed) {
+  running_seed = seed;
   SeedOutcome o;
   o.seed = seed;
   const std::string text = generate_scenario(seed, cmd.limits).dump(2) + "\n";
@@ -1173,10 +1204,16 @@ TimeUs min_fuzz_duration_us() {
 }
 
 json generate_scenario(uint64_t seed, const FuzzLimits& limits) {
-  return Generator(seed, limits).build();
+  json doc = Generator(seed, limits).build();
+  if (limits.implementation == Implementation::canonical) restrict_to_canonical(doc);
+  return doc;
 }
 
 int fuzz_command(const FuzzCommand& cmd) {
+  if (cmd.limits.implementation == Implementation::canonical) {
+    std::signal(SIGABRT, report_fatal_signal);
+    std::signal(SIGSEGV, report_fatal_signal);
+  }
   std::vector<uint64_t> seeds;
   if (cmd.one_seed) {
     seeds.push_back(*cmd.one_seed);

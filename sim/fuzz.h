@@ -33,6 +33,10 @@ struct FuzzLimits {
   // (signature event_limit) instead of exhausting memory. The default is 40
   // times the most any of seeds 0..2999 needed (470k).
   uint64_t max_events = 20'000'000;
+  // --impl: the implementation every scenario runs; for canonical the
+  // document is restricted to what the library supports
+  // (restrict_to_canonical).
+  Implementation implementation = Implementation::raftsim;
 };
 
 // The shortest --duration the generator can honour.

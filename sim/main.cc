@@ -153,10 +153,25 @@ const char* kExitCodes =
     "       that could not be written\n"
     "  130  interrupted by Ctrl-C (SIGINT); 143 by SIGTERM; a second signal exits at once\n";
 
+// --impl NAME: the Raft implementation the nodes run.
+std::optional<int> parse_impl(const std::string& command, const std::string& name,
+                              std::optional<sim::Implementation>& out) {
+  if (name.empty()) return std::nullopt;
+  if (name == "raftsim") {
+    out = sim::Implementation::raftsim;
+  } else if (name == "canonical") {
+    out = sim::Implementation::canonical;
+  } else {
+    return usage_error(command + ": --impl must be raftsim or canonical, not \"" + name + "\"",
+                       command);
+  }
+  return std::nullopt;
+}
+
 int cmd_run(const std::vector<std::string>& args) {
   po::options_description desc("raftsim run FILE... [options]  (FILE - reads stdin)");
   sim::RunCommand cmd;
-  std::string seeds, level = "events";
+  std::string seeds, level = "events", impl;
   desc.add_options()("help,h", "show this help")("seed", po::value<std::string>(),
                                                  "override the file's seed")(
       "seeds", po::value<std::string>(&seeds), "run once per seed in A..B and print the aggregate")(
@@ -168,7 +183,9 @@ int cmd_run(const std::vector<std::string>& args) {
       "chrome-trace", po::value<std::string>(&cmd.chrome_trace_path),
       "write the run as Chrome trace-event JSON (Perfetto, chrome://tracing)")(
       "json", po::bool_switch(&cmd.json), "print each summary as one JSON object")(
-      "quiet,q", po::bool_switch(&cmd.quiet), "print only the summary line");
+      "quiet,q", po::bool_switch(&cmd.quiet), "print only the summary line")(
+      "impl", po::value<std::string>(&impl),
+      "run the nodes as raftsim or canonical (canonical/raft), whatever the file says");
   const std::string epilog =
       std::string(
           "examples:\n"
@@ -183,6 +200,7 @@ int cmd_run(const std::vector<std::string>& args) {
       planted_bug_list() + "\n\n" + kExitCodes;
   po::variables_map vm;
   if (auto rc = parse_options("run", args, desc, epilog, &cmd.files, vm)) return *rc;
+  if (auto rc = parse_impl("run", impl, cmd.implementation)) return *rc;
   if (cmd.files.empty()) return usage_error("run: no scenario file given", "run");
   uint64_t value = 0;
   if (auto e = read_count(vm, "seed", UINT64_MAX, value)) return usage_error("run: " + *e, "run");
@@ -295,7 +313,7 @@ int cmd_fuzz(const std::vector<std::string>& args) {
   po::options_description desc("raftsim fuzz [options]");
   sim::FuzzCommand cmd;
   std::vector<std::string> bugs;
-  std::string duration, shard;
+  std::string duration, shard, impl;
   desc.add_options()("help,h", "show this help")(
       "seeds", po::value<std::string>()->default_value("100"), "number of seeds to run")(
       "start", po::value<std::string>()->default_value("0"), "first seed")(
@@ -318,7 +336,9 @@ int cmd_fuzz(const std::vector<std::string>& args) {
       "stop-on-failure", po::bool_switch(&cmd.stop_on_failure),
       "start no seed after the first failing one")(
       "max-events", po::value<std::string>()->default_value("20000000"),
-      "a seed fails (event_limit) after handling this many events");
+      "a seed fails (event_limit) after handling this many events")(
+      "impl", po::value<std::string>(&impl),
+      "run the nodes as raftsim or canonical (canonical/raft; only the features it supports)");
   const std::string epilog =
       std::string(
           "examples:\n"
@@ -344,6 +364,14 @@ int cmd_fuzz(const std::vector<std::string>& args) {
     if (auto e = read_count(vm, name, max, *out)) return fail(*e);
   }
   cmd.jobs = static_cast<unsigned>(jobs);
+  std::optional<sim::Implementation> implementation;
+  if (auto rc = parse_impl("fuzz", impl, implementation)) return *rc;
+  if (implementation == sim::Implementation::canonical) {
+    if (!bugs.empty())
+      return fail("--bug plants bugs in raftsim's node; not with --impl canonical");
+    cmd.limits.implementation = *implementation;
+    cmd.generation_flags += " --impl canonical";
+  }
   if (vm.count("seed")) {
     if (!vm["seeds"].defaulted() || !vm["start"].defaulted() || !shard.empty()) {
       return fail("--seed runs one seed; it cannot be combined with --seeds, --start or --shard");
@@ -412,10 +440,13 @@ int cmd_shrink(const std::vector<std::string>& args) {
   po::options_description desc("raftsim shrink FILE [options]");
   sim::ShrinkCommand cmd;
   std::vector<std::string> files;
+  std::string impl;
   desc.add_options()("help,h", "show this help")(
       "out,o", po::value<std::string>(&cmd.out),
       "where to write the result (default: FILE with .min.json)")(
-      "max-runs", po::value<std::string>(), "give up after this many runs");
+      "max-runs", po::value<std::string>(), "give up after this many runs")(
+      "impl", po::value<std::string>(&impl),
+      "run the nodes as raftsim or canonical (canonical/raft)");
   const std::string epilog = std::string(
                                  "examples:\n"
                                  "  raftsim shrink fuzz-out/seed-42.json\n"
@@ -424,6 +455,7 @@ int cmd_shrink(const std::vector<std::string>& args) {
                              kExitCodes;
   po::variables_map vm;
   if (auto rc = parse_options("shrink", args, desc, epilog, &files, vm)) return *rc;
+  if (auto rc = parse_impl("shrink", impl, cmd.implementation)) return *rc;
   if (files.size() != 1) return usage_error("shrink: give exactly one scenario file", "shrink");
   uint64_t max_runs = cmd.max_runs;
   if (auto e = read_count(vm, "max-runs", 100'000'000, max_runs))

@@ -32,7 +32,11 @@ class NodeApi {
   // Observations.
   virtual raft::Role role() const = 0;
   virtual raft::Term current_term() const = 0;
-  virtual raft::NodeId leader_id() const = 0;  // the leader it knows of, kNoNode if none
+  virtual raft::NodeId leader_id() const = 0;
+  // Whether a configuration entry takes effect as soon as it is in the log
+  // (thesis §4.1, canonical/raft) rather than when it commits (raft::Node,
+  // raft-roles.md); the checker judges each node's configuration by its rule.
+  virtual bool config_on_append() const = 0;  // the leader it knows of, kNoNode if none
   virtual raft::Index commit_index() const = 0;
   virtual const raft::Configuration& config() const = 0;
   virtual uint64_t applied_writes() const = 0;
@@ -75,6 +79,7 @@ class RaftNodeAdapter final : public NodeApi {
   raft::Role role() const override { return node_.role(); }
   raft::Term current_term() const override { return node_.current_term(); }
   raft::NodeId leader_id() const override { return node_.leader_id(); }
+  bool config_on_append() const override { return false; }
   raft::Index commit_index() const override { return node_.commit_index(); }
   const raft::Configuration& config() const override { return node_.config(); }
   uint64_t applied_writes() const override { return node_.state_machine().applied_writes(); }

@@ -128,6 +128,9 @@ struct Workload {
   uint32_t size_bytes = 64;
 };
 
+// Which Raft implementation the nodes run (extension "implementation").
+enum class Implementation : uint8_t { raftsim, canonical };
+
 struct Scenario {
   std::string file;
   std::string name;
@@ -138,6 +141,7 @@ struct Scenario {
   // events (0: no bound). A runaway (retries or messages multiplying under a
   // bug) then ends as a failure that replays, instead of exhausting memory.
   uint64_t max_events = 0;
+  Implementation implementation = Implementation::raftsim;
   std::vector<NodeId> voters, learners, spares;
   raft::Options raft;
   std::vector<std::string> bugs;

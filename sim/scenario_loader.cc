@@ -13,6 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "sim/canonical_caps.h"
+
 namespace sim {
 
 using json = nlohmann::json;
@@ -964,8 +966,8 @@ void Loader::check_budget() const {
 Scenario Loader::load(const json& root) {
   if (!root.is_object()) error("", "expected a scenario object, found " + type_name(root));
   keys(root, "",
-       {"name", "description", "seed", "duration", "max_events", "cluster", "raft", "network",
-        "disk", "workload", "timeline", "expect"},
+       {"name", "description", "seed", "duration", "max_events", "implementation", "cluster",
+        "raft", "network", "disk", "workload", "timeline", "expect"},
        {"name", "duration", "cluster"});
   scenario_.file = file_;
   scenario_.name = string(root["name"], "/name");
@@ -1053,6 +1055,16 @@ Scenario Loader::load(const json& root) {
     }
     for (size_t i = 0; i < x.size(); ++i) load_expectation(x[i], i);
   }
+  if (root.contains("implementation")) {
+    const std::string impl = string(root["implementation"], "/implementation");
+    if (impl == "canonical") {
+      scenario_.implementation = Implementation::canonical;
+    } else if (impl != "raftsim") {
+      error("/implementation",
+            "unknown implementation " + quote(impl) + "; expected \"raftsim\" or \"canonical\"");
+    }
+  }
+  select_implementation(scenario_, scenario_.implementation);
   return std::move(scenario_);
 }
 
@@ -1265,6 +1277,12 @@ Scenario parse_scenario(const std::string& text, const std::string& file) {
                         ": invalid JSON: " + syntax_message(builder.error_message()));
   }
   return Loader(file).load(root);
+}
+
+void select_implementation(Scenario& scenario, Implementation implementation) {
+  scenario.implementation = implementation;
+  if (implementation != Implementation::canonical) return;
+  if (auto why = canonical_refusal(scenario)) throw ScenarioError(scenario.file + ": " + *why);
 }
 
 Scenario load_scenario_file(const std::string& path) {

@@ -44,5 +44,9 @@ struct ScenarioLimits {
 // Throws ScenarioError.
 Scenario load_scenario_file(const std::string& path);
 Scenario parse_scenario(const std::string& text, const std::string& file);
+// Runs the scenario on this implementation (--impl overrides the file's
+// "implementation"); throws ScenarioError for what the implementation cannot
+// express (canonical_refusal).
+void select_implementation(Scenario& scenario, Implementation implementation);
 
 }  // namespace sim

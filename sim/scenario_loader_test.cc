@@ -143,7 +143,8 @@ TEST_CASE("keys: unknown with a suggestion, missing, wrong type") {
   refused(with(R"(, "timelime": [])"),
           ": /timelime: unknown key \"timelime\" (did you mean \"timeline\"?); expected one of: "
           "name, description, seed, "
-          "duration, max_events, cluster, raft, network, disk, workload, timeline, expect");
+          "duration, max_events, implementation, cluster, raft, network, disk, workload, timeline, "
+          "expect");
   refused(with(R"(, "raft": {"pre_vote": true, "prevote": true})"),
           ": /raft/prevote: unknown key \"prevote\" (did you mean \"pre_vote\"?); expected one of: "
           "election_timeout, "

@@ -554,6 +554,11 @@ int shrink_command(const ShrinkCommand& cmd) {
     // The loader reports syntax and semantic errors with their place.
     parse_scenario(text.str(), cmd.file);
     doc = json::parse(text.str());
+    if (cmd.implementation) {
+      doc["implementation"] =
+          *cmd.implementation == Implementation::canonical ? "canonical" : "raftsim";
+      parse_scenario(doc.dump(), cmd.file);  // refused if the library cannot express it
+    }
     result = shrink_scenario(doc, cmd.file, cmd.max_runs);
   } catch (const ScenarioError& e) {
     std::cerr << e.what() << "\n";

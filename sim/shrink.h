@@ -4,8 +4,11 @@
 
 #include <cstddef>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "sim/scenario.h"
 
 namespace sim {
 
@@ -27,6 +30,7 @@ struct ShrinkCommand {
   std::string file;
   std::string out;  // default: file with ".min.json"
   size_t max_runs = 2000;
+  std::optional<Implementation> implementation;  // --impl: written into the document
 };
 
 // Exit code (cli.md): 0 a smaller failing scenario was written, 1 the input

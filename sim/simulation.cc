@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "sim/canonical_node.h"
 #include "sim/scenario_loader.h"
 
 namespace sim {
@@ -389,7 +390,12 @@ TimeUs Simulation::real_time_of(const SimNode& n, TimeUs local_us) const {
 }
 
 void Simulation::boot(SimNode& n) {
-  n.api = std::make_unique<RaftNodeAdapter>(n.id, raft_options_, n.rng, n.disk);
+  if (scenario_.implementation == Implementation::canonical) {
+    n.api = make_canonical_node(n.id, raft_options_, n.rng, n.disk);
+  } else {
+    n.api = std::make_unique<RaftNodeAdapter>(n.id, raft_options_, n.rng, n.disk);
+  }
+  checker_.set_config_on_append(n.id, n.api->config_on_append());
   if (n.crashed) --crashed_nodes_;
   n.crashed = false;
   checker_.on_restart(n.id, n.disk);

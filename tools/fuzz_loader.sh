@@ -19,7 +19,8 @@ mkdir -p "$out/corpus"
 "$cxx" -std=c++17 -O1 -g -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$root" \
-  "$root/tests/fuzz_loader.cc" "$root/sim/scenario_loader.cc" "$root/raft/types.cc" \
+  "$root/tests/fuzz_loader.cc" "$root/sim/scenario_loader.cc" "$root/sim/canonical_caps.cc" \
+  "$root/raft/types.cc" \
   -o "$out/fuzz_loader"
 
 # Seeds: every shipped scenario and every malformed example. libFuzzer adds

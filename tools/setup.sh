@@ -2,7 +2,8 @@
 # Installs what raftsim needs to build, test and plot, from Debian 12's packages.
 set -euo pipefail
 packages=(build-essential cmake libboost-program-options-dev nlohmann-json3-dev doctest-dev
-          python3 python3-matplotlib clang clang-format libclang-rt-14-dev parallel)
+          python3 python3-matplotlib clang clang-format libclang-rt-14-dev parallel
+          libraft-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
