@@ -40,13 +40,32 @@ struct Operation {
   uint64_t order_hint = 0;
 };
 
+// Bounds on the checker's work, so that a pathological history cannot hang a
+// run (docs/linearizability.md).
+struct LinearizabilityOptions {
+  // Search states one key may visit (memory grows with it: about 100 bytes
+  // a state) before the key is undecided.
+  uint64_t max_states = 2'000'000;
+  // Work, in operations checked plus states visited, spent shrinking a
+  // violation to a smallest failing sub-history; when it runs out, the
+  // smallest failing sub-history found so far is reported.
+  uint64_t max_shrink_work = 20'000'000;
+};
+
 struct LinearizabilityResult {
+  // True only when every key was shown linearizable.
   bool ok = true;
-  // When not ok: the key, and the indexes (into the history passed in) of a
-  // smallest failing sub-history found: removing any one of them makes the
-  // rest linearizable.
+  // When not ok and not undecided: the key, and the indexes (into the history
+  // passed in, ascending) of a smallest failing sub-history found: removing
+  // any one of them, together with the reads of the value it wrote, makes the
+  // rest linearizable. Keys are checked in ascending order; the first failing
+  // key is reported.
   uint32_t key = 0;
   std::vector<size_t> failing;
+  // When not ok: no violation was found, but the search of `key` ran out of
+  // max_states before deciding (failing is empty). The caller decides
+  // whether that is a failure; a violation in any key wins over undecided.
+  bool undecided = false;
   std::string detail;  // one line per failing operation, times in seconds
   // Statistics: keys whose hint order sufficed, keys searched, and search
   // states visited in all.
@@ -55,6 +74,7 @@ struct LinearizabilityResult {
   uint64_t states_visited = 0;
 };
 
-LinearizabilityResult check_linearizable(const std::vector<Operation>& history);
+LinearizabilityResult check_linearizable(const std::vector<Operation>& history,
+                                         const LinearizabilityOptions& options = {});
 
 }  // namespace sim
