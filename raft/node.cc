@@ -63,11 +63,11 @@ Node::Node(NodeId id, const Options& options, Random& random, const DurableState
 // Inputs
 
 void Node::start(TimeUs now, Outputs& out) {
-  if (options_.lease_reads) {
+  if (options_.lease_reads && current_term_ > 0) {
     // §6.4.1: a leader's lease counts on every voter that acknowledged its
     // round refusing other candidates for the minimum election timeout. A
-    // restarted voter no longer knows when it last heard a leader, so it
-    // assumes it just did (as if the lease of §4.2.3 had begun now).
+    // restarted voter (one that has seen a term) no longer knows when it
+    // last heard a leader, so it assumes it just did (§4.2.3).
     heard_from_leader_ = true;
     last_leader_contact_us_ = now;
   }

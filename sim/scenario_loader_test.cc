@@ -143,13 +143,15 @@ TEST_CASE("keys: unknown with a suggestion, missing, wrong type") {
   refused(with(R"(, "timelime": [])"),
           ": /timelime: unknown key \"timelime\" (did you mean \"timeline\"?); expected one of: "
           "name, description, seed, "
-          "duration, max_events, cluster, raft, network, disk, workload, timeline, expect");
+          "duration, max_events, cluster, raft, network, disk, workload, timeline, expect, "
+          "check_stale_reads");
   refused(with(R"(, "raft": {"pre_vote": true, "prevote": true})"),
           ": /raft/prevote: unknown key \"prevote\" (did you mean \"pre_vote\"?); expected one of: "
           "election_timeout, "
           "heartbeat_interval, check_quorum, pre_vote, max_lag_threshold, promotion_threshold, "
           "auto_promote, min_voters, "
-          "snapshot_threshold, snapshot_chunk_size, max_inflight, max_entries_per_message, bugs");
+          "snapshot_threshold, snapshot_chunk_size, max_inflight, max_entries_per_message, "
+          "clock_drift_bound, bugs");
   // Keys are escaped as pointer tokens; control characters stay on one line.
   CHECK(refusal(with(R"(, "a/b~\n": 1)"))
             .rfind(kFile + ": /a~1b~0\\u000a: unknown key \"a/b~\\n\"", 0) == 0);
@@ -169,7 +171,7 @@ TEST_CASE("keys: unknown with a suggestion, missing, wrong type") {
           "actions: crash, "
           "restart, pause, resume, partition, isolate, cut, heal, set_network, write, add_learner, "
           "promote, demote, "
-          "remove, transfer_leadership, snapshot, campaign, clock_drift");
+          "remove, transfer_leadership, snapshot, campaign, clock_drift, read");
 }
 
 TEST_CASE("times: negative, unparseable, after the duration, over the limit") {
@@ -335,7 +337,8 @@ TEST_CASE("names: bugs, reasons, events, roles, checks") {
           "known bugs: "
           "vote_ignores_log, commit_prior_term, forget_vote_on_restart, no_truncate_on_conflict, "
           "ack_before_persist, "
-          "no_check_quorum, demote_without_consensus");
+          "no_check_quorum, demote_without_consensus, lease_ignores_drift, "
+          "read_index_without_heartbeat, read_before_noop_commit");
   refused(with(R"(, "raft": {"bugs": ["no_check_quorum", "no_check_quorum"]})"),
           ": /raft/bugs/1: bug \"no_check_quorum\" is listed twice");
   refused(
