@@ -735,9 +735,9 @@ void Simulation::submit_write(std::optional<NodeId> target, uint32_t size_bytes,
     line.unum("id", id);
     if (kv_) {
       const bool cas = write_op == raft::WriteOp::cas;
-      line.unum("key", key).str("op", cas ? "cas" : "put");
-      if (cas) line.unum("expected", expected);
       const size_t op = begin_operation(key, cas ? OpKind::cas : OpKind::put);
+      line.unum("key", key).str("op", cas ? "cas" : "put").unum("client", history_[op].client);
+      if (cas) line.unum("expected", expected);
       history_[op].value = id;
       history_[op].expected = expected;
       write_op_.push_back(op);
@@ -813,7 +813,8 @@ void Simulation::submit_read(std::optional<NodeId> target, uint32_t key, raft::R
   trace_.event(now_us_, kReadLine, target.value_or(0))
       .unum("id", id)
       .unum("key", key)
-      .str("mode", raft::read_mode_name(mode));
+      .str("mode", raft::read_mode_name(mode))
+      .unum("client", history_[op].client);
   if (!target) target = random_live_node(workload_rng_);
   if (!target) target = nodes_.front().id;
   send_read_request(id, *target, client_hop_us());
