@@ -204,6 +204,15 @@ class KeySearch {
     }
     closed_bits_.assign((closed_count + 63) / 64, 0);
     open_bits_.assign((open_.size() + 63) / 64, 0);
+
+    std::unordered_set<uint64_t> observed;  // looked up, never iterated
+    for (uint32_t i = 0; i < op_count; ++i) {
+      if (op(i).kind == OpKind::get) observed.insert(op(i).read_value);
+      if (op(i).kind == OpKind::cas) observed.insert(op(i).expected);
+    }
+    junk_.resize(open_.size());
+    for (size_t j = 0; j < open_.size(); ++j)
+      junk_[j] = observed.count(history[open_[j]].value) == 0;
   }
 
   // Searches until decided or `max_states` new states were visited.
@@ -226,12 +235,13 @@ class KeySearch {
     uint64_t state = 0;
     uint32_t e = next_[0];
     bool phase = false;  // false: answered candidates, true: unanswered ones
+    bool junk_useful = false;
     while (closed_done_ < closed_count) {
       if (e != tail_ && !entry_is_return_[e]) {
         const uint32_t i = entry_op_[e];
         uint64_t after = state;
         if ((i >= closed_count) == phase && (blocker_[i] == kNone || linearized(blocker_[i])) &&
-            step(op(i), after)) {
+            (i < closed_count || worth_trying(i, state, junk_useful)) && step(op(i), after)) {
           mark(i, true);
           if (visit(after)) {
             if (++states_visited > max_states) return Outcome::undecided;
@@ -249,6 +259,7 @@ class KeySearch {
       }
       if (!phase && !open_.empty()) {  // the answered candidates are exhausted
         phase = true;
+        junk_useful = junk_may_help(state);
         e = next_[0];
         continue;
       }
@@ -262,6 +273,7 @@ class KeySearch {
       unlift(i);
       e = next_[frame.entry];
       phase = frame.phase;
+      if (phase) junk_useful = junk_may_help(state);
     }
     return Outcome::linearizable;
   }
@@ -275,6 +287,33 @@ class KeySearch {
     if (i < closed_.size()) return (closed_bits_[i >> 6] >> (i & 63)) & 1;
     const uint32_t j = i - static_cast<uint32_t>(closed_.size());
     return (open_bits_[j >> 6] >> (j & 63)) & 1;
+  }
+
+  static bool failed_cas(const Operation& op) {
+    return op.kind == OpKind::cas && !is_open(op) && !op.ok;
+  }
+
+  // Whether linearizing unanswered operation i now can lead anywhere that
+  // leaving it for later cannot. A cas that would not swap changes nothing.
+  // A write of a value no operation reads or compares with (junk) leaves
+  // the register holding a value only a failed cas can follow; it can always
+  // be moved to just before the first failed cas that needs the value to
+  // differ from its expected one, so it is worth trying only while such a
+  // cas is a candidate (`junk_useful`, from junk_may_help).
+  bool worth_trying(uint32_t i, uint64_t state, bool junk_useful) const {
+    const Operation& o = op(i);
+    if (o.kind == OpKind::cas && state != o.expected) return false;
+    return junk_useful || !junk_[i - closed_.size()];
+  }
+
+  // Whether an answered failed cas expecting `state` is a candidate: called
+  // before the first return entry still in the list.
+  bool junk_may_help(uint64_t state) const {
+    for (uint32_t e = next_[0]; e != tail_ && !entry_is_return_[e]; e = next_[e]) {
+      const uint32_t i = entry_op_[e];
+      if (i < closed_.size() && failed_cas(op(i)) && op(i).expected == state) return true;
+    }
+    return false;
   }
 
   void mark(uint32_t i, bool on) {
@@ -345,6 +384,7 @@ class KeySearch {
   // (register value, p, answered set) -> the unanswered sets visited with
   // it; looked up, never iterated.
   std::unordered_map<std::vector<uint64_t>, std::vector<std::vector<uint64_t>>, KeyHash> seen_;
+  std::vector<bool> junk_;  // per unanswered operation: writes a value nobody observes
 };
 
 Outcome decide(const std::vector<Operation>& history, const KeyOps& key_ops, uint64_t max_states,
