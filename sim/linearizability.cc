@@ -106,15 +106,71 @@ bool hint_order_holds(const std::vector<Operation>& history, const KeyOps& key_o
 
 enum class Outcome { linearizable, violation, undecided };
 
-struct KeyHash {
-  size_t operator()(const std::vector<uint64_t>& words) const {
+// The states a search visited, flat: their words in one pool and an
+// open-addressing table of state numbers keyed by the hash of the part
+// compared for equality (register value, p, window), so that a state costs
+// no allocation of its own. States with the same such part but different
+// unanswered sets share a probe sequence, where inclusion is tested.
+class StateMemo {
+ public:
+  explicit StateMemo(size_t open_words = 0) : open_words_(open_words), slots_(1024, kEmpty) {}
+
+  // Records the state (`exact`, then `open_words_` words of unanswered set);
+  // false when a state with the same exact part and a subset of its
+  // unanswered set was recorded before.
+  bool insert_unless_dominated(const std::vector<uint64_t>& exact, const uint64_t* open) {
+    const uint64_t hash = hash_words(exact);
+    const size_t mask = slots_.size() - 1;
+    size_t slot = hash & mask;
+    for (; slots_[slot] != kEmpty; slot = (slot + 1) & mask) {
+      const Entry& entry = entries_[slots_[slot]];
+      if (entry.hash != hash || entry.exact_words != exact.size()) continue;
+      const uint64_t* words = &pool_[entry.offset];
+      if (!std::equal(exact.begin(), exact.end(), words)) continue;
+      const uint64_t* seen_open = words + exact.size();
+      bool subset = true;
+      for (size_t w = 0; w < open_words_ && subset; ++w) subset = (seen_open[w] & ~open[w]) == 0;
+      if (subset) return false;
+    }
+    slots_[slot] = entries_.size();
+    entries_.push_back({pool_.size(), hash, exact.size()});
+    pool_.insert(pool_.end(), exact.begin(), exact.end());
+    pool_.insert(pool_.end(), open, open + open_words_);
+    if (2 * entries_.size() > slots_.size()) grow();
+    return true;
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = std::numeric_limits<uint64_t>::max();
+  struct Entry {
+    uint64_t offset;
+    uint64_t hash;
+    uint64_t exact_words;
+  };
+
+  static uint64_t hash_words(const std::vector<uint64_t>& words) {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ words.size();
     for (uint64_t w : words) {
       h ^= w + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
       h *= 0xff51afd7ed558ccdULL;
     }
-    return static_cast<size_t>(h ^ (h >> 33));
+    return h ^ (h >> 33);
   }
+
+  void grow() {
+    slots_.assign(2 * slots_.size(), kEmpty);
+    const size_t mask = slots_.size() - 1;
+    for (uint64_t i = 0; i < entries_.size(); ++i) {
+      size_t slot = entries_[i].hash & mask;
+      while (slots_[slot] != kEmpty) slot = (slot + 1) & mask;
+      slots_[slot] = i;
+    }
+  }
+
+  size_t open_words_;
+  std::vector<uint64_t> slots_;  // state numbers; looked up, never iterated
+  std::vector<Entry> entries_;
+  std::vector<uint64_t> pool_;
 };
 
 // Wing & Gong's search with Lowe's memoization, over Porcupine's linked list
@@ -204,6 +260,7 @@ class KeySearch {
     }
     closed_bits_.assign((closed_count + 63) / 64, 0);
     open_bits_.assign((open_.size() + 63) / 64, 0);
+    memo_ = StateMemo(open_bits_.size());
 
     std::unordered_set<uint64_t> observed;  // looked up, never iterated
     for (uint32_t i = 0; i < op_count; ++i) {
@@ -337,21 +394,14 @@ class KeySearch {
   // false when it or a state dominating it was visited before.
   bool visit(uint64_t state) {
     const uint32_t p = first_unlinearized_;
-    std::vector<uint64_t> key{state, p};
+    exact_.assign({state, p});
     if (p < closed_.size()) {
       // Below p every bit is set and above reach_[p] none is, so these words
       // determine the answered operations linearized.
-      key.insert(key.end(), closed_bits_.begin() + (p >> 6),
-                 closed_bits_.begin() + (reach_[p] >> 6) + 1);
+      exact_.insert(exact_.end(), closed_bits_.begin() + (p >> 6),
+                    closed_bits_.begin() + (reach_[p] >> 6) + 1);
     }
-    std::vector<std::vector<uint64_t>>& open_sets = seen_[std::move(key)];
-    for (const std::vector<uint64_t>& seen : open_sets) {
-      bool subset = true;
-      for (size_t w = 0; w < seen.size() && subset; ++w) subset = (seen[w] & ~open_bits_[w]) == 0;
-      if (subset) return false;
-    }
-    open_sets.push_back(open_bits_);
-    return true;
+    return memo_.insert_unless_dominated(exact_, open_bits_.data());
   }
 
   void unlink(uint32_t e) {
@@ -381,10 +431,9 @@ class KeySearch {
   std::vector<uint64_t> closed_bits_, open_bits_;
   uint32_t closed_done_ = 0;
   uint32_t first_unlinearized_ = 0;  // p: the first answered operation not linearized
-  // (register value, p, answered set) -> the unanswered sets visited with
-  // it; looked up, never iterated.
-  std::unordered_map<std::vector<uint64_t>, std::vector<std::vector<uint64_t>>, KeyHash> seen_;
-  std::vector<bool> junk_;  // per unanswered operation: writes a value nobody observes
+  StateMemo memo_;
+  std::vector<uint64_t> exact_;  // visit()'s scratch
+  std::vector<bool> junk_;       // per unanswered operation: writes a value nobody observes
 };
 
 Outcome decide(const std::vector<Operation>& history, const KeyOps& key_ops, uint64_t max_states,
