@@ -225,8 +225,11 @@ class KeySearch {
         blocker_[i] = it->second;
     }
 
-    // Entries 1..E; 0 is the head and E + 1 the tail. A call sorts before a
-    // return at the same time: the two operations are concurrent.
+    // Entries 1..E, numbered in time order; a call sorts before a return at
+    // the same time (the two operations are concurrent). Two lists: answered
+    // operations' calls and returns (head 0, tail E + 1) and unanswered
+    // operations' calls (head E + 2, tail E + 3), so that scanning the
+    // answered candidates never walks past unanswered operations left behind.
     struct Entry {
       TimeUs time_us;
       bool is_return;
@@ -242,22 +245,30 @@ class KeySearch {
     });
     const uint32_t entry_count = static_cast<uint32_t>(entries.size());
     tail_ = entry_count + 1;
-    next_.resize(entry_count + 2);
-    prev_.resize(entry_count + 2);
-    entry_op_.assign(entry_count + 2, kNone);
-    entry_is_return_.assign(entry_count + 2, false);
+    open_head_ = entry_count + 2;
+    open_tail_ = entry_count + 3;
+    next_.assign(entry_count + 4, 0);
+    prev_.assign(entry_count + 4, 0);
+    entry_op_.assign(entry_count + 4, kNone);
+    entry_is_return_.assign(entry_count + 4, false);
     call_entry_.assign(op_count, 0);
     return_entry_.assign(op_count, 0);
-    for (uint32_t e = 0; e <= tail_; ++e) {
-      next_[e] = e + 1;
-      prev_[e] = e == 0 ? 0 : e - 1;
-    }
+    uint32_t closed_last = 0;
+    uint32_t open_last = open_head_;
     for (uint32_t e = 1; e <= entry_count; ++e) {
       const Entry& entry = entries[e - 1];
       entry_op_[e] = entry.op;
       entry_is_return_[e] = entry.is_return;
       (entry.is_return ? return_entry_ : call_entry_)[entry.op] = e;
+      uint32_t& last = entry.op < closed_count ? closed_last : open_last;
+      next_[last] = e;
+      prev_[e] = last;
+      last = e;
     }
+    next_[closed_last] = tail_;
+    prev_[tail_] = closed_last;
+    next_[open_last] = open_tail_;
+    prev_[open_tail_] = open_last;
     closed_bits_.assign((closed_count + 63) / 64, 0);
     open_bits_.assign((open_.size() + 63) / 64, 0);
     memo_ = StateMemo(open_bits_.size());
@@ -286,23 +297,27 @@ class KeySearch {
     struct Frame {
       uint32_t entry;
       bool phase;
+      uint32_t first_return;
       uint64_t state;
     };
     std::vector<Frame> stack;
     uint64_t state = 0;
     uint32_t e = next_[0];
-    bool phase = false;  // false: answered candidates, true: unanswered ones
+    bool phase = false;         // false: answered candidates, true: unanswered ones
+    uint32_t first_return = 0;  // in phase 1: the first return entry left
     bool junk_useful = false;
     while (closed_done_ < closed_count) {
-      if (e != tail_ && !entry_is_return_[e]) {
+      const bool candidate =
+          phase ? e != open_tail_ && e < first_return : e != tail_ && !entry_is_return_[e];
+      if (candidate) {
         const uint32_t i = entry_op_[e];
         uint64_t after = state;
-        if ((i >= closed_count) == phase && (blocker_[i] == kNone || linearized(blocker_[i])) &&
-            (i < closed_count || worth_trying(i, state, junk_useful)) && step(op(i), after)) {
+        if ((blocker_[i] == kNone || linearized(blocker_[i])) &&
+            (!phase || worth_trying(i, state, junk_useful)) && step(op(i), after)) {
           mark(i, true);
           if (visit(after)) {
             if (++states_visited > max_states) return Outcome::undecided;
-            stack.push_back({e, phase, state});
+            stack.push_back({e, phase, first_return, state});
             state = after;
             lift(i);
             e = next_[0];
@@ -316,8 +331,9 @@ class KeySearch {
       }
       if (!phase && !open_.empty()) {  // the answered candidates are exhausted
         phase = true;
+        first_return = e;
         junk_useful = junk_may_help(state);
-        e = next_[0];
+        e = next_[open_head_];
         continue;
       }
       // An answered operation returned before the search could place it.
@@ -330,6 +346,7 @@ class KeySearch {
       unlift(i);
       e = next_[frame.entry];
       phase = frame.phase;
+      first_return = frame.first_return;
       if (phase) junk_useful = junk_may_help(state);
     }
     return Outcome::linearizable;
@@ -427,7 +444,7 @@ class KeySearch {
   std::vector<uint32_t> reach_, blocker_;
   std::vector<uint32_t> next_, prev_, entry_op_, call_entry_, return_entry_;
   std::vector<bool> entry_is_return_;
-  uint32_t tail_ = 0;
+  uint32_t tail_ = 0, open_head_ = 0, open_tail_ = 0;
   std::vector<uint64_t> closed_bits_, open_bits_;
   uint32_t closed_done_ = 0;
   uint32_t first_unlinearized_ = 0;  // p: the first answered operation not linearized
