@@ -600,22 +600,23 @@ std::string describe(const Operation& op) {
 LinearizabilityResult check_linearizable(const std::vector<Operation>& history,
                                          const LinearizabilityOptions& options) {
   LinearizabilityResult result;
-  // An unanswered get constrains nothing: drop it up front.
-  std::vector<size_t> order;
-  order.reserve(history.size());
+  // An unanswered get constrains nothing: drop it up front. Sorting (key,
+  // index) pairs rather than indexes compared through the history keeps the
+  // sort in cache.
+  std::vector<std::pair<uint32_t, size_t>> by_key;
+  by_key.reserve(history.size());
   for (size_t i = 0; i < history.size(); ++i)
-    if (!(history[i].kind == OpKind::get && is_open(history[i]))) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return history[a].key != history[b].key ? history[a].key < history[b].key : a < b;
-  });
+    if (!(history[i].kind == OpKind::get && is_open(history[i])))
+      by_key.emplace_back(history[i].key, i);
+  std::sort(by_key.begin(), by_key.end());
   std::optional<uint32_t> undecided_key;
-  for (size_t begin = 0; begin < order.size();) {
+  for (size_t begin = 0; begin < by_key.size();) {
     size_t end = begin;
-    const uint32_t key = history[order[begin]].key;
-    while (end < order.size() && history[order[end]].key == key) ++end;
-    const KeyOps key_ops = without_unobserved_open_writes(
-        history, KeyOps(order.begin() + static_cast<std::ptrdiff_t>(begin),
-                        order.begin() + static_cast<std::ptrdiff_t>(end)));
+    const uint32_t key = by_key[begin].first;
+    KeyOps all_key_ops;
+    for (; end < by_key.size() && by_key[end].first == key; ++end)
+      all_key_ops.push_back(by_key[end].second);
+    const KeyOps key_ops = without_unobserved_open_writes(history, std::move(all_key_ops));
     begin = end;
     if (hint_order_holds(history, key_ops)) {
       ++result.keys_by_hint;
