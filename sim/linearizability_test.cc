@@ -233,6 +233,19 @@ TEST_CASE("linearizability: operations without a return take effect after their 
           .ok);
   // An unanswered get constrains nothing, whatever it holds.
   CHECK(check_linearizable({put(1, 11, 0, 10), get(2, 99, 20, std::nullopt)}).ok);
+  // A failed cas expecting the current value needs a write between: an
+  // unanswered one nobody reads will do, if it was called before the cas
+  // returned (with and without the hints that leave it out).
+  CHECK(check_linearizable(
+            {put(1, 11, 0, 10), put(2, 12, 20, std::nullopt), cas(3, 11, 13, false, 30, 40)})
+            .ok);
+  CHECK(check_linearizable(
+            {put(1, 11, 0, 10, 2), put(2, 12, 20, std::nullopt), cas(3, 11, 13, false, 30, 40, 4)})
+            .ok);
+  CHECK_FALSE(check_linearizable({put(1, 11, 0, 10), cas(3, 11, 13, false, 30, 40)}).ok);
+  CHECK_FALSE(check_linearizable(
+                  {put(1, 11, 0, 10), cas(3, 11, 13, false, 30, 40), put(2, 12, 50, std::nullopt)})
+                  .ok);
   // An unanswered cas swaps only if the value matched when it took effect.
   CHECK(check_linearizable(
             {put(1, 11, 0, 10), cas(2, 11, 12, false, 20, std::nullopt), get(3, 12, 40, 50)})
