@@ -278,9 +278,13 @@ class KeySearch {
       if (op(i).kind == OpKind::get) observed.insert(op(i).read_value);
       if (op(i).kind == OpKind::cas) observed.insert(op(i).expected);
     }
-    junk_.resize(open_.size());
-    for (size_t j = 0; j < open_.size(); ++j)
-      junk_[j] = observed.count(history[open_[j]].value) == 0;
+    // A written value nobody observes is only ever compared unequal, so all
+    // such values are one: junk_value_, itself observed by nobody. Orders of
+    // concurrent unobserved writes then reach the same state.
+    junk_.resize(op_count);
+    for (uint32_t i = 0; i < op_count; ++i)
+      junk_[i] = op(i).kind != OpKind::get && observed.count(op(i).value) == 0;
+    while (observed.count(junk_value_) != 0) --junk_value_;
   }
 
   // Searches until decided or `max_states` new states were visited.
@@ -313,7 +317,7 @@ class KeySearch {
         const uint32_t i = entry_op_[e];
         uint64_t after = state;
         if ((blocker_[i] == kNone || linearized(blocker_[i])) &&
-            (!phase || worth_trying(i, state, junk_useful)) && step(op(i), after)) {
+            (!phase || worth_trying(i, state, junk_useful)) && step_canonical(i, after)) {
           mark(i, true);
           if (visit(after)) {
             if (++states_visited > max_states) return Outcome::undecided;
@@ -363,6 +367,12 @@ class KeySearch {
     return (open_bits_[j >> 6] >> (j & 63)) & 1;
   }
 
+  bool step_canonical(uint32_t i, uint64_t& state) const {
+    if (!step(op(i), state)) return false;
+    if (junk_[i] && state == op(i).value) state = junk_value_;
+    return true;
+  }
+
   static bool failed_cas(const Operation& op) {
     return op.kind == OpKind::cas && !is_open(op) && !op.ok;
   }
@@ -377,7 +387,7 @@ class KeySearch {
   bool worth_trying(uint32_t i, uint64_t state, bool junk_useful) const {
     const Operation& o = op(i);
     if (o.kind == OpKind::cas && state != o.expected) return false;
-    return junk_useful || !junk_[i - closed_.size()];
+    return junk_useful || !junk_[i];
   }
 
   // Whether an answered failed cas expecting `state` is a candidate: called
@@ -450,7 +460,8 @@ class KeySearch {
   uint32_t first_unlinearized_ = 0;  // p: the first answered operation not linearized
   StateMemo memo_;
   std::vector<uint64_t> exact_;  // visit()'s scratch
-  std::vector<bool> junk_;       // per unanswered operation: writes a value nobody observes
+  std::vector<bool> junk_;       // per operation: writes a value nobody observes
+  uint64_t junk_value_ = std::numeric_limits<uint64_t>::max();
 };
 
 Outcome decide(const std::vector<Operation>& history, const KeyOps& key_ops, uint64_t max_states,
