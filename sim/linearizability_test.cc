@@ -445,6 +445,52 @@ TEST_CASE("linearizability: random histories agree with the brute-force oracle")
   CHECK(mutated_caught > 500);
 }
 
+TEST_CASE("linearizability: arbitrary small histories agree with the brute-force oracle") {
+  // Many unanswered operations, and mutations of any field: expected values,
+  // answered or not, and one client for several operations (same-microsecond
+  // program order).
+  Prng prng(1414);
+  int violations = 0;
+  for (int round = 0; round < 5000; ++round) {
+    const size_t size = static_cast<size_t>(prng.uniform_int(1, 9));
+    std::vector<Operation> history =
+        random_history(prng, size, 1 + round % 2, prng.uniform_int(50, 400),
+                       static_cast<int>(prng.uniform_int(2, 6)));
+    if (prng.uniform_int(0, 1) == 0)
+      for (Operation& op : history) op.order_hint = 0;
+    for (int64_t mutations = prng.uniform_int(0, 2); mutations > 0; --mutations) {
+      Operation& op =
+          history[static_cast<size_t>(prng.uniform_int(0, static_cast<int64_t>(size) - 1))];
+      const auto any_value = [&] {
+        return static_cast<uint64_t>(prng.uniform_int(0, static_cast<int64_t>(size) + 1));
+      };
+      switch (prng.uniform_int(0, 3)) {
+        case 0:
+          if (op.kind == OpKind::get) op.read_value = any_value();
+          break;
+        case 1: op.ok = !op.ok; break;
+        case 2: op.expected = any_value(); break;
+        default:
+          if (op.return_us) {
+            op.return_us.reset();
+          } else {
+            op.return_us = op.call_us + prng.uniform_int(0, 300);
+          }
+      }
+      if (prng.uniform_int(0, 3) == 0) op.client = 1;
+    }
+    CAPTURE(round);
+    const LinearizabilityResult result = check_linearizable(history);
+    REQUIRE_FALSE(result.undecided);
+    REQUIRE(result.ok == brute_force_linearizable(history));
+    if (!result.ok) {
+      ++violations;
+      require_minimal(history, result);
+    }
+  }
+  CHECK(violations > 300);
+}
+
 TEST_CASE("linearizability: long random histories pass with and without hints") {
   Prng prng(41);
   for (int round = 0; round < 10; ++round) {
