@@ -106,15 +106,71 @@ bool hint_order_holds(const std::vector<Operation>& history, const KeyOps& key_o
 
 enum class Outcome { linearizable, violation, undecided };
 
-struct KeyHash {
-  size_t operator()(const std::vector<uint64_t>& words) const {
+// The states a search visited, flat: their words in one pool and an
+// open-addressing table of state numbers keyed by the hash of the part
+// compared for equality (register value, p, window), so that a state costs
+// no allocation of its own. States with the same such part but different
+// unanswered sets share a probe sequence, where inclusion is tested.
+class StateMemo {
+ public:
+  explicit StateMemo(size_t open_words = 0) : open_words_(open_words), slots_(1024, kEmpty) {}
+
+  // Records the state (`exact`, then `open_words_` words of unanswered set);
+  // false when a state with the same exact part and a subset of its
+  // unanswered set was recorded before.
+  bool insert_unless_dominated(const std::vector<uint64_t>& exact, const uint64_t* open) {
+    const uint64_t hash = hash_words(exact);
+    const size_t mask = slots_.size() - 1;
+    size_t slot = hash & mask;
+    for (; slots_[slot] != kEmpty; slot = (slot + 1) & mask) {
+      const Entry& entry = entries_[slots_[slot]];
+      if (entry.hash != hash || entry.exact_words != exact.size()) continue;
+      const uint64_t* words = &pool_[entry.offset];
+      if (!std::equal(exact.begin(), exact.end(), words)) continue;
+      const uint64_t* seen_open = words + exact.size();
+      bool subset = true;
+      for (size_t w = 0; w < open_words_ && subset; ++w) subset = (seen_open[w] & ~open[w]) == 0;
+      if (subset) return false;
+    }
+    slots_[slot] = entries_.size();
+    entries_.push_back({pool_.size(), hash, exact.size()});
+    pool_.insert(pool_.end(), exact.begin(), exact.end());
+    pool_.insert(pool_.end(), open, open + open_words_);
+    if (2 * entries_.size() > slots_.size()) grow();
+    return true;
+  }
+
+ private:
+  static constexpr uint64_t kEmpty = std::numeric_limits<uint64_t>::max();
+  struct Entry {
+    uint64_t offset;
+    uint64_t hash;
+    uint64_t exact_words;
+  };
+
+  static uint64_t hash_words(const std::vector<uint64_t>& words) {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ words.size();
     for (uint64_t w : words) {
       h ^= w + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
       h *= 0xff51afd7ed558ccdULL;
     }
-    return static_cast<size_t>(h ^ (h >> 33));
+    return h ^ (h >> 33);
   }
+
+  void grow() {
+    slots_.assign(2 * slots_.size(), kEmpty);
+    const size_t mask = slots_.size() - 1;
+    for (uint64_t i = 0; i < entries_.size(); ++i) {
+      size_t slot = entries_[i].hash & mask;
+      while (slots_[slot] != kEmpty) slot = (slot + 1) & mask;
+      slots_[slot] = i;
+    }
+  }
+
+  size_t open_words_;
+  std::vector<uint64_t> slots_;  // state numbers; looked up, never iterated
+  std::vector<Entry> entries_;
+  std::vector<uint64_t> pool_;
 };
 
 // Wing & Gong's search with Lowe's memoization, over Porcupine's linked list
@@ -169,8 +225,11 @@ class KeySearch {
         blocker_[i] = it->second;
     }
 
-    // Entries 1..E; 0 is the head and E + 1 the tail. A call sorts before a
-    // return at the same time: the two operations are concurrent.
+    // Entries 1..E, numbered in time order; a call sorts before a return at
+    // the same time (the two operations are concurrent). Two lists: answered
+    // operations' calls and returns (head 0, tail E + 1) and unanswered
+    // operations' calls (head E + 2, tail E + 3), so that scanning the
+    // answered candidates never walks past unanswered operations left behind.
     struct Entry {
       TimeUs time_us;
       bool is_return;
@@ -186,24 +245,46 @@ class KeySearch {
     });
     const uint32_t entry_count = static_cast<uint32_t>(entries.size());
     tail_ = entry_count + 1;
-    next_.resize(entry_count + 2);
-    prev_.resize(entry_count + 2);
-    entry_op_.assign(entry_count + 2, kNone);
-    entry_is_return_.assign(entry_count + 2, false);
+    open_head_ = entry_count + 2;
+    open_tail_ = entry_count + 3;
+    next_.assign(entry_count + 4, 0);
+    prev_.assign(entry_count + 4, 0);
+    entry_op_.assign(entry_count + 4, kNone);
+    entry_is_return_.assign(entry_count + 4, false);
     call_entry_.assign(op_count, 0);
     return_entry_.assign(op_count, 0);
-    for (uint32_t e = 0; e <= tail_; ++e) {
-      next_[e] = e + 1;
-      prev_[e] = e == 0 ? 0 : e - 1;
-    }
+    uint32_t closed_last = 0;
+    uint32_t open_last = open_head_;
     for (uint32_t e = 1; e <= entry_count; ++e) {
       const Entry& entry = entries[e - 1];
       entry_op_[e] = entry.op;
       entry_is_return_[e] = entry.is_return;
       (entry.is_return ? return_entry_ : call_entry_)[entry.op] = e;
+      uint32_t& last = entry.op < closed_count ? closed_last : open_last;
+      next_[last] = e;
+      prev_[e] = last;
+      last = e;
     }
+    next_[closed_last] = tail_;
+    prev_[tail_] = closed_last;
+    next_[open_last] = open_tail_;
+    prev_[open_tail_] = open_last;
     closed_bits_.assign((closed_count + 63) / 64, 0);
     open_bits_.assign((open_.size() + 63) / 64, 0);
+    memo_ = StateMemo(open_bits_.size());
+
+    std::unordered_set<uint64_t> observed;  // looked up, never iterated
+    for (uint32_t i = 0; i < op_count; ++i) {
+      if (op(i).kind == OpKind::get) observed.insert(op(i).read_value);
+      if (op(i).kind == OpKind::cas) observed.insert(op(i).expected);
+    }
+    // A written value nobody observes is only ever compared unequal, so all
+    // such values are one: junk_value_, itself observed by nobody. Orders of
+    // concurrent unobserved writes then reach the same state.
+    junk_.resize(op_count);
+    for (uint32_t i = 0; i < op_count; ++i)
+      junk_[i] = op(i).kind != OpKind::get && observed.count(op(i).value) == 0;
+    while (observed.count(junk_value_) != 0) --junk_value_;
   }
 
   // Searches until decided or `max_states` new states were visited.
@@ -220,22 +301,27 @@ class KeySearch {
     struct Frame {
       uint32_t entry;
       bool phase;
+      uint32_t first_return;
       uint64_t state;
     };
     std::vector<Frame> stack;
     uint64_t state = 0;
     uint32_t e = next_[0];
-    bool phase = false;  // false: answered candidates, true: unanswered ones
+    bool phase = false;         // false: answered candidates, true: unanswered ones
+    uint32_t first_return = 0;  // in phase 1: the first return entry left
+    bool junk_useful = false;
     while (closed_done_ < closed_count) {
-      if (e != tail_ && !entry_is_return_[e]) {
+      const bool candidate =
+          phase ? e != open_tail_ && e < first_return : e != tail_ && !entry_is_return_[e];
+      if (candidate) {
         const uint32_t i = entry_op_[e];
         uint64_t after = state;
-        if ((i >= closed_count) == phase && (blocker_[i] == kNone || linearized(blocker_[i])) &&
-            step(op(i), after)) {
+        if ((blocker_[i] == kNone || linearized(blocker_[i])) &&
+            (!phase || worth_trying(i, state, junk_useful)) && step_canonical(i, after)) {
           mark(i, true);
           if (visit(after)) {
             if (++states_visited > max_states) return Outcome::undecided;
-            stack.push_back({e, phase, state});
+            stack.push_back({e, phase, first_return, state});
             state = after;
             lift(i);
             e = next_[0];
@@ -249,7 +335,9 @@ class KeySearch {
       }
       if (!phase && !open_.empty()) {  // the answered candidates are exhausted
         phase = true;
-        e = next_[0];
+        first_return = e;
+        junk_useful = junk_may_help(state);
+        e = next_[open_head_];
         continue;
       }
       // An answered operation returned before the search could place it.
@@ -262,6 +350,8 @@ class KeySearch {
       unlift(i);
       e = next_[frame.entry];
       phase = frame.phase;
+      first_return = frame.first_return;
+      if (phase) junk_useful = junk_may_help(state);
     }
     return Outcome::linearizable;
   }
@@ -275,6 +365,39 @@ class KeySearch {
     if (i < closed_.size()) return (closed_bits_[i >> 6] >> (i & 63)) & 1;
     const uint32_t j = i - static_cast<uint32_t>(closed_.size());
     return (open_bits_[j >> 6] >> (j & 63)) & 1;
+  }
+
+  bool step_canonical(uint32_t i, uint64_t& state) const {
+    if (!step(op(i), state)) return false;
+    if (junk_[i] && state == op(i).value) state = junk_value_;
+    return true;
+  }
+
+  static bool failed_cas(const Operation& op) {
+    return op.kind == OpKind::cas && !is_open(op) && !op.ok;
+  }
+
+  // Whether linearizing unanswered operation i now can lead anywhere that
+  // leaving it for later cannot. A cas that would not swap changes nothing.
+  // A write of a value no operation reads or compares with (junk) leaves
+  // the register holding a value only a failed cas can follow; it can always
+  // be moved to just before the first failed cas that needs the value to
+  // differ from its expected one, so it is worth trying only while such a
+  // cas is a candidate (`junk_useful`, from junk_may_help).
+  bool worth_trying(uint32_t i, uint64_t state, bool junk_useful) const {
+    const Operation& o = op(i);
+    if (o.kind == OpKind::cas && state != o.expected) return false;
+    return junk_useful || !junk_[i];
+  }
+
+  // Whether an answered failed cas expecting `state` is a candidate: called
+  // before the first return entry still in the list.
+  bool junk_may_help(uint64_t state) const {
+    for (uint32_t e = next_[0]; e != tail_ && !entry_is_return_[e]; e = next_[e]) {
+      const uint32_t i = entry_op_[e];
+      if (i < closed_.size() && failed_cas(op(i)) && op(i).expected == state) return true;
+    }
+    return false;
   }
 
   void mark(uint32_t i, bool on) {
@@ -298,21 +421,14 @@ class KeySearch {
   // false when it or a state dominating it was visited before.
   bool visit(uint64_t state) {
     const uint32_t p = first_unlinearized_;
-    std::vector<uint64_t> key{state, p};
+    exact_.assign({state, p});
     if (p < closed_.size()) {
       // Below p every bit is set and above reach_[p] none is, so these words
       // determine the answered operations linearized.
-      key.insert(key.end(), closed_bits_.begin() + (p >> 6),
-                 closed_bits_.begin() + (reach_[p] >> 6) + 1);
+      exact_.insert(exact_.end(), closed_bits_.begin() + (p >> 6),
+                    closed_bits_.begin() + (reach_[p] >> 6) + 1);
     }
-    std::vector<std::vector<uint64_t>>& open_sets = seen_[std::move(key)];
-    for (const std::vector<uint64_t>& seen : open_sets) {
-      bool subset = true;
-      for (size_t w = 0; w < seen.size() && subset; ++w) subset = (seen[w] & ~open_bits_[w]) == 0;
-      if (subset) return false;
-    }
-    open_sets.push_back(open_bits_);
-    return true;
+    return memo_.insert_unless_dominated(exact_, open_bits_.data());
   }
 
   void unlink(uint32_t e) {
@@ -338,13 +454,14 @@ class KeySearch {
   std::vector<uint32_t> reach_, blocker_;
   std::vector<uint32_t> next_, prev_, entry_op_, call_entry_, return_entry_;
   std::vector<bool> entry_is_return_;
-  uint32_t tail_ = 0;
+  uint32_t tail_ = 0, open_head_ = 0, open_tail_ = 0;
   std::vector<uint64_t> closed_bits_, open_bits_;
   uint32_t closed_done_ = 0;
   uint32_t first_unlinearized_ = 0;  // p: the first answered operation not linearized
-  // (register value, p, answered set) -> the unanswered sets visited with
-  // it; looked up, never iterated.
-  std::unordered_map<std::vector<uint64_t>, std::vector<std::vector<uint64_t>>, KeyHash> seen_;
+  StateMemo memo_;
+  std::vector<uint64_t> exact_;  // visit()'s scratch
+  std::vector<bool> junk_;       // per operation: writes a value nobody observes
+  uint64_t junk_value_ = std::numeric_limits<uint64_t>::max();
 };
 
 Outcome decide(const std::vector<Operation>& history, const KeyOps& key_ops, uint64_t max_states,
@@ -494,22 +611,23 @@ std::string describe(const Operation& op) {
 LinearizabilityResult check_linearizable(const std::vector<Operation>& history,
                                          const LinearizabilityOptions& options) {
   LinearizabilityResult result;
-  // An unanswered get constrains nothing: drop it up front.
-  std::vector<size_t> order;
-  order.reserve(history.size());
+  // An unanswered get constrains nothing: drop it up front. Sorting (key,
+  // index) pairs rather than indexes compared through the history keeps the
+  // sort in cache.
+  std::vector<std::pair<uint32_t, size_t>> by_key;
+  by_key.reserve(history.size());
   for (size_t i = 0; i < history.size(); ++i)
-    if (!(history[i].kind == OpKind::get && is_open(history[i]))) order.push_back(i);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return history[a].key != history[b].key ? history[a].key < history[b].key : a < b;
-  });
+    if (!(history[i].kind == OpKind::get && is_open(history[i])))
+      by_key.emplace_back(history[i].key, i);
+  std::sort(by_key.begin(), by_key.end());
   std::optional<uint32_t> undecided_key;
-  for (size_t begin = 0; begin < order.size();) {
+  for (size_t begin = 0; begin < by_key.size();) {
     size_t end = begin;
-    const uint32_t key = history[order[begin]].key;
-    while (end < order.size() && history[order[end]].key == key) ++end;
-    const KeyOps key_ops = without_unobserved_open_writes(
-        history, KeyOps(order.begin() + static_cast<std::ptrdiff_t>(begin),
-                        order.begin() + static_cast<std::ptrdiff_t>(end)));
+    const uint32_t key = by_key[begin].first;
+    KeyOps all_key_ops;
+    for (; end < by_key.size() && by_key[end].first == key; ++end)
+      all_key_ops.push_back(by_key[end].second);
+    const KeyOps key_ops = without_unobserved_open_writes(history, std::move(all_key_ops));
     begin = end;
     if (hint_order_holds(history, key_ops)) {
       ++result.keys_by_hint;

@@ -233,6 +233,19 @@ TEST_CASE("linearizability: operations without a return take effect after their 
           .ok);
   // An unanswered get constrains nothing, whatever it holds.
   CHECK(check_linearizable({put(1, 11, 0, 10), get(2, 99, 20, std::nullopt)}).ok);
+  // A failed cas expecting the current value needs a write between: an
+  // unanswered one nobody reads will do, if it was called before the cas
+  // returned (with and without the hints that leave it out).
+  CHECK(check_linearizable(
+            {put(1, 11, 0, 10), put(2, 12, 20, std::nullopt), cas(3, 11, 13, false, 30, 40)})
+            .ok);
+  CHECK(check_linearizable(
+            {put(1, 11, 0, 10, 2), put(2, 12, 20, std::nullopt), cas(3, 11, 13, false, 30, 40, 4)})
+            .ok);
+  CHECK_FALSE(check_linearizable({put(1, 11, 0, 10), cas(3, 11, 13, false, 30, 40)}).ok);
+  CHECK_FALSE(check_linearizable(
+                  {put(1, 11, 0, 10), cas(3, 11, 13, false, 30, 40), put(2, 12, 50, std::nullopt)})
+                  .ok);
   // An unanswered cas swaps only if the value matched when it took effect.
   CHECK(check_linearizable(
             {put(1, 11, 0, 10), cas(2, 11, 12, false, 20, std::nullopt), get(3, 12, 40, 50)})
@@ -430,6 +443,52 @@ TEST_CASE("linearizability: random histories agree with the brute-force oracle")
     }
   }
   CHECK(mutated_caught > 500);
+}
+
+TEST_CASE("linearizability: arbitrary small histories agree with the brute-force oracle") {
+  // Many unanswered operations, and mutations of any field: expected values,
+  // answered or not, and one client for several operations (same-microsecond
+  // program order).
+  Prng prng(1414);
+  int violations = 0;
+  for (int round = 0; round < 5000; ++round) {
+    const size_t size = static_cast<size_t>(prng.uniform_int(1, 9));
+    std::vector<Operation> history =
+        random_history(prng, size, 1 + round % 2, prng.uniform_int(50, 400),
+                       static_cast<int>(prng.uniform_int(2, 6)));
+    if (prng.uniform_int(0, 1) == 0)
+      for (Operation& op : history) op.order_hint = 0;
+    for (int64_t mutations = prng.uniform_int(0, 2); mutations > 0; --mutations) {
+      Operation& op =
+          history[static_cast<size_t>(prng.uniform_int(0, static_cast<int64_t>(size) - 1))];
+      const auto any_value = [&] {
+        return static_cast<uint64_t>(prng.uniform_int(0, static_cast<int64_t>(size) + 1));
+      };
+      switch (prng.uniform_int(0, 3)) {
+        case 0:
+          if (op.kind == OpKind::get) op.read_value = any_value();
+          break;
+        case 1: op.ok = !op.ok; break;
+        case 2: op.expected = any_value(); break;
+        default:
+          if (op.return_us) {
+            op.return_us.reset();
+          } else {
+            op.return_us = op.call_us + prng.uniform_int(0, 300);
+          }
+      }
+      if (prng.uniform_int(0, 3) == 0) op.client = 1;
+    }
+    CAPTURE(round);
+    const LinearizabilityResult result = check_linearizable(history);
+    REQUIRE_FALSE(result.undecided);
+    REQUIRE(result.ok == brute_force_linearizable(history));
+    if (!result.ok) {
+      ++violations;
+      require_minimal(history, result);
+    }
+  }
+  CHECK(violations > 300);
 }
 
 TEST_CASE("linearizability: long random histories pass with and without hints") {
