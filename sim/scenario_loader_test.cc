@@ -419,5 +419,42 @@ TEST_CASE("files: missing, a directory, through the loader's own reader") {
                        ScenarioError);
 }
 
+TEST_CASE("key-value extension: workload keys, reads, cas, read modes, drift bound") {
+  const Scenario s = load(with(R"(, "check_stale_reads": true,
+    "raft": {"clock_drift_bound": 0.25},
+    "workload": {"rate": 10, "keys": 3, "read_ratio": 0.5, "cas_ratio": 0.1, "read_mode": "lease"},
+    "timeline": [{"at": "1s", "action": "read", "count": 2, "key": 4, "mode": "stale"},
+                 {"at": "1s", "action": "write", "count": 1, "key": 2, "op": "cas", "expected": 7}])"));
+  CHECK(s.kv());
+  CHECK(s.check_stale_reads);
+  CHECK(s.raft.clock_drift_bound_ppm == 250'000);
+  CHECK(s.workload.keys == 3);
+  CHECK(s.workload.read_mode == raft::ReadMode::lease);
+  CHECK(s.uses_read_mode(raft::ReadMode::lease));
+  CHECK(s.uses_read_mode(raft::ReadMode::stale));
+  CHECK_FALSE(s.uses_read_mode(raft::ReadMode::read_index));
+  REQUIRE(s.actions.size() == 2);
+  CHECK(s.actions[0].kind == ActionKind::read);
+  CHECK(*s.actions[0].key == 4);
+  CHECK(s.actions[1].op == raft::WriteOp::cas);
+  CHECK(s.actions[1].expected == 7);
+  CHECK_FALSE(load(with("")).kv());  // no keys, reads or cas: the classic workload
+
+  refused(with(R"(, "workload": {"rate": 10, "read_ratio": 0.5})"),
+          ": /workload/read_ratio: needs \"keys\", the number of keys to use");
+  refused(with(R"(, "workload": {"rate": 10, "keys": 2, "read_mode": "lese"})"),
+          ": /workload/read_mode: unknown read mode \"lese\" (did you mean \"lease\"?); modes: "
+          "read_index, lease, stale");
+  refused(with(R"(, "timeline": [{"at": "1s", "action": "write", "count": 1, "expected": 3}])"),
+          ": /timeline/0/expected: only a \"cas\" write expects a value");
+  refused(with(R"(, "timeline": [{"at": "1s", "action": "write", "count": 1, "op": "swap"}])"),
+          ": /timeline/0/op: unknown op \"swap\"; a write is a \"put\" or a \"cas\"");
+  refused(with(R"(, "raft": {"clock_drift_bound": 1.5})"),
+          ": /raft/clock_drift_bound: expected a fraction in [0, 1) (0.1: clocks run within 10% "
+          "of real time), found 1.5");
+  CHECK(refusal(with(R"(, "timeline": [{"at": "1s", "action": "read", "count": 1, "size": 3}])"))
+            .find("/timeline/0/size: unknown key") != std::string::npos);
+}
+
 }  // namespace
 }  // namespace sim
