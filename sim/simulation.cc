@@ -881,14 +881,15 @@ void Simulation::check_history() {
   }
   Violation v;
   v.invariant = "linearizability";
-  // The smallest failing sub-history, one operation a line with its trace times.
+  // The smallest failing sub-history with its trace times, on one line (fuzz
+  // and its scripts read one line per failure): operations apart by "; ".
   std::string ops = r.detail;
   while (!ops.empty() && ops.back() == '\n') ops.pop_back();
-  for (size_t at = ops.find('\n'); at != std::string::npos; at = ops.find('\n', at + 5)) {
-    ops.replace(at, 1, "\n      ");
+  for (size_t at = ops.find('\n'); at != std::string::npos; at = ops.find('\n', at)) {
+    ops.replace(at, 1, "; ");
   }
   v.detail = "key " + std::to_string(r.key) + ": no linearization of " +
-             std::to_string(r.failing.size()) + " operations:\n      " + ops;
+             std::to_string(r.failing.size()) + " operations: " + ops;
   trace_.event(now_us_, "violation", 0)
       .str("invariant", v.invariant)
       .str("detail", v.detail)
