@@ -151,6 +151,10 @@ int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scen
       } else if (!r.pass && r.checks.empty()) {
         out << "  FAIL " << r.failure << "\n";
       }
+      if (r.linearizability_undecided) {
+        out << "  note: the linearizability check of a key ran out of its search bound "
+               "(undecided, not a failure)\n";
+      }
     }
     out << (r.pass ? "PASS " : "FAIL ") << file << " seed=" << seed << " events=" << r.events
         << " virtual=" << fixed(static_cast<double>(r.virtual_us) / 1e6, 3) << "s"
