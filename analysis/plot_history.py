@@ -6,7 +6,7 @@
 Each client operation is a bar from its call to its return on its client's
 lane: puts blue, cas green (red when it did not swap), reads orange (stale
 reads lighter). Bars are labelled with the value written ("w=ID") or read
-("r=ID", 0 for absent). An operation whose outcome the client never learned
+("r=ID", 0 for absent; beside a read too short to hold it). An operation whose outcome the client never learned
 runs hatched to the end of the window. A linearizability violation in the
 trace is named in the title. Without --key, the keys with the most
 operations (up to six) are drawn. Output type from -o (.png, .svg).
@@ -130,6 +130,10 @@ def draw_key(ax, key, ops, t1, px):
         if (end - start) / px >= LABEL_CHAR_PX * len(text):
             ax.text((start + end) / 2, y, text, ha="center", va="center", fontsize=7,
                     color="white" if op.kind != "get" else "#263238", clip_on=True)
+        elif op.kind == "get":
+            # What a read saw is the point of the picture: beside a short bar.
+            ax.text(end + 2 * px, y + 0.3, text, ha="left", va="bottom", fontsize=6.5,
+                    color="#bf360c", clip_on=True)
     ax.set_ylim(-0.6, max(len(lane), 1) - 0.4)
     ax.set_yticks([lane[c] for c in sorted(lane)])
     ax.set_yticklabels(["client %d" % c for c in sorted(lane)], fontsize=7)
