@@ -6,7 +6,9 @@
 One lane per node with its role as coloured bands (term written on bands wide
 enough), markers for elections, votes, step-downs (by reason), demotions,
 promotions and snapshot transfers; cut-off nodes hatched during network faults;
-below, commit index per node and client write latency.  Times: "1.5s",
+below, commit index per node and client latency: each committed write and each
+answered read (key-value clients) at the time its client learned the outcome,
+also ticked on the lane of the node that answered.  Times: "1.5s",
 "250ms", "100us" or a number of milliseconds.  Output type from -o (.png, .svg).
 """
 
@@ -93,7 +95,8 @@ def draw(plt, trace, t0, t1):
     draw_roles(ax, trace, lane, t0, t1, px)
     draw_network(ax, trace, lane, net_y, t0, t1, px)
     draw_configs_and_violations(ax, trace, net_y, t0, t1, px)
-    marker_handles = draw_markers(ax, trace, lane, t0, t1)
+    marks, reasons = draw_markers(ax, trace, lane, t0, t1)
+    marker_handles = (marks + draw_client_ticks(ax, trace, lane, t0, t1), reasons)
 
     ax.set_ylim(-0.6, net_y + 0.6)
     ax.set_yticks([lane[n] for n in nodes] + [net_y])
@@ -309,22 +312,48 @@ def draw_commits(ax, trace, t0, t1):
                 ha="center", va="center", color="#757575")
 
 
+WRITE_COLOUR = "#3949ab"
+READ_COLOUR = "#ef6c00"
+
+
+def draw_client_ticks(ax, trace, lane, t0, t1):
+    """A short tick at the foot of a node's lane for each write it acknowledged
+    and each read it answered (key-value clients); legend handles."""
+    handles = []
+    for what, items, colour, dy in (("write acknowledged", trace.writes, WRITE_COLOUR, -0.36),
+                                    ("read answered", trace.reads, READ_COLOUR, -0.26)):
+        pts = [(x.t / 1e6, lane[x.node] + dy) for x in items
+               if t0 <= x.t <= t1 and x.node in lane]
+        if not pts or (what == "write acknowledged" and not trace.reads):
+            continue  # write ticks only where reads give them company
+        pts = pts[::max(1, len(pts) // (MAX_STEP_POINTS * 2))]
+        handles.append(ax.scatter([p[0] for p in pts], [p[1] for p in pts], marker="|", s=16,
+                                  color=colour, linewidths=0.7, label=what, zorder=4))
+    return handles
+
+
 def draw_latency(ax, trace, t0, t1, px):
-    points = rt.downsample_points([(w.t, w.latency_us / 1e3) for w in trace.writes],
-                                  t0, t1, MAX_STEP_POINTS * 2)
-    ax.set_ylabel("write latency (ms)")
+    ax.set_ylabel("client latency (ms)")
     ax.grid(color="#eeeeee", linewidth=0.6)
-    in_window = [w.latency_us / 1e3 for w in trace.writes if t0 <= w.t <= t1]
-    if not in_window:
+    parts = []
+    for what, items, colour in (("writes committed", trace.writes, WRITE_COLOUR),
+                                ("reads answered", trace.reads, READ_COLOUR)):
+        in_window = [x.latency_us / 1e3 for x in items if t0 <= x.t <= t1]
+        if not in_window:
+            continue
+        points = rt.downsample_points([(x.t, x.latency_us / 1e3) for x in items],
+                                      t0, t1, MAX_STEP_POINTS * 2)
+        ax.scatter([t / 1e6 for t, _ in points], [v for _, v in points], s=5, color=colour,
+                   alpha=0.6, linewidths=0, label=what)
+        parts.append("%s: %d, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms"
+                     % (what, len(in_window), rt.percentile(in_window, 50),
+                        rt.percentile(in_window, 99), max(in_window)))
+    if not parts:
         ax.text(0.5, 0.5, "no client writes committed in this window", transform=ax.transAxes,
                 ha="center", va="center", color="#757575")
         return
-    ax.scatter([t / 1e6 for t, _ in points], [v for _, v in points], s=5, color="#3949ab",
-               alpha=0.6, linewidths=0)
     ax.set_ylim(bottom=0)
-    ax.set_title("client writes committed: %d, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms"
-                 % (len(in_window), rt.percentile(in_window, 50), rt.percentile(in_window, 99),
-                    max(in_window)), fontsize=8, loc="left")
+    ax.set_title("client " + ";  ".join(parts), fontsize=8, loc="left")
 
 
 if __name__ == "__main__":

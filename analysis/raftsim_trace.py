@@ -40,6 +40,13 @@ NetInterval = namedtuple("NetInterval", "start end cut groups cut_off")
 # One message at `--trace-level messages`: `delivered` lists the deliver times
 # (a duplicated message is delivered twice); `dropped` is the drop time or None.
 Message = namedtuple("Message", "id msg src dst term sent delivered dropped")
+# One answered read (`read_done`): the value is the id of the write it saw.
+ReadLatency = namedtuple("ReadLatency", "t latency_us id node key value")
+# One key-value client operation (README "Extensions to the contract"):
+# kind "put", "cas" or "get"; ret is None while the outcome is unknown;
+# value: the value written (put, cas) or read (get); ok: a cas swapped;
+# node: where it was answered.
+Operation = namedtuple("Operation", "kind id key client call ret value ok mode node")
 
 
 class AnalysisError(Exception):
@@ -86,7 +93,9 @@ class Trace:
     roles {node: [Interval]}, markers [Marker] (time order), commits
     {node: [CommitPoint]}, writes [WriteLatency], configs [ConfigChange],
     network [NetInterval] (only spans with at least one cut link),
-    violations [Violation], messages [Message] (only when requested).
+    violations [Violation], messages [Message] (only when requested),
+    reads [ReadLatency], operations [Operation] (key-value clients only, in
+    call order).
     """
 
     def __init__(self, path):
@@ -104,6 +113,10 @@ class Trace:
         self.network = []
         self.violations = []
         self.messages = []
+        self.reads = []
+        self.operations = []
+        self._write_op = {}  # write id -> index in operations
+        self._read_op = {}
 
     @property
     def scenario(self):
@@ -428,6 +441,27 @@ def _event(trace, trackers, net, kind, t, ev):
         trace.commits[ev["node"]].append(CommitPoint(t, int(ev["index"])))
     elif kind == "write_committed":
         trace.writes.append(WriteLatency(t, int(ev["latency_us"]), ev.get("id"), ev.get("node")))
+        i = trace._write_op.get(ev.get("id"))
+        if i is not None and trace.operations[i].ret is None:
+            trace.operations[i] = trace.operations[i]._replace(
+                ret=t, ok=bool(ev.get("ok", True)), node=ev.get("node"))
+    elif kind == "write" and "key" in ev:
+        trace._write_op[ev["id"]] = len(trace.operations)
+        trace.operations.append(Operation(str(ev.get("op", "put")), int(ev["id"]), int(ev["key"]),
+                                          int(ev.get("client", 0)), t, None, int(ev["id"]), True,
+                                          None, None))
+    elif kind == "read":
+        trace._read_op[ev["id"]] = len(trace.operations)
+        trace.operations.append(Operation("get", int(ev["id"]), int(ev["key"]),
+                                          int(ev.get("client", 0)), t, None, None, True,
+                                          str(ev.get("mode", "read_index")), None))
+    elif kind == "read_done":
+        trace.reads.append(ReadLatency(t, int(ev["latency_us"]), ev.get("id"), ev.get("node"),
+                                       int(ev["key"]), int(ev["value"])))
+        i = trace._read_op.get(ev.get("id"))
+        if i is not None and trace.operations[i].ret is None:
+            trace.operations[i] = trace.operations[i]._replace(
+                ret=t, value=int(ev["value"]), node=ev.get("node"))
     elif kind == "config_committed":
         voters = _id_list(ev["voters"], "voters")
         trace.configs.append(ConfigChange(t, voters, _id_list(ev.get("learners", []), "learners"),
@@ -438,8 +472,8 @@ def _event(trace, trackers, net, kind, t, ev):
     elif kind == "violation":
         trace.violations.append(Violation(t, str(ev.get("invariant", "?")),
                                           str(ev.get("detail", "")), ev.get("nodes", [])))
-    # Any other type (write, check, clock_drift, snapshot_taken, future ones)
-    # is not drawn.
+    # Any other type (a write without a key, check, clock_drift,
+    # snapshot_taken, future ones) is not drawn.
 
 
 def _message(trace, pending, kind, t, ev, window):

@@ -11,7 +11,8 @@ shorter than a second is repeated five times and the median run reported).
 Beside it: the bare event-loop ceiling (bench/bare_loop) and, with --peers, the
 peer harnesses of bench/peers/ on the same replication and failover workloads,
 with the ratios. With --planted, also bench/planted.py: the seeds and wall time
-`raftsim fuzz` needs to find each planted bug. Figures are measured, never
+`raftsim fuzz` needs to find each planted bug. And the linearizability
+checker's time on generated histories (bench/linearizability). Figures are measured, never
 asserted: the machine is shared.
 """
 import argparse
@@ -126,6 +127,20 @@ def run_bare_loop(build, events):
     return json.loads(out.strip().splitlines()[-1])
 
 
+def run_linearizability(build, quick):
+    """The linearizability checker on generated KV histories (docs/linearizability.md)."""
+    exe = os.path.join(build, "bench", "linearizability", "bench_linearizability")
+    if not os.path.exists(exe):
+        return [{"bench": "linearizability",
+                 "skipped": f"{exe} not built (cmake --build {build} --target bench_linearizability)"}]
+    sizes = ["10000", "100000"] if quick else []
+    proc = subprocess.run([exe] + sizes, capture_output=True, text=True)
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0:
+        rows.append({"bench": "linearizability", "error": proc.stderr.strip()})
+    return rows
+
+
 def run_peers(quick):
     script = os.path.join(ROOT, "bench", "peers", "run_peers.sh")
     proc = subprocess.run(["bash", script] + (["--quick"] if quick else []),
@@ -231,6 +246,7 @@ def main():
     if not args.only or "fuzz" in args.only:
         rows.append(run_fuzz(raftsim, 50 if args.quick else 500))
     bare = run_bare_loop(args.build, 2_000_000 if args.quick else 20_000_000)
+    checker = run_linearizability(args.build, args.quick) if not args.only or "linearizability" in args.only else []
     peers = run_peers(args.quick) if args.peers else []
     planted_rows = []
     if args.planted:
@@ -297,11 +313,18 @@ def main():
     for key, r in paired.items():
         print(f"paired, {len(r['pairs'])} alternating rounds: {key} = {r['median']}x "
               f"(range {r['min']}-{r['max']})")
+    for r in checker:
+        if "skipped" in r or "error" in r:
+            print(f"linearizability: {r.get('skipped') or r.get('error')}")
+            continue
+        print(f"linearizability {r['variant']:<10} {r['operations']:>9} ops: {r['check_cpu_s']:.3f} s CPU "
+              f"({r['check_s']:.3f} s wall), {r['states_visited']} states, {r['keys_searched']} keys searched, "
+              f"{'linearizable' if r['ok'] else 'violation' if not r['undecided'] else 'undecided'}")
     if planted_rows:
         planted.print_table(planted_rows, 2000)
     with open(args.out, "w") as f:
         json.dump({"workloads": rows, "bare_loop": bare, "peers": peers, "ratios": ratios,
-                   "paired_ratios": paired, "planted": planted_rows}, f, indent=2)
+                   "paired_ratios": paired, "planted": planted_rows, "linearizability": checker}, f, indent=2)
         f.write("\n")
     print(f"bench: wrote {args.out}")
 

@@ -68,6 +68,11 @@ struct Message {
   // vote: the election was started by TimeoutNow (leadership transfer).
   bool transfer = false;
 
+  // append: the leader's latest heartbeat round; append_resp: echoed, so the
+  // leader knows its leadership was acknowledged after that round began
+  // (thesis §6.4, reads).
+  uint64_t round = 0;
+
   // Another implementation's own message (sim/canonical_node.cc), carried
   // for delivery; the fields above describe it for the checkers and traces.
   std::shared_ptr<const void> foreign;

@@ -63,6 +63,14 @@ Node::Node(NodeId id, const Options& options, Random& random, const DurableState
 // Inputs
 
 void Node::start(TimeUs now, Outputs& out) {
+  if (options_.lease_reads && current_term_ > 0) {
+    // §6.4.1: a leader's lease counts on every voter that acknowledged its
+    // round refusing other candidates for the minimum election timeout. A
+    // restarted voter (one that has seen a term) no longer knows when it
+    // last heard a leader, so it assumes it just did (§4.2.3).
+    heard_from_leader_ = true;
+    last_leader_contact_us_ = now;
+  }
   apply_committed(now, out);
   if (config_->is_voter(id_)) reset_election_timer(now, out);
   flush(out);
@@ -139,7 +147,10 @@ void Node::step(const Message& msg, TimeUs now, Outputs& out) {
 
   switch (msg.type) {
     case MsgType::append: handle_append(msg, now, out); break;
-    case MsgType::append_resp: handle_append_resp(msg, now, out); break;
+    case MsgType::append_resp:
+      handle_append_resp(msg, now, out);
+      if (role_ == Role::leader && !pending_reads_.empty()) serve_reads(now, out);
+      break;
     case MsgType::vote:
     case MsgType::pre_vote: handle_vote(msg, now, out); break;
     case MsgType::vote_resp:
@@ -220,7 +231,8 @@ void Node::client_writes(const std::vector<ClientWrite>& writes, TimeUs now, Out
           {write.write_id, false, 0, role_ == Role::leader ? kNoNode : leader_id_});
     } else if (state_machine_.contains(write.write_id)) {
       // A retry of a write already applied: acknowledge it again (thesis §6.3).
-      out.replies.push_back({write.write_id, true, last_applied_, id_});
+      out.replies.push_back(
+          {write.write_id, true, last_applied_, id_, state_machine_.swapped(write.write_id)});
     } else if (unapplied_writes_.insert(write.write_id)) {
       // (A retry of a write already in our log is answered when it applies:
       // appending it again would let retries outgrow a slow pipeline.)
@@ -229,6 +241,9 @@ void Node::client_writes(const std::vector<ClientWrite>& writes, TimeUs now, Out
       entry.kind = EntryKind::write;
       entry.write_id = write.write_id;
       entry.size_bytes = write.size_bytes;
+      entry.key = write.key;
+      entry.op = write.op;
+      entry.expected = write.expected;
       log_.append(entry);
     }
   }
@@ -241,6 +256,23 @@ void Node::client_writes(const std::vector<ClientWrite>& writes, TimeUs now, Out
       }
     }
   }
+  flush(out);
+}
+
+void Node::client_reads(const std::vector<ClientRead>& reads, TimeUs now, Outputs& out) {
+  for (const ClientRead& read : reads) {
+    if (read.mode == ReadMode::stale) {
+      // Whatever this node has applied, however old (not linearizable).
+      out.read_replies.push_back(
+          {read.read_id, true, state_machine_.get(read.key), last_applied_, id_});
+    } else if (role_ == Role::leader) {
+      pending_reads_.push_back({read});
+    } else {
+      // Only the leader serves them: redirect, as a write (thesis §6.4).
+      out.read_replies.push_back({read.read_id, false, 0, 0, leader_id_});
+    }
+  }
+  if (!pending_reads_.empty()) serve_reads(now, out);
   flush(out);
 }
 
@@ -332,6 +364,7 @@ void Node::set_role(Role to, const char* reason, Outputs& out) {
     learner_progress_.clear();
     queued_changes_.clear();
     unapplied_writes_.clear();
+    redirect_reads(out);
     transfer_target_ = kNoNode;
     leaving_index_ = 0;
     out.timers.push_back({TimerKind::heartbeat, true, 0});
@@ -563,6 +596,7 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
   resp.from = id_;
   resp.to = msg.from;
   resp.term = current_term_;
+  resp.round = msg.round;  // any answer confirms the leader's round (thesis §6.4)
 
   // Entries up to our snapshot are committed and therefore match the
   // leader's: skip them.
@@ -756,6 +790,16 @@ void Node::append_entry(Entry entry, Outputs& /*out*/) {
 }
 
 void Node::broadcast_heartbeat(TimeUs now, Outputs& out) {
+  // Each broadcast starts a round of the read protocol (thesis §6.4): an
+  // answer to any AppendEntries sent from now on confirms this leadership
+  // at a time after now. Rounds older than the longest election timeout can
+  // grant no lease, so their start times are forgotten.
+  ++heartbeat_round_;
+  read_round_wanted_ = false;
+  round_started_us_.push_back({heartbeat_round_, now});
+  while (round_started_us_.front().second < now - options_.election_timeout_max_us) {
+    round_started_us_.pop_front();
+  }
   for (auto* peers : {&voter_progress_, &learner_progress_}) {
     for (auto& [peer, pr] : *peers) send_append(peer, pr, true, now, out);
   }
@@ -804,6 +848,7 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     msg.index = prev;
     msg.log_term = *log_.term_at(prev);
     msg.commit = commit_index_;
+    msg.round = heartbeat_round_;
     log_.copy_to(msg.entries, first, last);
     return msg;
   };
@@ -872,6 +917,7 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
   if (!found) return;
   Progress& pr = *found;
   pr.last_contact_us = now;
+  pr.acked_round = std::max(pr.acked_round, msg.round);
   if (pr.state == Progress::State::snapshot) return;
   if (msg.success) {
     const Index match_before = pr.match_index;
@@ -1158,9 +1204,11 @@ void Node::apply_committed(TimeUs now, Outputs& out) {
     const Entry& entry = log_.at(index);
     bool duplicate = false;
     if (entry.kind == EntryKind::write) {
-      duplicate = !state_machine_.apply_write(entry.write_id, entry.size_bytes);
+      duplicate = !state_machine_.apply_write(entry.write_id, entry.size_bytes, entry.key, entry.op,
+                                              entry.expected);
       if (role_ == Role::leader) {
-        out.replies.push_back({entry.write_id, true, index, id_});
+        out.replies.push_back(
+            {entry.write_id, true, index, id_, state_machine_.swapped(entry.write_id)});
         unapplied_writes_.erase(entry.write_id);
       }
     }
@@ -1171,6 +1219,106 @@ void Node::apply_committed(TimeUs now, Outputs& out) {
     }
   }
   maybe_snapshot(out);
+  if (role_ == Role::leader && !pending_reads_.empty()) serve_reads(now, out);
+}
+
+// ---------------------------------------------------------------------------
+// Reads (thesis §6.4)
+
+void Node::serve_reads(TimeUs now, Outputs& out) {
+  // §6.4 step 1: "If the leader has not yet marked an entry from its current
+  // term committed, it waits until it has done so": only then is its commit
+  // index at least that of every earlier leader.
+  const bool noop_committed = commit_index_ >= term_start_index_ ||
+                              options_.bugs.read_before_noop_commit;  // PLANTED BUG when set
+  const uint64_t confirmed = confirmed_round();
+  const bool lease = lease_holds(now);
+  size_t kept = 0;
+  for (PendingRead& pending : pending_reads_) {
+    bool ready = true;
+    if (!pending.indexed) {
+      pending.indexed = noop_committed;
+      pending.read_index = commit_index_;
+      ready = noop_committed;
+    }
+    // Step 2: confirm leadership with a round begun after the read arrived,
+    // unless the lease still holds (§6.4.1).
+    if (ready && !(pending.read.mode == ReadMode::lease && lease) &&
+        !options_.bugs.read_index_without_heartbeat) {  // PLANTED BUG when set
+      if (pending.round == 0) {
+        pending.round = heartbeat_round_ + 1;
+        read_round_wanted_ = true;
+      }
+      ready = confirmed >= pending.round;
+    }
+    // Step 3: answer once the state machine has applied the read index.
+    if (ready && last_applied_ >= pending.read_index) {
+      out.read_replies.push_back(
+          {pending.read.read_id, true, state_machine_.get(pending.read.key), last_applied_, id_});
+    } else {
+      pending_reads_[kept++] = pending;
+    }
+  }
+  pending_reads_.resize(kept);
+  // One round at a time: reads that came during a round wait for the next,
+  // which starts once this one is confirmed (or at the next heartbeat).
+  if (read_round_wanted_ && confirmed >= heartbeat_round_) {
+    broadcast_heartbeat(now, out);
+    if (confirmed_round() >= heartbeat_round_) serve_reads(now, out);  // a lone voter
+  }
+}
+
+uint64_t Node::confirmed_round() const {
+  // A quorum of the configuration in force and, during a change, of the new
+  // one too (as for commits).
+  uint64_t confirmed = heartbeat_round_;
+  for (const Configuration* config : {config_, &latest_config()}) {
+    std::vector<uint64_t> rounds;
+    rounds.reserve(config->voters.size());
+    for (NodeId v : config->voters) {
+      if (v == id_) {
+        rounds.push_back(heartbeat_round_);
+      } else if (auto it = voter_progress_.find(v); it != voter_progress_.end()) {
+        rounds.push_back(it->second.acked_round);
+      } else if (auto lt = learner_progress_.find(v); lt != learner_progress_.end()) {
+        rounds.push_back(lt->second.acked_round);  // promoted, not yet in force
+      } else {
+        rounds.push_back(0);
+      }
+    }
+    if (rounds.empty()) return 0;
+    const size_t q = config->quorum() - 1;
+    std::nth_element(rounds.begin(), rounds.begin() + q, rounds.end(), std::greater<>());
+    confirmed = std::min(confirmed, rounds[q]);
+  }
+  return confirmed;
+}
+
+bool Node::lease_holds(TimeUs now) const {
+  // §6.4.1: the voters that answered the confirmed round grant no vote for
+  // election_timeout_min of their own clocks after it; measured on ours,
+  // shortened by the drift bound either way. A transfer's TimeoutNow
+  // overrides that refusal (§3.10), so no lease holds during one.
+  if (!options_.lease_reads || transfer_target_ != kNoNode) return false;
+  const uint64_t confirmed = confirmed_round();
+  const int64_t d = options_.clock_drift_bound_ppm;
+  const TimeUs lease_us =
+      options_.bugs.lease_ignores_drift  // PLANTED BUG when set
+          ? options_.election_timeout_min_us
+          : options_.election_timeout_min_us * (1'000'000 - d) / (1'000'000 + d);
+  for (const auto& [round, started_us] : round_started_us_) {
+    if (round == confirmed) return now < started_us + lease_us;
+  }
+  return false;
+}
+
+void Node::redirect_reads(Outputs& out) {
+  for (const PendingRead& pending : pending_reads_) {
+    out.read_replies.push_back({pending.read.read_id, false, 0, 0, kNoNode});
+  }
+  pending_reads_.clear();
+  round_started_us_.clear();
+  read_round_wanted_ = false;
 }
 
 void Node::apply_config(const Configuration* config, Index index, TimeUs now, Outputs& out) {

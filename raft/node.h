@@ -89,12 +89,39 @@ struct Applied {
 struct ClientWrite {
   uint64_t write_id;
   uint32_t size_bytes;
+  uint32_t key = 0;
+  WriteOp op = WriteOp::put;
+  uint64_t expected = 0;  // cas
 };
 
 struct ClientReply {
   uint64_t write_id;
   bool ok;  // true: committed and applied at index; false: redirect
   Index index = 0;
+  NodeId leader_hint = kNoNode;
+  bool swapped = true;  // a cas: whether it found the expected value
+};
+
+// How a read is served (thesis §6.4). read_index: the leader notes its
+// commit index, confirms it still leads with a heartbeat round a quorum
+// acknowledges, and answers once it has applied that far. lease: the leader
+// skips the round while a lease from its last acknowledged round holds
+// (§6.4.1). stale: any node answers from what it has applied, which is not
+// linearizable (for contrast).
+enum class ReadMode : uint8_t { read_index, lease, stale };
+const char* read_mode_name(ReadMode mode);
+
+struct ClientRead {
+  uint64_t read_id;
+  uint32_t key;
+  ReadMode mode;
+};
+
+struct ReadReply {
+  uint64_t read_id;
+  bool ok;             // true: value is the key's value; false: redirect
+  uint64_t value = 0;  // the write id the key held, 0 if absent
+  Index applied = 0;   // the answering state machine had applied this far
   NodeId leader_hint = kNoNode;
 };
 
@@ -133,6 +160,7 @@ struct Outputs {
   std::vector<TimerRequest> timers;
   std::vector<Applied> applied;
   std::vector<ClientReply> replies;
+  std::vector<ReadReply> read_replies;
   std::vector<NodeEvent> events;
   // Inline: the simulator clears its outputs before every input, and most
   // inputs leave all but one or two of these empty.
@@ -142,6 +170,7 @@ struct Outputs {
     if (!timers.empty()) timers.clear();
     if (!applied.empty()) applied.clear();
     if (!replies.empty()) replies.clear();
+    if (!read_replies.empty()) read_replies.clear();
     if (!events.empty()) events.clear();
   }
 };
@@ -159,6 +188,7 @@ struct Progress {
   // Last index and send time of each AppendEntries in flight (replicate state).
   OffsetVector<std::pair<Index, TimeUs>> inflight;
   TimeUs last_contact_us = 0;  // last response of any kind, for check_quorum
+  uint64_t acked_round = 0;    // latest heartbeat round it answered (reads, §6.4)
   // Snapshot transfer in progress (snapshot state).
   std::shared_ptr<const Snapshot> snapshot;
   uint64_t snapshot_offset = 0;
@@ -181,6 +211,8 @@ class Node {
   void client_write(uint64_t write_id, uint32_t size_bytes, TimeUs now, Outputs& out) {
     client_writes({{write_id, size_bytes}}, now, out);
   }
+  // Reads that reach the node at the same instant (thesis §6.4).
+  void client_reads(const std::vector<ClientRead>& reads, TimeUs now, Outputs& out);
 
   // Admin commands. campaign: the election timer fires now.
   void campaign(TimeUs now, Outputs& out);
@@ -256,6 +288,14 @@ class Node {
   bool propose_config(const Configuration& next, TimeUs now, Outputs& out);
   void maybe_finish_transfer(TimeUs now, Outputs& out);
   void maybe_finish_leaving(TimeUs now, Outputs& out);
+
+  // Reads (thesis §6.4).
+  void serve_reads(TimeUs now, Outputs& out);
+  // The latest heartbeat round a quorum of voters (the leader included) has
+  // answered: leadership was confirmed after that round began.
+  uint64_t confirmed_round() const;
+  bool lease_holds(TimeUs now) const;
+  void redirect_reads(Outputs& out);
 
   // Commit, apply, snapshots, configuration.
   void advance_commit(Index index, TimeUs now, Outputs& out);
@@ -347,6 +387,20 @@ class Node {
     std::optional<bool> promote;
   };
   OffsetVector<QueuedChange> queued_changes_;
+
+  // Leader: reads (thesis §6.4). Every broadcast of heartbeats starts a
+  // round; AppendEntries carry the latest round and responses echo it.
+  struct PendingRead {
+    ClientRead read;
+    bool indexed = false;  // read_index is set (once this term's no-op has committed)
+    Index read_index = 0;
+    uint64_t round = 0;  // the round that must confirm leadership, 0 = none yet
+  };
+  std::vector<PendingRead> pending_reads_;
+  uint64_t heartbeat_round_ = 0;
+  bool read_round_wanted_ = false;  // reads wait for a round not yet begun
+  // Start times of the recent rounds, for the lease (§6.4.1).
+  OffsetVector<std::pair<uint64_t, TimeUs>> round_started_us_;
 
   // Candidate / pre-candidate.
   std::vector<NodeId> votes_granted_;

@@ -302,6 +302,127 @@ TEST_CASE("§5.3: commitIndex = min(leaderCommit, index of last new entry)") {
 }
 
 // ---------------------------------------------------------------------------
+// Reads (thesis §6.4)
+
+// An acknowledgement of AppendEntries that echoes heartbeat round `round`.
+Message ack(NodeId from, Index index, uint64_t round, Term term = 1) {
+  Message m = append_resp_msg(from, 1, term, true, index);
+  m.round = round;
+  return m;
+}
+
+// The round the leader's latest AppendEntries carry.
+uint64_t latest_round(const Outputs& out) {
+  const std::vector<Message> appends = of_type(out, MsgType::append);
+  REQUIRE_FALSE(appends.empty());
+  return appends.back().round;
+}
+
+TEST_CASE("§6.4: a read_index read waits for the term's no-op, then a round begun after it") {
+  Solo n(1, kThree);
+  n.start();
+  const uint64_t first = latest_round(make_leader(n, {2}));
+  n.writes({{7, 8, 4}});  // a put of key 4, index 2
+  n.persist();
+  CHECK(n.reads({{1, 4, ReadMode::read_index}}).read_replies.empty());
+  // The no-op and the put commit; the read takes commit index 2 and needs a
+  // round that begins now, the first one having started before it came.
+  const Outputs commit = n.step(ack(2, 2, first));
+  REQUIRE(n.node().commit_index() == 2);
+  CHECK(commit.read_replies.empty());
+  const uint64_t second = latest_round(commit);
+  CHECK(second == first + 1);
+  CHECK(n.step(ack(3, 2, first)).read_replies.empty());  // an answer to the old round
+  const Outputs confirmed = n.step(ack(3, 2, second));
+  REQUIRE(confirmed.read_replies.size() == 1);
+  CHECK(confirmed.read_replies[0].ok);
+  CHECK(confirmed.read_replies[0].value == 7);
+  CHECK(confirmed.read_replies[0].applied == 2);
+}
+
+TEST_CASE("§6.4: planted bugs read_index_without_heartbeat and read_before_noop_commit") {
+  SUBCASE("without heartbeat: answered as soon as the no-op commits") {
+    Options options;
+    options.bugs.read_index_without_heartbeat = true;
+    Solo n(1, kThree, options);
+    n.start();
+    make_leader(n, {2});
+    CHECK(n.reads({{1, 0, ReadMode::read_index}}).read_replies.empty());
+    const Outputs out = n.step(ack(2, 1, 0));  // not even an answer to a round
+    REQUIRE(out.read_replies.size() == 1);
+    CHECK(out.read_replies[0].ok);
+  }
+  SUBCASE("before the no-op commits: the round alone suffices") {
+    Options options;
+    options.bugs.read_before_noop_commit = true;
+    Solo n(1, kThree, options);
+    n.start();
+    const uint64_t first = latest_round(make_leader(n, {2}));
+    const Outputs sent = n.reads({{1, 0, ReadMode::read_index}});
+    CHECK(sent.read_replies.empty());
+    const uint64_t round = latest_round(n.step(ack(2, 0, first)));
+    Message refusal = append_resp_msg(3, 1, 1, false, 1);  // a lagging follower refuses
+    refusal.round = round;
+    const Outputs out = n.step(refusal);
+    CHECK(n.node().commit_index() == 0);
+    REQUIRE(out.read_replies.size() == 1);
+    CHECK(out.read_replies[0].applied == 0);
+  }
+}
+
+TEST_CASE("§6.4.1: a lease read skips the round while the lease holds, shortened by drift") {
+  for (bool ignore_drift : {false, true}) {
+    CAPTURE(ignore_drift);
+    Options options;
+    options.lease_reads = true;
+    options.bugs.lease_ignores_drift = ignore_drift;
+    Solo n(1, kThree, options);
+    n.start();
+    const uint64_t first = latest_round(make_leader(n, {2}));  // round begins at time 0
+    n.step(ack(2, 1, first));                                  // no-op committed, round confirmed
+    REQUIRE(n.node().commit_index() == 1);
+    // 150ms * (1 - 0.1) / (1 + 0.1) = 122.727ms with the default bound.
+    const TimeUs lease_us = ignore_drift ? 150'000 : 122'727;
+    n.now = lease_us - 1;
+    const Outputs within = n.reads({{1, 0, ReadMode::lease}});
+    REQUIRE(within.read_replies.size() == 1);
+    CHECK(of_type(within, MsgType::append).empty());  // no round needed
+    n.now = lease_us + 1;
+    const Outputs after = n.reads({{2, 0, ReadMode::lease}});
+    CHECK(after.read_replies.empty());  // falls back to a round
+    const Outputs confirmed = n.step(ack(2, 1, latest_round(after)));
+    REQUIRE(confirmed.read_replies.size() == 1);
+    CHECK(confirmed.read_replies[0].read_id == 2);
+  }
+}
+
+TEST_CASE("§6.4: followers redirect read_index and lease reads; any node answers a stale read") {
+  Solo n(2, kThree);
+  n.start();
+  n.step(append_msg(1, 2, 1, 0, 0, {write_entry(1, 5)}, 1));
+  const Outputs out =
+      n.reads({{1, 0, ReadMode::read_index}, {2, 0, ReadMode::lease}, {3, 0, ReadMode::stale}});
+  REQUIRE(out.read_replies.size() == 3);
+  CHECK_FALSE(out.read_replies[0].ok);
+  CHECK(out.read_replies[0].leader_hint == 1);
+  CHECK_FALSE(out.read_replies[1].ok);
+  CHECK(out.read_replies[2].ok);
+  CHECK(out.read_replies[2].value == 5);  // write_entry puts key 0
+  CHECK(out.read_replies[2].applied == 1);
+}
+
+TEST_CASE("§6.4: a leader that steps down redirects the reads it holds") {
+  Solo n(1, kThree);
+  n.start();
+  make_leader(n, {2});
+  n.reads({{1, 0, ReadMode::read_index}});
+  const Outputs out = n.step(append_msg(3, 1, 5, 0, 0, {}, 0));
+  CHECK(n.node().role() == Role::follower);
+  REQUIRE(out.read_replies.size() == 1);
+  CHECK_FALSE(out.read_replies[0].ok);
+}
+
+// ---------------------------------------------------------------------------
 // Leaders (Figure 2, §5.3, §5.4.2, §8)
 
 TEST_CASE("§8: a new leader appends a no-op of its term and sends it to every peer") {

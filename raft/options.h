@@ -19,6 +19,9 @@ struct PlantedBugs {
   bool ack_before_persist = false;        // acknowledge entries before they are durable
   bool no_check_quorum = false;           // a leader never steps down for lost quorum
   bool demote_without_consensus = false;  // lagging voters stop counting without a config change
+  bool lease_ignores_drift = false;       // a read lease of the whole minimum election timeout
+  bool read_index_without_heartbeat = false;  // read_index reads skip the leadership round
+  bool read_before_noop_commit = false;       // reads before this term's no-op has committed
 
   // Switches on the bug with this name; false if there is none.
   bool enable(const std::string& name);
@@ -39,6 +42,16 @@ struct Options {
   uint64_t snapshot_chunk_size = 65536;
   uint32_t max_inflight = 64;
   uint32_t max_entries_per_message = 64;
+  // Lease reads (thesis §6.4.1): how far any clock may drift from real time,
+  // in parts per million. A leader serves reads locally for
+  // election_timeout_min * (1 - d) / (1 + d) of its clock after a heartbeat
+  // round that a quorum acknowledged: no voter that acknowledged it votes for
+  // anyone else within election_timeout_min of its own clock.
+  int64_t clock_drift_bound_ppm = 100'000;
+  // Set when lease reads may happen: a (re)started node then also waits the
+  // minimum election timeout before it grants a vote, since a voter that
+  // acknowledged the leader's round and restarted has forgotten when.
+  bool lease_reads = false;
   PlantedBugs bugs;
 };
 

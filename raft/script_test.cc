@@ -813,10 +813,15 @@ TEST_CASE("raft/testdata scripts: every output of the node as expected") {
 }
 
 // The scripts' power to find protocol mistakes: each planted bug must make
-// at least one script's output differ.
+// at least one script's output differ. The read bugs are the exception: the
+// script language has no read command yet, so their planted scenarios
+// (scenarios/planted/) are what must catch them.
 TEST_CASE("raft/testdata scripts: every planted bug changes some script's output") {
   const std::vector<std::string> files = script_files();
+  const std::vector<std::string> read_bugs = {"lease_ignores_drift", "read_index_without_heartbeat",
+                                              "read_before_noop_commit"};
   for (const std::string& name : PlantedBugs::names()) {
+    if (std::find(read_bugs.begin(), read_bugs.end(), name) != read_bugs.end()) continue;
     PlantedBugs bugs;
     REQUIRE(bugs.enable(name));
     size_t scripts_failing = 0;

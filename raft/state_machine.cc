@@ -4,7 +4,8 @@
 
 namespace raft {
 
-bool StateMachine::apply_out_of_order(uint64_t write_id, uint32_t size_bytes) {
+bool StateMachine::apply_out_of_order(uint64_t write_id, uint32_t size_bytes, uint32_t key,
+                                      WriteOp op, uint64_t expected) {
   if (contains(write_id)) return false;
   if (write_id == floor_) {
     ++floor_;
@@ -32,7 +33,7 @@ bool StateMachine::apply_out_of_order(uint64_t write_id, uint32_t size_bytes) {
     window_.drop_front(dead_words);
     window_base_ += 64 * dead_words;
   }
-  record(write_id, size_bytes);
+  record(write_id, size_bytes, key, op, expected);
   return true;
 }
 

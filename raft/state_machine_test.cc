@@ -103,5 +103,36 @@ TEST_CASE("one late write: every later id is remembered, then the floor passes t
   CHECK(gaps.applied_writes() == 1000);
 }
 
+TEST_CASE("key-value: a put sets its key to its id; keys are independent registers") {
+  StateMachine sm;
+  CHECK(sm.get(0) == 0);  // every key starts absent
+  sm.apply_write(1, 8);   // no key: the default key 0
+  sm.apply_write(2, 8, 5);
+  sm.apply_write(3, 8, 5);
+  CHECK(sm.get(0) == 1);
+  CHECK(sm.get(5) == 3);
+  CHECK(sm.get(6) == 0);
+  CHECK_FALSE(sm.apply_write(2, 8, 5));  // a retried put does not go back in time
+  CHECK(sm.get(5) == 3);
+}
+
+TEST_CASE("key-value: a cas swaps only on the expected value, and its answer is kept") {
+  StateMachine sm;
+  CHECK(sm.apply_write(1, 8, 7, WriteOp::cas, 0));  // absent, as expected
+  CHECK(sm.get(7) == 1);
+  CHECK(sm.swapped(1));
+  CHECK(sm.apply_write(2, 8, 7, WriteOp::cas, 99));  // applied, but 7 holds 1
+  CHECK(sm.get(7) == 1);
+  CHECK_FALSE(sm.swapped(2));
+  CHECK(sm.contains(2));  // the id is spent: a retry changes nothing
+  CHECK_FALSE(sm.apply_write(2, 8, 7, WriteOp::cas, 1));
+  CHECK(sm.get(7) == 1);
+  CHECK_FALSE(sm.swapped(2));
+  CHECK(sm.apply_write(3, 8, 7, WriteOp::cas, 1));
+  CHECK(sm.get(7) == 3);
+  CHECK(sm.swapped(3));
+  CHECK(sm.swapped(4));  // a put (or anything not a failed cas) counts as swapped
+}
+
 }  // namespace
 }  // namespace raft

@@ -61,6 +61,7 @@ inline void append_outputs(Outputs& into, Outputs&& from) {
   move_all(into.timers, from.timers);
   move_all(into.applied, from.applied);
   move_all(into.replies, from.replies);
+  move_all(into.read_replies, from.read_replies);
   move_all(into.events, from.events);
 }
 
@@ -154,6 +155,9 @@ class Solo {
   }
   Outputs writes(const std::vector<ClientWrite>& batch) {
     return take([&](Outputs& o) { node_->client_writes(batch, now, o); });
+  }
+  Outputs reads(const std::vector<ClientRead>& batch) {
+    return take([&](Outputs& o) { node_->client_reads(batch, now, o); });
   }
   Outputs transfer(NodeId to) {
     return take([&](Outputs& o) { node_->transfer_leadership(to, now, o); });

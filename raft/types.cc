@@ -21,6 +21,15 @@ const char* role_name(Role role) {
   return "?";
 }
 
+const char* read_mode_name(ReadMode mode) {
+  switch (mode) {
+    case ReadMode::read_index: return "read_index";
+    case ReadMode::lease: return "lease";
+    case ReadMode::stale: return "stale";
+  }
+  return "?";
+}
+
 const char* msg_type_name(MsgType type) {
   switch (type) {
     case MsgType::append: return "append";
@@ -77,16 +86,18 @@ uint64_t config_entry_key(const Entry& entry) {
 
 const std::vector<std::string>& PlantedBugs::names() {
   static const std::vector<std::string> kNames = {
-      "vote_ignores_log",        "commit_prior_term",  "forget_vote_on_restart",
-      "no_truncate_on_conflict", "ack_before_persist", "no_check_quorum",
-      "demote_without_consensus"};
+      "vote_ignores_log",         "commit_prior_term",   "forget_vote_on_restart",
+      "no_truncate_on_conflict",  "ack_before_persist",  "no_check_quorum",
+      "demote_without_consensus", "lease_ignores_drift", "read_index_without_heartbeat",
+      "read_before_noop_commit"};
   return kNames;
 }
 
 bool PlantedBugs::enable(const std::string& name) {
-  bool* flags[] = {&vote_ignores_log,        &commit_prior_term,  &forget_vote_on_restart,
-                   &no_truncate_on_conflict, &ack_before_persist, &no_check_quorum,
-                   &demote_without_consensus};
+  bool* flags[] = {&vote_ignores_log,         &commit_prior_term,   &forget_vote_on_restart,
+                   &no_truncate_on_conflict,  &ack_before_persist,  &no_check_quorum,
+                   &demote_without_consensus, &lease_ignores_drift, &read_index_without_heartbeat,
+                   &read_before_noop_commit};
   const auto& all = names();
   for (size_t i = 0; i < all.size(); ++i) {
     if (all[i] == name) {

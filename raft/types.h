@@ -57,12 +57,20 @@ const Configuration* intern_config(const Configuration& config);
 
 enum class EntryKind : uint8_t { noop, write, config };
 
+// What a client write does to its key (the state machine is a key-value
+// store in which every written value is the write's unique id, so each key
+// is a register whose history a linearizability checker can follow).
+enum class WriteOp : uint8_t { put, cas };
+
 struct Entry {
   Term term = 0;
   uint64_t write_id = 0;                  // client write id, for kind == write
   const Configuration* config = nullptr;  // for kind == config: interned
+  uint64_t expected = 0;                  // cas: the value the key must hold (0: absent)
   uint32_t size_bytes = 0;
+  uint32_t key = 0;  // write: the key it writes
   EntryKind kind = EntryKind::noop;
+  WriteOp op = WriteOp::put;
 };
 static_assert(std::is_trivially_copyable_v<Entry>);
 
@@ -81,7 +89,8 @@ uint64_t config_entry_key(const Entry& entry);
 
 // Identity of an entry's content, for checkers that compare entries and
 // chain them into log hashes: equal entries have equal keys, and different
-// ones in practice never do. Checkers key every entry on every node, so the
+// ones in practice never do (a write's key, op and expected value are fixed
+// by its id, so the id stands for them). Checkers key every entry on every node, so the
 // common case is two instructions: the term times an odd constant keeps apart
 // entries whose ids differ by less than 2^60, that is all of them.
 // Configuration entries hash their configuration.

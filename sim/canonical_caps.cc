@@ -40,11 +40,17 @@ void restrict_to_canonical(nlohmann::ordered_json& doc) {
   nlohmann::ordered_json kept = nlohmann::ordered_json::array();
   for (nlohmann::ordered_json& a : doc["timeline"]) {
     const std::string action = a["action"].get<std::string>();
-    if (action == "campaign" || action == "snapshot") continue;
+    if (action == "campaign" || action == "snapshot" || action == "read") continue;
+    for (const char* kv : {"key", "op", "expected"}) a.erase(kv);
     if (action == "add_learner") a["promote"] = false;
     kept.push_back(a);
   }
   doc["timeline"] = kept;
+  if (doc.contains("workload")) {
+    for (const char* kv : {"keys", "read_ratio", "cas_ratio", "read_mode"})
+      doc["workload"].erase(kv);
+  }
+  doc.erase("check_stale_reads");
 }
 
 std::optional<std::string> canonical_refusal(const Scenario& s) {
@@ -74,6 +80,11 @@ std::optional<std::string> canonical_refusal(const Scenario& s) {
   if (!s.bugs.empty()) {
     return std::string("/raft/bugs: planted bugs exist only in raftsim's own node");
   }
+  if (s.workload.keys != 0) {
+    return std::string(
+        "/workload/keys: the key-value store, its reads and cas are raftsim's; canonical/raft's "
+        "state machine here applies plain writes only");
+  }
   bool learners = !s.learners.empty();
   for (size_t i = 0; i < s.actions.size(); ++i) {
     const Action& a = s.actions[i];
@@ -83,12 +94,23 @@ std::optional<std::string> canonical_refusal(const Scenario& s) {
         return where + ": canonical/raft has no way to start an election on demand (campaign)";
       case ActionKind::snapshot:
         return where + ": canonical/raft takes snapshots only at its threshold (snapshot)";
+      case ActionKind::read:
+        return where +
+               ": reads (read_index, lease, stale) are raftsim's; canonical/raft 0.15 has "
+               "no read API";
       case ActionKind::add_learner:
         learners = true;
         if (!a.promote || *a.promote) {
           return where +
                  ": canonical/raft does not promote learners by itself; use \"promote\": false "
                  "and an explicit promote action";
+        }
+        break;
+      case ActionKind::write:
+        if (a.key || a.op != ::raft::WriteOp::put) {
+          return where.substr(0, where.size() - 7) +
+                 ": keys and cas are raftsim's key-value store; canonical/raft's state machine "
+                 "here applies plain writes only";
         }
         break;
       default: break;

@@ -421,6 +421,14 @@ class CanonicalNode final : public NodeApi {
   }
 
   // The library has no "campaign now"; canonical_refusal refuses the action.
+  // Unreachable in a run: canonical_refusal refuses reads for this
+  // implementation (0.15 has no read API). Answering each read with a
+  // redirect keeps a client from waiting on it forever.
+  void client_reads(const std::vector<::raft::ClientRead>& reads, TimeUs,
+                    ::raft::Outputs& out) override {
+    for (const ::raft::ClientRead& r : reads)
+      out.read_replies.push_back({r.read_id, false, 0, 0, current_leader()});
+  }
   void campaign(TimeUs, ::raft::Outputs&) override {}
 
   bool transfer_leadership(NodeId to, TimeUs now, ::raft::Outputs& out) override {

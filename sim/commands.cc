@@ -194,6 +194,10 @@ int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scen
       } else if (!r.pass && r.checks.empty() && !r.interrupted) {
         out << "  FAIL " << r.failure << "\n";
       }
+      if (r.linearizability_undecided) {
+        out << "  note: the linearizability check of a key ran out of its search bound "
+               "(undecided, not a failure)\n";
+      }
     }
     // An interrupted run neither passed nor failed: it says so, and offers no
     // command to reproduce a failure that did not happen.

@@ -41,6 +41,8 @@ enum class EventKind : uint8_t {
   client_request,  // node; a: first write id; b: number of writes (consecutive ids)
   client_retry,    // a: first write id; b: number of writes
   workload,        // next workload arrival
+  read_request,    // node; a: read id
+  read_retry,      // a: read id
   check,           // a: expectation index
 };
 constexpr size_t kEventKinds = static_cast<size_t>(EventKind::check) + 1;

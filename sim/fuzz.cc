@@ -143,10 +143,12 @@ class Generator {
         cluster_rng_(Prng::stream(seed, "fuzz/cluster")),
         fault_rng_(Prng::stream(seed, "fuzz/faults")),
         write_rng_(Prng::stream(seed, "fuzz/writes")),
-        lone_rng_(Prng::stream(seed, "fuzz/lone")) {}
+        lone_rng_(Prng::stream(seed, "fuzz/lone")),
+        read_rng_(Prng::stream(seed, "fuzz/reads")) {}
 
   json build() {
     choose_profile();
+    choose_reads();
     choose_cluster();
     choose_lone_voter();
     choose_raft();
@@ -158,6 +160,7 @@ class Generator {
     add_stale_acks();
     add_lone_crashes();
     add_vote_crashes();
+    add_cut_off_leader_reads();
     add_heal_phase();
     return document();
   }
@@ -300,9 +303,50 @@ class Generator {
     }
   }
 
+  // Key-value clients: half the seeds read, with keys and cas, in a random
+  // read mode. A planted read bug gets reads in the mode it breaks and the
+  // faults that expose it: a leader cut off while clients still reach it
+  // (isolation, partitions, pauses; check_quorum off, so it stays leader),
+  // clocks that drift (lease), crashes that leave a new leader with a stale
+  // commit index and a follower that refuses its first AppendEntries.
+  void choose_reads() {
+    Prng& r = read_rng_;
+    const auto bug = [&](const char* name) {
+      return std::find(limits_.bugs.begin(), limits_.bugs.end(), name) != limits_.bugs.end();
+    };
+    if (bug("lease_ignores_drift")) {
+      read_mode_ = "lease";
+      for (Family f : {kDrift, kIsolate, kPause}) enabled_[f] = true;
+    } else if (bug("read_index_without_heartbeat")) {
+      read_mode_ = "read_index";
+      for (Family f : {kIsolate, kSplit, kPause}) enabled_[f] = true;
+      no_check_quorum_ = true;
+    } else if (bug("read_before_noop_commit")) {
+      read_mode_ = "read_index";
+      for (Family f : {kCrash, kPause, kIsolate}) enabled_[f] = true;
+    } else if (coin(r, 0.5)) {
+      static const char* const kModes[] = {"read_index", "lease", "stale"};
+      read_mode_ = kModes[weighted(r, {2, 2, 1})];
+    }
+    // A lease is safe only while clocks drift within the bound; the drift
+    // family runs clocks at 0.5x..2x (0.2x..4x when brutal): a bound d
+    // shortens the lease by (1 - d) / (1 + d), 1/4 and 1/21 for these.
+    if (read_mode_ == "lease") {
+      raft_["clock_drift_bound"] = profile_ == &kProfiles[4] ? 0.91 : 0.6;
+    }
+  }
+
   void choose_workload() {
     Prng& r = write_rng_;
-    if (!coin(r, 0.8)) return;
+    if (!coin(r, 0.8) && read_mode_.empty()) return;
+    if (!read_mode_.empty()) {
+      Prng& kv = read_rng_;
+      workload_["keys"] = kv.uniform_int(1, 5);
+      workload_["read_ratio"] = draw_pct(kv, 20, 70);
+      workload_["cas_ratio"] = draw_pct(kv, 0, 30);
+      workload_["read_mode"] = read_mode_;
+      if (no_check_quorum_) raft_["check_quorum"] = false;
+    }
     int64_t max_rate = profile_ == &kProfiles[4] ? 200 : 100;
     // A quarter of what the pipeline carries, so that a member that missed
     // the fault phase can still catch up within the liveness bound.
@@ -333,6 +377,37 @@ class Generator {
     const int64_t window =
         raft_.value("max_inflight", 64) * raft_.value("max_entries_per_message", 64);
     return window * kSecond / std::max<TimeUs>(1, round_trip_us());
+  }
+
+  // Reads at a leader cut off from its voters while clients still reach it
+  // (thesis §6.4): a voter campaigns, a lease reader's clock then runs slow
+  // (within the drift bound), it is isolated, and clients read from it over
+  // the next election timeouts while the others elect a leader and commit.
+  // The read modes must refuse or wait; stale reads are expected.
+  void add_cut_off_leader_reads() {
+    Prng& r = read_rng_;
+    if (read_mode_.empty() || read_mode_ == "stale" || voters_.size() < 3 ||
+        !coin(r, limits_.bugs.empty() ? 0.3 : 0.8)) {
+      return;
+    }
+    const TimeUs start = draw_ms(r, 500 * kMs, std::max<TimeUs>(500 * kMs, heal_us_ / 2));
+    const TimeUs cut = start + draw_ms(r, 300 * kMs, 800 * kMs);
+    if (cut + 2 * timeouts_->max_us >= heal_us_) return;
+    const NodeId n = pick(r, voters_);
+    at(start, {{"action", "campaign"}, {"node", n}});
+    if (read_mode_ == "lease") {
+      at(start, {{"action", "clock_drift"}, {"node", n}, {"rate", draw_pct(r, 40, 90)}});
+    }
+    at(cut, {{"action", "isolate"}, {"node", n}});
+    for (int k = 1; k <= 4; ++k) {
+      const TimeUs t = cut + timeouts_->min_us * k / 2 + draw_ms(r, 0, 20 * kMs);
+      at(t, {{"action", "read"},
+             {"node", n},
+             {"key", r.uniform_int(0, workload_.value("keys", 1) - 1)},
+             {"count", 2},
+             {"mode", read_mode_}});
+    }
+    at(cut + 2 * timeouts_->max_us, {{"action", "heal"}});
   }
 
   NodeId any_node() { return pick(fault_rng_, all_); }
@@ -864,7 +939,9 @@ class Generator {
 
   uint64_t seed_;
   FuzzLimits limits_;
-  Prng profile_rng_, cluster_rng_, fault_rng_, write_rng_, lone_rng_;
+  Prng profile_rng_, cluster_rng_, fault_rng_, write_rng_, lone_rng_, read_rng_;
+  std::string read_mode_;  // empty: no reads
+  bool no_check_quorum_ = false;
   bool lone_ = false;
   const Profile* profile_ = nullptr;
   const Timeouts* timeouts_ = nullptr;

@@ -23,6 +23,8 @@ class NodeApi {
   // Client writes that reach the node at the same instant, in arrival order.
   virtual void client_writes(const std::vector<raft::ClientWrite>& writes, raft::TimeUs now,
                              raft::Outputs& out) = 0;
+  virtual void client_reads(const std::vector<raft::ClientRead>& reads, raft::TimeUs now,
+                            raft::Outputs& out) = 0;
   virtual void campaign(raft::TimeUs now, raft::Outputs& out) = 0;
   virtual bool transfer_leadership(raft::NodeId to, raft::TimeUs now, raft::Outputs& out) = 0;
   virtual bool change_config(raft::ConfigChange change, raft::NodeId node,
@@ -63,6 +65,10 @@ class RaftNodeAdapter final : public NodeApi {
   void client_writes(const std::vector<raft::ClientWrite>& writes, raft::TimeUs now,
                      raft::Outputs& out) override {
     node_.client_writes(writes, now, out);
+  }
+  void client_reads(const std::vector<raft::ClientRead>& reads, raft::TimeUs now,
+                    raft::Outputs& out) override {
+    node_.client_reads(reads, now, out);
   }
   void campaign(raft::TimeUs now, raft::Outputs& out) override { node_.campaign(now, out); }
   bool transfer_leadership(raft::NodeId to, raft::TimeUs now, raft::Outputs& out) override {

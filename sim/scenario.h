@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "raft/node.h"
 #include "raft/options.h"
 #include "raft/types.h"
 #include "sim/event_queue.h"
@@ -67,7 +68,8 @@ enum class ActionKind : uint8_t {
   transfer_leadership,
   snapshot,
   campaign,
-  clock_drift
+  clock_drift,
+  read
 };
 
 struct Action {
@@ -82,6 +84,12 @@ struct Action {
   std::optional<std::pair<NodeId, NodeId>> between;
   uint64_t count = 0;
   uint32_t size_bytes = 64;
+  // write / read (extension): the key (unset: key 0, or a random key of the
+  // workload's), a write's op and a cas's expected value, a read's mode.
+  std::optional<uint32_t> key;
+  raft::WriteOp op = raft::WriteOp::put;
+  uint64_t expected = 0;
+  raft::ReadMode read_mode = raft::ReadMode::read_index;
   std::optional<bool> promote;
   int64_t rate_ppm = 1'000'000;  // clock_drift rate in parts per million
   std::string as;                // alias this action binds
@@ -122,10 +130,16 @@ struct Expectation {
 
 struct Workload {
   bool enabled = false;
-  double rate_per_s = 0;
+  double rate_per_s = 0;  // operations: writes and reads
   TimeUs start_us = 0;
   TimeUs stop_us = 0;
   uint32_t size_bytes = 64;
+  // Key-value extension: keys 0..keys-1 (0: every write puts key 0), the
+  // share of reads and of cas among the writes, and how reads are served.
+  uint32_t keys = 0;
+  double read_ratio = 0;
+  double cas_ratio = 0;
+  raft::ReadMode read_mode = raft::ReadMode::read_index;
 };
 
 // Which Raft implementation the nodes run (extension "implementation").
@@ -148,6 +162,15 @@ struct Scenario {
   LinkSettings network;
   TimeUs disk_write_latency_us = 0;
   Workload workload;
+  // Extension "check_stale_reads": stale reads count in the linearizability
+  // check (by default they are recorded but left out: they are expected to
+  // be stale).
+  bool check_stale_reads = false;
+
+  // Whether clients keep a key-value history and the run ends with a
+  // linearizability check: some key, read or cas is asked for.
+  bool kv() const;
+  bool uses_read_mode(raft::ReadMode mode) const;
   std::vector<Action> actions;
   std::vector<Expectation> expectations;
 

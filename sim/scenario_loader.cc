@@ -127,10 +127,10 @@ std::string type_name(const json& v) {
 
 const std::vector<std::string>& action_names() {
   static const std::vector<std::string> names = {
-      "crash",       "restart",  "pause",      "resume",      "partition",
-      "isolate",     "cut",      "heal",       "set_network", "write",
-      "add_learner", "promote",  "demote",     "remove",      "transfer_leadership",
-      "snapshot",    "campaign", "clock_drift"};
+      "crash",       "restart",  "pause",       "resume",      "partition",
+      "isolate",     "cut",      "heal",        "set_network", "write",
+      "add_learner", "promote",  "demote",      "remove",      "transfer_leadership",
+      "snapshot",    "campaign", "clock_drift", "read"};
   return names;
 }
 
@@ -304,6 +304,17 @@ class Loader {
     if (n < min || n > max) out_of_range();
     return n;
   }
+
+  raft::ReadMode read_mode(const json& v, const std::string& path) {
+    const std::string mode = string(v, path);
+    static const std::vector<std::string> kModes = {"read_index", "lease", "stale"};
+    for (size_t i = 0; i < kModes.size(); ++i) {
+      if (mode == kModes[i]) return static_cast<raft::ReadMode>(i);
+    }
+    error(path, "unknown read mode " + quote(mode) + did_you_mean(mode, kModes) +
+                    "; modes: read_index, lease, stale");
+  }
+  static constexpr uint64_t kMaxKey = 1u << 30;
 
   bool boolean(const json& v, const std::string& path) {
     if (!v.is_boolean()) error(path, "expected true or false, found " + type_name(v));
@@ -509,7 +520,8 @@ void Loader::load_raft(const json& v) {
   keys(v, "/raft",
        {"election_timeout", "heartbeat_interval", "check_quorum", "pre_vote", "max_lag_threshold",
         "promotion_threshold", "auto_promote", "min_voters", "snapshot_threshold",
-        "snapshot_chunk_size", "max_inflight", "max_entries_per_message", "bugs"});
+        "snapshot_chunk_size", "max_inflight", "max_entries_per_message", "clock_drift_bound",
+        "bugs"});
   raft::Options& o = scenario_.raft;
   if (v.contains("election_timeout")) {
     const json& et = v["election_timeout"];
@@ -550,6 +562,15 @@ void Loader::load_raft(const json& v) {
   if (v.contains("max_entries_per_message"))
     o.max_entries_per_message = static_cast<uint32_t>(
         integer(v["max_entries_per_message"], "/raft/max_entries_per_message", 1, 1'000'000));
+  if (v.contains("clock_drift_bound")) {
+    const json& d = v["clock_drift_bound"];
+    if (!d.is_number() || !(d.get<double>() >= 0 && d.get<double>() < 1)) {
+      error("/raft/clock_drift_bound",
+            "expected a fraction in [0, 1) (0.1: clocks run within 10% of real time), found " +
+                (d.is_number() ? d.dump() : type_name(d)));
+    }
+    o.clock_drift_bound_ppm = static_cast<int64_t>(d.get<double>() * 1e6 + 0.5);
+  }
   if (v.contains("bugs")) {
     const json& bugs = v["bugs"];
     if (!bugs.is_array())
@@ -609,7 +630,8 @@ void Loader::load_action(const json& v, size_t index) {
     case ActionKind::cut: need({"from", "to"}, {"both"}); break;
     case ActionKind::heal: break;
     case ActionKind::set_network: need({}, {"latency", "drop", "duplicate", "between"}); break;
-    case ActionKind::write: need({"count"}, {"node", "size"}); break;
+    case ActionKind::write: need({"count"}, {"node", "size", "key", "op", "expected"}); break;
+    case ActionKind::read: need({"count"}, {"node", "key", "mode"}); break;
     case ActionKind::transfer_leadership: need({"to"}, {}); break;
     case ActionKind::clock_drift: need({"node", "rate"}, {}); break;
   }
@@ -692,6 +714,28 @@ void Loader::load_action(const json& v, size_t index) {
       a.size_bytes = static_cast<uint32_t>(integer(v["size"], path + "/size", 0, 1 << 20));
     total_writes_ += a.count;
     total_write_bytes_ += static_cast<double>(a.count) * a.size_bytes;
+    if (v.contains("op")) {
+      const std::string op = string(v["op"], path + "/op");
+      if (op == "cas") {
+        a.op = raft::WriteOp::cas;
+      } else if (op != "put") {
+        error(path + "/op", "unknown op " + quote(op) + did_you_mean(op, {"put", "cas"}) +
+                                "; a write is a \"put\" or a \"cas\"");
+      }
+    }
+    if (v.contains("expected")) {
+      if (a.op != raft::WriteOp::cas) {
+        error(path + "/expected", "only a \"cas\" write expects a value");
+      }
+      a.expected = integer(v["expected"], path + "/expected", 0, UINT64_MAX / 2);
+    }
+  }
+  if (a.kind == ActionKind::read) {
+    a.count = integer(v["count"], path + "/count", 1, ScenarioLimits::kMaxWritesPerAction);
+    if (v.contains("mode")) a.read_mode = read_mode(v["mode"], path + "/mode");
+  }
+  if ((a.kind == ActionKind::write || a.kind == ActionKind::read) && v.contains("key")) {
+    a.key = static_cast<uint32_t>(integer(v["key"], path + "/key", 0, kMaxKey));
   }
   if (a.kind == ActionKind::add_learner && v.contains("promote")) {
     a.promote = boolean(v["promote"], path + "/promote");
@@ -967,7 +1011,7 @@ Scenario Loader::load(const json& root) {
   if (!root.is_object()) error("", "expected a scenario object, found " + type_name(root));
   keys(root, "",
        {"name", "description", "seed", "duration", "max_events", "implementation", "cluster",
-        "raft", "network", "disk", "workload", "timeline", "expect"},
+        "raft", "network", "disk", "workload", "timeline", "expect", "check_stale_reads"},
        {"name", "duration", "cluster"});
   scenario_.file = file_;
   scenario_.name = string(root["name"], "/name");
@@ -998,7 +1042,9 @@ Scenario Loader::load(const json& root) {
   }
   if (root.contains("workload")) {
     const json& w = root["workload"];
-    keys(w, "/workload", {"rate", "start", "stop", "size"}, {"rate"});
+    keys(w, "/workload",
+         {"rate", "start", "stop", "size", "keys", "read_ratio", "cas_ratio", "read_mode"},
+         {"rate"});
     Workload& wl = scenario_.workload;
     wl.enabled = true;
     const json& rate = w["rate"];
@@ -1020,11 +1066,26 @@ Scenario Loader::load(const json& root) {
     }
     if (w.contains("size"))
       wl.size_bytes = static_cast<uint32_t>(integer(w["size"], "/workload/size", 0, 1 << 20));
+    if (w.contains("keys")) {
+      wl.keys = static_cast<uint32_t>(integer(w["keys"], "/workload/keys", 1, kMaxKey));
+    }
+    for (const char* k : {"read_ratio", "cas_ratio", "read_mode"}) {
+      if (w.contains(k) && wl.keys == 0) {
+        error(std::string("/workload/") + k, "needs \"keys\", the number of keys to use");
+      }
+    }
+    if (w.contains("read_ratio"))
+      wl.read_ratio = probability(w["read_ratio"], "/workload/read_ratio");
+    if (w.contains("cas_ratio")) wl.cas_ratio = probability(w["cas_ratio"], "/workload/cas_ratio");
+    if (w.contains("read_mode")) wl.read_mode = read_mode(w["read_mode"], "/workload/read_mode");
     const double expected =
         wl.rate_per_s *
         static_cast<double>(std::min(wl.stop_us, scenario_.duration_us) - wl.start_us) / 1e6;
     total_writes_ += static_cast<uint64_t>(expected);
     total_write_bytes_ += expected * wl.size_bytes;
+  }
+  if (root.contains("check_stale_reads")) {
+    scenario_.check_stale_reads = boolean(root["check_stale_reads"], "/check_stale_reads");
   }
   if (root.contains("timeline")) {
     const json& t = root["timeline"];
@@ -1327,6 +1388,25 @@ bool Scenario::has_node(NodeId id) const {
   return std::find(voters.begin(), voters.end(), id) != voters.end() ||
          std::find(learners.begin(), learners.end(), id) != learners.end() ||
          std::find(spares.begin(), spares.end(), id) != spares.end();
+}
+
+bool Scenario::kv() const {
+  if (workload.enabled && workload.keys != 0) return true;
+  for (const Action& a : actions) {
+    if (a.kind == ActionKind::read || a.key || a.op != raft::WriteOp::put) return true;
+  }
+  return false;
+}
+
+bool Scenario::uses_read_mode(raft::ReadMode mode) const {
+  if (workload.enabled && workload.keys != 0 && workload.read_ratio > 0 &&
+      workload.read_mode == mode) {
+    return true;
+  }
+  for (const Action& a : actions) {
+    if (a.kind == ActionKind::read && a.read_mode == mode) return true;
+  }
+  return false;
 }
 
 const char* action_name(ActionKind kind) {

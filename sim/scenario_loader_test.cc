@@ -144,13 +144,14 @@ TEST_CASE("keys: unknown with a suggestion, missing, wrong type") {
           ": /timelime: unknown key \"timelime\" (did you mean \"timeline\"?); expected one of: "
           "name, description, seed, "
           "duration, max_events, implementation, cluster, raft, network, disk, workload, timeline, "
-          "expect");
+          "expect, check_stale_reads");
   refused(with(R"(, "raft": {"pre_vote": true, "prevote": true})"),
           ": /raft/prevote: unknown key \"prevote\" (did you mean \"pre_vote\"?); expected one of: "
           "election_timeout, "
           "heartbeat_interval, check_quorum, pre_vote, max_lag_threshold, promotion_threshold, "
           "auto_promote, min_voters, "
-          "snapshot_threshold, snapshot_chunk_size, max_inflight, max_entries_per_message, bugs");
+          "snapshot_threshold, snapshot_chunk_size, max_inflight, max_entries_per_message, "
+          "clock_drift_bound, bugs");
   // Keys are escaped as pointer tokens; control characters stay on one line.
   CHECK(refusal(with(R"(, "a/b~\n": 1)"))
             .rfind(kFile + ": /a~1b~0\\u000a: unknown key \"a/b~\\n\"", 0) == 0);
@@ -170,7 +171,7 @@ TEST_CASE("keys: unknown with a suggestion, missing, wrong type") {
           "actions: crash, "
           "restart, pause, resume, partition, isolate, cut, heal, set_network, write, add_learner, "
           "promote, demote, "
-          "remove, transfer_leadership, snapshot, campaign, clock_drift");
+          "remove, transfer_leadership, snapshot, campaign, clock_drift, read");
 }
 
 TEST_CASE("times: negative, unparseable, after the duration, over the limit") {
@@ -336,7 +337,8 @@ TEST_CASE("names: bugs, reasons, events, roles, checks") {
           "known bugs: "
           "vote_ignores_log, commit_prior_term, forget_vote_on_restart, no_truncate_on_conflict, "
           "ack_before_persist, "
-          "no_check_quorum, demote_without_consensus");
+          "no_check_quorum, demote_without_consensus, lease_ignores_drift, "
+          "read_index_without_heartbeat, read_before_noop_commit");
   refused(with(R"(, "raft": {"bugs": ["no_check_quorum", "no_check_quorum"]})"),
           ": /raft/bugs/1: bug \"no_check_quorum\" is listed twice");
   refused(
@@ -415,6 +417,43 @@ TEST_CASE("files: missing, a directory, through the loader's own reader") {
   CHECK_THROWS_WITH_AS(load_scenario_file(RAFTSIM_SCENARIOS),
                        RAFTSIM_SCENARIOS ": cannot read the file: it is a directory",
                        ScenarioError);
+}
+
+TEST_CASE("key-value extension: workload keys, reads, cas, read modes, drift bound") {
+  const Scenario s = load(with(R"(, "check_stale_reads": true,
+    "raft": {"clock_drift_bound": 0.25},
+    "workload": {"rate": 10, "keys": 3, "read_ratio": 0.5, "cas_ratio": 0.1, "read_mode": "lease"},
+    "timeline": [{"at": "1s", "action": "read", "count": 2, "key": 4, "mode": "stale"},
+                 {"at": "1s", "action": "write", "count": 1, "key": 2, "op": "cas", "expected": 7}])"));
+  CHECK(s.kv());
+  CHECK(s.check_stale_reads);
+  CHECK(s.raft.clock_drift_bound_ppm == 250'000);
+  CHECK(s.workload.keys == 3);
+  CHECK(s.workload.read_mode == raft::ReadMode::lease);
+  CHECK(s.uses_read_mode(raft::ReadMode::lease));
+  CHECK(s.uses_read_mode(raft::ReadMode::stale));
+  CHECK_FALSE(s.uses_read_mode(raft::ReadMode::read_index));
+  REQUIRE(s.actions.size() == 2);
+  CHECK(s.actions[0].kind == ActionKind::read);
+  CHECK(*s.actions[0].key == 4);
+  CHECK(s.actions[1].op == raft::WriteOp::cas);
+  CHECK(s.actions[1].expected == 7);
+  CHECK_FALSE(load(with("")).kv());  // no keys, reads or cas: the classic workload
+
+  refused(with(R"(, "workload": {"rate": 10, "read_ratio": 0.5})"),
+          ": /workload/read_ratio: needs \"keys\", the number of keys to use");
+  refused(with(R"(, "workload": {"rate": 10, "keys": 2, "read_mode": "lese"})"),
+          ": /workload/read_mode: unknown read mode \"lese\" (did you mean \"lease\"?); modes: "
+          "read_index, lease, stale");
+  refused(with(R"(, "timeline": [{"at": "1s", "action": "write", "count": 1, "expected": 3}])"),
+          ": /timeline/0/expected: only a \"cas\" write expects a value");
+  refused(with(R"(, "timeline": [{"at": "1s", "action": "write", "count": 1, "op": "swap"}])"),
+          ": /timeline/0/op: unknown op \"swap\"; a write is a \"put\" or a \"cas\"");
+  refused(with(R"(, "raft": {"clock_drift_bound": 1.5})"),
+          ": /raft/clock_drift_bound: expected a fraction in [0, 1) (0.1: clocks run within 10% "
+          "of real time), found 1.5");
+  CHECK(refusal(with(R"(, "timeline": [{"at": "1s", "action": "read", "count": 1, "size": 3}])"))
+            .find("/timeline/0/size: unknown key") != std::string::npos);
 }
 
 }  // namespace

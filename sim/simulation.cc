@@ -24,6 +24,8 @@ constexpr TraceName kDropCrashed("crashed");
 // Lines written for every client write.
 constexpr TraceName kWriteLine("write");
 constexpr TraceName kWriteCommittedLine("write_committed");
+constexpr TraceName kReadLine("read");
+constexpr TraceName kReadDoneLine("read_done");
 constexpr TraceName kMessageNames[] = {
     TraceName("append"),    TraceName("append_resp"),   TraceName("vote"),
     TraceName("vote_resp"), TraceName("pre_vote"),      TraceName("pre_vote_resp"),
@@ -78,8 +80,11 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
       network_rng_(Prng::stream(seed_, "network")),
       workload_rng_(Prng::stream(seed_, "workload")),
       timeline_rng_(Prng::stream(seed_, "timeline")),
-      checker_(scenario.all_nodes()) {
+      checker_(scenario.all_nodes()),
+      kv_(scenario.kv()),
+      kv_rng_(Prng::stream(seed_, "kv")) {
   for (const std::string& bug : scenario.bugs) raft_options_.bugs.enable(bug);
+  raft_options_.lease_reads = scenario.uses_read_mode(raft::ReadMode::lease);
   // The longest one-way latency any link may have during the run: the
   // quorum invariant allows a response already in flight that long.
   auto longest = [](const LatencyModel& m) {
@@ -243,6 +248,7 @@ bool Simulation::step() {
 
 RunResult Simulation::finish() {
   if (!stopped_) now_us_ = scenario_.duration_us;
+  if (kv_ && result_.pass) check_history();
 
   result_.virtual_us = now_us_;
   result_.digest = trace_.digest_hex();
@@ -269,7 +275,7 @@ bool Simulation::handle(const Event& event) {
       schedule_next(check_order_, next_check_, Phase::check, EventKind::check);
       return true;
     case EventKind::workload: {
-      submit_write(std::nullopt, scenario_.workload.size_bytes);
+      workload_arrival();
       const int64_t mean_us = static_cast<int64_t>(1e6 / scenario_.workload.rate_per_s + 0.5);
       const TimeUs next = now_us_ + std::max<int64_t>(1, workload_rng_.exponential_int(mean_us));
       if (next < scenario_.workload.stop_us) schedule(next, Phase::node, EventKind::workload);
@@ -290,6 +296,18 @@ bool Simulation::handle(const Event& event) {
         }
       }
       return due;
+    }
+    case EventKind::read_retry: {
+      auto it = reads_.find(event.a);
+      // Not if answered, nor if sent again since (a later retry is due).
+      if (it == reads_.end() || it->second.retry_at_us != now_us_) return false;
+      if (auto target = random_live_node(workload_rng_)) {
+        send_read_request(event.a, *target, client_hop_us());
+      } else {
+        it->second.retry_at_us = now_us_ + raft_options_.election_timeout_max_us;
+        schedule(it->second.retry_at_us, Phase::node, EventKind::read_retry, 0, event.a);
+      }
+      return true;
     }
     default: break;
   }
@@ -341,10 +359,25 @@ bool Simulation::dispatch_to_node(SimNode& n, const Event& event) {
     case EventKind::client_request: {
       client_writes_.clear();
       for (uint64_t id = event.a; id < event.a + event.b; ++id) {
-        if (const Write* w = writes_.find(id)) client_writes_.push_back({id, w->size_bytes});
+        if (const Write* w = writes_.find(id)) {
+          client_writes_.push_back({id, w->size_bytes});
+          if (kv_) {
+            const Operation& op = history_[write_op_[id - 1]];
+            client_writes_.back().key = op.key;
+            client_writes_.back().op =
+                op.kind == OpKind::cas ? raft::WriteOp::cas : raft::WriteOp::put;
+            client_writes_.back().expected = op.expected;
+          }
+        }
       }
       if (client_writes_.empty()) return false;  // all acknowledged meanwhile
       n.api->client_writes(client_writes_, local_now(n), scratch_);
+      break;
+    }
+    case EventKind::read_request: {
+      auto it = reads_.find(event.a);
+      if (it == reads_.end()) return false;  // answered meanwhile
+      n.api->client_reads({{event.a, it->second.key, it->second.mode}}, local_now(n), scratch_);
       break;
     }
     default: return false;
@@ -444,6 +477,7 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
   // input's applied entries are recorded.
   for (const auto& snapshot : snapshots) checker_.on_snapshot(n.id, *snapshot, "holds");
   for (const raft::ClientReply& reply : out.replies) on_reply(n, reply);
+  for (const raft::ReadReply& reply : out.read_replies) on_read_reply(n, reply);
   for (raft::Message& msg : out.messages) {
     checker_.on_message(n.id, msg);
     send_message(n, msg);
@@ -689,13 +723,68 @@ std::optional<NodeId> Simulation::random_live_node(Prng& rng) {
   return live[static_cast<size_t>(rng.uniform_int(0, static_cast<int64_t>(live.size()) - 1))];
 }
 
-void Simulation::submit_write(std::optional<NodeId> target, uint32_t size_bytes) {
+void Simulation::workload_arrival() {
+  const Workload& wl = scenario_.workload;
+  if (wl.keys == 0) {
+    submit_write(std::nullopt, wl.size_bytes);
+    return;
+  }
+  // Key-value draws come from their own stream: arrivals and targets stay
+  // those of the same workload without keys.
+  const uint32_t key = static_cast<uint32_t>(kv_rng_.uniform_int(0, wl.keys - 1));
+  if (kv_rng_.chance(probability_threshold(wl.read_ratio))) {
+    submit_read(std::nullopt, key, wl.read_mode);
+  } else if (kv_rng_.chance(probability_threshold(wl.cas_ratio))) {
+    // A client swaps from the newest value any client has seen for the key.
+    auto seen = last_seen_.find(key);
+    submit_write(std::nullopt, wl.size_bytes, key, raft::WriteOp::cas,
+                 seen == last_seen_.end() ? 0 : seen->second);
+  } else {
+    submit_write(std::nullopt, wl.size_bytes, key);
+  }
+}
+
+size_t Simulation::begin_operation(uint32_t key, OpKind kind) {
+  Operation op;
+  if (free_clients_.empty()) {
+    op.client = next_client_++;
+  } else {
+    op.client = *free_clients_.begin();
+    free_clients_.erase(free_clients_.begin());
+  }
+  op.key = key;
+  op.kind = kind;
+  op.call_us = now_us_;
+  history_.push_back(op);
+  stale_read_.push_back(false);
+  return history_.size() - 1;
+}
+
+void Simulation::end_operation(Operation& op) {
+  op.return_us = now_us_;
+  free_clients_.insert(op.client);
+}
+
+void Simulation::submit_write(std::optional<NodeId> target, uint32_t size_bytes, uint32_t key,
+                              raft::WriteOp write_op, uint64_t expected) {
   const uint64_t id = next_write_id_++;
   Write& w = writes_.add(id);
   w.size_bytes = size_bytes;
   w.submitted_us = now_us_;
   w.floor_index = max_acked_index_;
-  trace_.event(now_us_, kWriteLine, target.value_or(0)).unum("id", id);
+  {
+    auto line = trace_.event(now_us_, kWriteLine, target.value_or(0));
+    line.unum("id", id);
+    if (kv_) {
+      const bool cas = write_op == raft::WriteOp::cas;
+      const size_t op = begin_operation(key, cas ? OpKind::cas : OpKind::put);
+      line.unum("key", key).str("op", cas ? "cas" : "put").unum("client", history_[op].client);
+      if (cas) line.unum("expected", expected);
+      history_[op].value = id;
+      history_[op].expected = expected;
+      write_op_.push_back(op);
+    }
+  }
   if (!target) target = random_live_node(workload_rng_);
   if (!target) target = nodes_.front().id;
   send_client_request(id, *target, client_hop_us());
@@ -735,10 +824,16 @@ void Simulation::on_reply(SimNode& n, const raft::ClientReply& reply) {
     max_acked_index_ = std::max(max_acked_index_, reply.index);
     const TimeUs latency = now_us_ - w.submitted_us;
     result_.commit_latency_us.add(static_cast<uint64_t>(latency));
-    trace_.event(now_us_, kWriteCommittedLine, n.id)
-        .unum("id", reply.write_id)
-        .unum("index", reply.index)
-        .num("latency_us", latency);
+    auto line = trace_.event(now_us_, kWriteCommittedLine, n.id);
+    line.unum("id", reply.write_id).unum("index", reply.index).num("latency_us", latency);
+    if (kv_) {
+      Operation& op = history_[write_op_[reply.write_id - 1]];
+      end_operation(op);
+      op.ok = reply.swapped;
+      op.order_hint = 2 * reply.index;
+      if (reply.swapped) last_seen_[op.key] = op.value;
+      line.unum("key", op.key).boolean("ok", reply.swapped);
+    }
     return;
   }
   // Redirected: go to the leader named, or wait a heartbeat and try a random node.
@@ -750,6 +845,107 @@ void Simulation::on_reply(SimNode& n, const raft::ClientReply& reply) {
     delay += raft_options_.heartbeat_interval_us;
   }
   send_client_request(reply.write_id, target, delay);
+}
+
+void Simulation::submit_read(std::optional<NodeId> target, uint32_t key, raft::ReadMode mode) {
+  const uint64_t id = next_read_id_++;
+  const size_t op = begin_operation(key, OpKind::get);
+  stale_read_[op] = mode == raft::ReadMode::stale;
+  reads_[id] = Read{op, key, mode, 0};
+  trace_.event(now_us_, kReadLine, target.value_or(0))
+      .unum("id", id)
+      .unum("key", key)
+      .str("mode", raft::read_mode_name(mode))
+      .unum("client", history_[op].client);
+  if (!target) target = random_live_node(workload_rng_);
+  if (!target) target = nodes_.front().id;
+  send_read_request(id, *target, client_hop_us());
+}
+
+void Simulation::send_read_request(uint64_t read_id, NodeId target, TimeUs delay_us) {
+  const TimeUs arrival_us = now_us_ + delay_us;
+  // Without an answer (a crashed or paused node, a leader that lost its
+  // quorum), the client tries again at a random live node.
+  const TimeUs retry_us = arrival_us + 2 * raft_options_.election_timeout_max_us;
+  reads_.at(read_id).retry_at_us = retry_us;
+  schedule(arrival_us, Phase::node, EventKind::read_request, target, read_id);
+  schedule(retry_us, Phase::node, EventKind::read_retry, 0, read_id);
+}
+
+void Simulation::on_read_reply(SimNode& n, const raft::ReadReply& reply) {
+  auto it = reads_.find(reply.read_id);
+  if (it == reads_.end()) return;  // already answered
+  if (reply.ok) {
+    Operation& op = history_[it->second.op];
+    end_operation(op);
+    op.read_value = reply.value;
+    op.order_hint = 2 * reply.applied + 1;
+    if (reply.value != 0 && it->second.mode != raft::ReadMode::stale) {
+      last_seen_[op.key] = reply.value;
+    }
+    trace_.event(now_us_, kReadDoneLine, n.id)
+        .unum("id", reply.read_id)
+        .unum("key", op.key)
+        .unum("value", reply.value)
+        .unum("index", reply.applied)
+        .num("latency_us", now_us_ - op.call_us);
+    reads_.erase(it);
+    return;
+  }
+  NodeId target = reply.leader_hint;
+  TimeUs delay = client_hop_us();
+  if (target == raft::kNoNode || target == n.id || !is_node(target)) {
+    auto any = random_live_node(workload_rng_);
+    target = any.value_or(n.id);
+    delay += raft_options_.heartbeat_interval_us;
+  }
+  send_read_request(reply.read_id, target, delay);
+}
+
+void Simulation::check_history() {
+  // Stale reads are expected to be stale: they count only when the scenario
+  // asks for it (check_stale_reads).
+  std::vector<Operation> checked;
+  std::vector<size_t> origin;
+  checked.reserve(history_.size());
+  for (size_t i = 0; i < history_.size(); ++i) {
+    if (stale_read_[i] && !scenario_.check_stale_reads) continue;
+    checked.push_back(history_[i]);
+    origin.push_back(i);
+  }
+  const LinearizabilityResult r = check_linearizable(checked);
+  // Counted with the protocol coverage, so that a campaign shows how often
+  // the checker gave up.
+  ++result_.event_counts[r.ok                ? "linearizable"
+                         : r.failing.empty() ? "linearizability_undecided"
+                                             : "not_linearizable"];
+  result_.linearizability_undecided = r.undecided && r.failing.empty();
+  if (r.ok || r.failing.empty()) return;
+  TimeUs last_us = 0;
+  for (size_t i : r.failing) {
+    const Operation& op = checked[i];
+    last_us = std::max(last_us, op.return_us.value_or(op.call_us));
+  }
+  Violation v;
+  v.invariant = "linearizability";
+  // The smallest failing sub-history with its trace times, on one line (fuzz
+  // and its scripts read one line per failure): operations apart by "; ".
+  std::string ops = r.detail;
+  while (!ops.empty() && ops.back() == '\n') ops.pop_back();
+  for (size_t at = ops.find('\n'); at != std::string::npos; at = ops.find('\n', at)) {
+    ops.replace(at, 1, "; ");
+  }
+  v.detail = "key " + std::to_string(r.key) + ": no linearization of " +
+             std::to_string(r.failing.size()) + " operations: " + ops;
+  trace_.event(now_us_, "violation", 0)
+      .str("invariant", v.invariant)
+      .str("detail", v.detail)
+      .ids("nodes", {});
+  result_.violation = v;
+  fail("invariant linearizability violated at " + format_time(last_us) + ": " + v.detail);
+  result_.failure =
+      "invariant linearizability violated at " + format_time(last_us) + ": " + v.detail;
+  result_.failure_time_us = last_us;
 }
 
 Simulation::Write& Simulation::WriteTable::add(uint64_t id) {
@@ -963,7 +1159,12 @@ void Simulation::run_action(size_t index, bool retry) {
       return;
     }
     case ActionKind::write:
-      for (uint64_t i = 0; i < a.count; ++i) submit_write(target, a.size_bytes);
+      for (uint64_t i = 0; i < a.count; ++i) {
+        submit_write(target, a.size_bytes, a.key.value_or(0), a.op, a.expected);
+      }
+      return;
+    case ActionKind::read:
+      for (uint64_t i = 0; i < a.count; ++i) submit_read(target, a.key.value_or(0), a.read_mode);
       return;
     case ActionKind::add_learner:
     case ActionKind::promote:

@@ -17,6 +17,7 @@
 #include "sim/checker.h"
 #include "sim/event_queue.h"
 #include "sim/histogram.h"
+#include "sim/linearizability.h"
 #include "sim/network.h"
 #include "sim/node_api.h"
 #include "sim/prng.h"
@@ -50,6 +51,8 @@ struct RunResult {
   bool interrupted = false;
   bool event_limit = false;  // stopped by the scenario's max_events
   bool work_limit = false;   // stopped by ScenarioLimits::kMaxRunWork
+  // The linearizability check of some key ran out of its search bound.
+  bool linearizability_undecided = false;
 };
 
 struct RunOptions {
@@ -179,7 +182,16 @@ class Simulation {
   void deliver(SimNode& n, uint64_t slot);
 
   // Clients.
-  void submit_write(std::optional<NodeId> target, uint32_t size_bytes);
+  void submit_write(std::optional<NodeId> target, uint32_t size_bytes, uint32_t key = 0,
+                    raft::WriteOp op = raft::WriteOp::put, uint64_t expected = 0);
+  void workload_arrival();
+  // Key-value clients (extension): reads, and the history they record.
+  void submit_read(std::optional<NodeId> target, uint32_t key, raft::ReadMode mode);
+  void send_read_request(uint64_t read_id, NodeId target, TimeUs delay_us);
+  void on_read_reply(SimNode& n, const raft::ReadReply& reply);
+  size_t begin_operation(uint32_t key, OpKind kind);
+  void end_operation(Operation& op);
+  void check_history();
   void send_client_request(uint64_t write_id, NodeId target, TimeUs delay_us);
   void close_client_batch();
   void on_reply(SimNode& n, const raft::ClientReply& reply);
@@ -231,6 +243,25 @@ class Simulation {
   std::optional<ClientBatch> client_batch_;
   std::vector<raft::ClientWrite> client_writes_;  // scratch: the batch a node receives
   uint64_t next_write_id_ = 1;
+  // Key-value clients. Each operation gets the lowest-numbered client with
+  // nothing outstanding (one operation per client at a time); one whose
+  // outcome stays unknown keeps its client to the end.
+  const bool kv_;
+  Prng kv_rng_;
+  std::vector<Operation> history_;
+  std::vector<bool> stale_read_;            // per history entry: a stale read
+  std::vector<size_t> write_op_;            // write id - 1 -> history entry (kv_ only)
+  std::map<uint32_t, uint64_t> last_seen_;  // per key, the newest value a client saw (cas)
+  struct Read {
+    size_t op;  // history entry
+    uint32_t key;
+    raft::ReadMode mode;
+    TimeUs retry_at_us;
+  };
+  std::map<uint64_t, Read> reads_;  // outstanding reads by id
+  uint64_t next_read_id_ = 1;
+  std::set<uint64_t> free_clients_;
+  uint64_t next_client_ = 1;
   raft::Index max_acked_index_ = 0;
   // Timeline actions and checks as (time, index), sorted; queued one at a time.
   std::vector<std::pair<TimeUs, size_t>> action_order_, check_order_;

@@ -130,6 +130,28 @@ def story():
     return b
 
 
+def kv_story():
+    """Key-value clients on two keys: puts, a cas that swaps and one that does
+    not, read_index and stale reads, one put and one read never answered."""
+    b = TraceBuilder(scenario="kv")
+    ms = 1000
+    b.elect(100 * ms, 1, 1, [2, 3])
+    b.ev(200 * ms, "write", id=1, node=2, key=0, op="put", client=1)
+    b.ev(210 * ms, "write_committed", id=1, node=1, index=2, latency_us=10 * ms, key=0, ok=True)
+    b.ev(220 * ms, "read", id=1, node=3, key=0, mode="read_index", client=1)
+    b.ev(230 * ms, "read_done", id=1, node=1, key=0, value=1, index=2, latency_us=10 * ms)
+    b.ev(240 * ms, "write", id=2, node=1, key=1, op="cas", client=2, expected=0)
+    b.ev(260 * ms, "write_committed", id=2, node=1, index=3, latency_us=20 * ms, key=1, ok=True)
+    b.ev(270 * ms, "write", id=3, node=1, key=1, op="cas", client=2, expected=0)
+    b.ev(290 * ms, "write_committed", id=3, node=1, index=4, latency_us=20 * ms, key=1, ok=False)
+    b.ev(300 * ms, "read", id=2, node=2, key=1, mode="stale", client=1)
+    b.ev(301 * ms, "read_done", id=2, node=2, key=1, value=0, index=1, latency_us=1 * ms)
+    b.ev(400 * ms, "write", id=4, node=1, key=0, op="put", client=3)  # never answered
+    b.ev(420 * ms, "read", id=3, node=1, key=1, mode="lease", client=4)  # never answered
+    b.ev(600 * ms, "write", id=5, node=1, client=5)  # no key: not a key-value operation
+    return b
+
+
 def many_messages(count):
     b = TraceBuilder()
     for i in range(count):

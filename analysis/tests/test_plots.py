@@ -22,7 +22,7 @@ import raftsim_trace as rt  # noqa: E402
 
 HAVE_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-SCRIPTS = ("plot_timeline.py", "plot_elections.py", "plot_messages.py")
+SCRIPTS = ("plot_timeline.py", "plot_elections.py", "plot_messages.py", "plot_history.py")
 
 
 class ScriptTest(unittest.TestCase):
@@ -134,6 +134,24 @@ class RenderTest(ScriptTest):
             r = self.run_script("plot_timeline.py", "t.jsonl", "-o", out)
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertImage(out)
+
+    def test_history_per_key(self):
+        self.write_trace("kv.jsonl", synth.kv_story())
+        for args in ((), ("--key", "1"), ("--from", "150ms", "--to", "350ms")):
+            r = self.run_script("plot_history.py", "kv.jsonl", "-o", "h.png", *args)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertImage("h.png")
+        r = self.run_script("plot_timeline.py", "kv.jsonl", "-o", "t.png")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertImage("t.png")
+
+    def test_history_refuses_a_trace_without_operations_or_an_absent_key(self):
+        self.write_trace("t.jsonl")
+        r = self.run_script("plot_history.py", "t.jsonl", "-o", "h.png")
+        self.assertFailsClearly(r, "no key-value operations")
+        self.write_trace("kv.jsonl", synth.kv_story())
+        r = self.run_script("plot_history.py", "kv.jsonl", "-o", "h.png", "--key", "9")
+        self.assertFailsClearly(r, "no operations on key 9", "keys in the trace: 0, 1")
 
     def test_timeline_window(self):
         self.write_trace("t.jsonl")

@@ -362,5 +362,35 @@ class HelperTest(unittest.TestCase):
         self.assertEqual(rt.clip_intervals(ivs, 20, 30), [])
 
 
+
+class KeyValueTest(unittest.TestCase):
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="raftsim-kv-")
+        self.addCleanup(shutil.rmtree, self.dir)
+        self.trace = rt.load_trace(synth.kv_story().write(os.path.join(self.dir, "kv.jsonl")))
+
+    def test_operations_pair_calls_with_returns(self):
+        ops = self.trace.operations
+        self.assertEqual([(o.kind, o.id) for o in ops],
+                         [("put", 1), ("get", 1), ("cas", 2), ("cas", 3), ("get", 2),
+                          ("put", 4), ("get", 3)])
+        put, get = ops[0], ops[1]
+        self.assertEqual((put.call, put.ret, put.value, put.node), (200000, 210000, 1, 1))
+        self.assertEqual((get.key, get.value, get.mode, get.client), (0, 1, "read_index", 1))
+
+    def test_cas_outcome_and_open_ended_operations(self):
+        ops = {(o.kind, o.id): o for o in self.trace.operations}
+        self.assertTrue(ops[("cas", 2)].ok)
+        self.assertFalse(ops[("cas", 3)].ok)
+        self.assertIsNone(ops[("put", 4)].ret)
+        self.assertIsNone(ops[("get", 3)].ret)
+        self.assertEqual(ops[("get", 2)].mode, "stale")
+
+    def test_reads_have_latencies_and_a_keyless_write_is_no_operation(self):
+        self.assertEqual([(r.id, r.latency_us) for r in self.trace.reads],
+                         [(1, 10000), (2, 1000)])
+        self.assertNotIn(5, [o.id for o in self.trace.operations if o.kind == "put"])
+
+
 if __name__ == "__main__":
     unittest.main()
