@@ -120,7 +120,8 @@ bool no_op(const json& timeline, size_t index) {
 
 class Shrinker {
  public:
-  Shrinker(const std::string& file, size_t max_runs) : file_(file), max_runs_(max_runs) {}
+  Shrinker(const std::string& file, size_t max_runs, const std::atomic<bool>* stop)
+      : file_(file), max_runs_(max_runs), stop_(stop) {}
 
   ShrinkResult run(const json& input) {
     ShrinkResult result;
@@ -131,6 +132,10 @@ class Shrinker {
     const RunResult first = simulate(doc_).value();
     result.kind = kind_ = failure_kind(first);
     result.input_fails = !first.pass;
+    if (first.interrupted) {
+      result.interrupted = true;
+      return result;
+    }
     if (first.pass) {
       result.runs = runs_;
       return result;
@@ -153,12 +158,14 @@ class Shrinker {
     result.scenario = doc_;
     result.removed = removed_;
     result.runs = runs_;
-    result.budget_exhausted = exhausted();
+    result.interrupted = stopped();
+    result.budget_exhausted = !result.interrupted && exhausted();
     return result;
   }
 
  private:
-  bool exhausted() const { return runs_ >= max_runs_; }
+  bool stopped() const { return stop_ && stop_->load(); }
+  bool exhausted() const { return runs_ >= max_runs_ || stopped(); }
 
   std::optional<RunResult> simulate(const json& doc) {
     Scenario scenario;
@@ -168,7 +175,9 @@ class Shrinker {
       return std::nullopt;  // a candidate the loader refuses is no candidate
     }
     ++runs_;
-    return run_scenario(scenario, RunOptions{});
+    RunOptions options;
+    options.stop = stop_;
+    return run_scenario(scenario, options);
   }
 
   // Keeps `candidate` if it still fails the same way.
@@ -514,6 +523,7 @@ class Shrinker {
 
   std::string file_;
   size_t max_runs_;
+  const std::atomic<bool>* stop_;
   size_t runs_ = 0;
   json doc_;
   std::string kind_;
@@ -536,8 +546,9 @@ size_t action_count(const json& doc) {
 
 }  // namespace
 
-ShrinkResult shrink_scenario(const json& doc, const std::string& file, size_t max_runs) {
-  return Shrinker(file, max_runs).run(doc);
+ShrinkResult shrink_scenario(const json& doc, const std::string& file, size_t max_runs,
+                             const std::atomic<bool>* stop) {
+  return Shrinker(file, max_runs, stop).run(doc);
 }
 
 int shrink_command(const ShrinkCommand& cmd) {
@@ -559,10 +570,14 @@ int shrink_command(const ShrinkCommand& cmd) {
           *cmd.implementation == Implementation::canonical ? "canonical" : "raftsim";
       parse_scenario(doc.dump(), cmd.file);  // refused if the library cannot express it
     }
-    result = shrink_scenario(doc, cmd.file, cmd.max_runs);
+    result = shrink_scenario(doc, cmd.file, cmd.max_runs, interrupt_flag());
   } catch (const ScenarioError& e) {
     std::cerr << e.what() << "\n";
     return 2;
+  }
+  if (result.interrupted && result.scenario.is_null()) {
+    std::cerr << cmd.file << ": interrupted before the scenario's first run finished\n";
+    return interrupt_exit_code();
   }
   if (!result.input_fails) {
     std::cerr << cmd.file << ": the scenario does not fail; there is nothing to shrink\n";
@@ -585,8 +600,9 @@ int shrink_command(const ShrinkCommand& cmd) {
   std::cout << "wrote " << path << ": " << action_count(doc) << " -> " << action_count(out)
             << " timeline actions, duration " << doc["duration"].dump() << " -> "
             << out["duration"].dump() << ", " << result.runs << " runs"
-            << (result.budget_exhausted ? " (run budget exhausted)" : "") << "\n";
-  return 0;
+            << (result.budget_exhausted ? " (run budget exhausted)" : "")
+            << (result.interrupted ? " (interrupted: the smallest found so far)" : "") << "\n";
+  return result.interrupted ? interrupt_exit_code() : 0;
 }
 
 }  // namespace sim

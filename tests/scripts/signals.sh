@@ -72,6 +72,18 @@ grep -q "^INTERRUPTED .* runs=" "$WORK/seeds_int.out" || fail "seeds_int: no INT
 grep -q "^PASS" "$WORK/seeds_int.out" && fail "seeds_int: PASS after an interrupt"
 grep -q '"interrupted": true' "$WORK/summary.json" || fail "seeds_int: the summary does not say interrupted"
 
+# shrink: a first run of 40 virtual hours that fails only at its end, so the
+# signal comes during it; shrink stops, says so and writes nothing.
+python3 - "$WORK/long.json" "$WORK/long_failing.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+doc["expect"] = [{"at": "143999s", "check": "leader", "is": "none"}]
+json.dump(doc, open(sys.argv[2], "w"))
+PY
+signal_test shrink_int INT 130 "$RAFTSIM" shrink "$WORK/long_failing.json" --out "$WORK/min.json"
+grep -q "interrupted" "$WORK/shrink_int.err" || fail "shrink_int: the message does not say interrupted"
+[ -e "$WORK/min.json" ] && fail "shrink_int: wrote a result before its first run finished"
+
 # A second signal ends the process at once, even while the first one's
 # clean stop is under way. (Which of the two ends it depends on timing, so
 # this only checks that two signals in a row end it with 130.)
