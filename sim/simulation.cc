@@ -836,15 +836,19 @@ void Simulation::on_reply(SimNode& n, const raft::ClientReply& reply) {
     }
     return;
   }
-  // Redirected: go to the leader named, or wait a heartbeat and try a random node.
-  NodeId target = reply.leader_hint;
-  TimeUs delay = client_hop_us();
-  if (target == raft::kNoNode || target == n.id || !is_node(target)) {
-    auto any = random_live_node(workload_rng_);
-    target = any.value_or(n.id);
-    delay += raft_options_.heartbeat_interval_us;
-  }
+  TimeUs delay = 0;
+  const NodeId target = redirect_target(n, reply.leader_hint, delay);
   send_client_request(reply.write_id, target, delay);
+}
+
+NodeId Simulation::redirect_target(const SimNode& n, NodeId leader_hint, TimeUs& delay_us) {
+  // Go to the leader named, or wait a heartbeat and try a random node.
+  delay_us = client_hop_us();
+  if (leader_hint != raft::kNoNode && leader_hint != n.id && is_node(leader_hint)) {
+    return leader_hint;
+  }
+  delay_us += raft_options_.heartbeat_interval_us;
+  return random_live_node(workload_rng_).value_or(n.id);
 }
 
 void Simulation::submit_read(std::optional<NodeId> target, uint32_t key, raft::ReadMode mode) {
@@ -892,13 +896,8 @@ void Simulation::on_read_reply(SimNode& n, const raft::ReadReply& reply) {
     reads_.erase(it);
     return;
   }
-  NodeId target = reply.leader_hint;
-  TimeUs delay = client_hop_us();
-  if (target == raft::kNoNode || target == n.id || !is_node(target)) {
-    auto any = random_live_node(workload_rng_);
-    target = any.value_or(n.id);
-    delay += raft_options_.heartbeat_interval_us;
-  }
+  TimeUs delay = 0;
+  const NodeId target = redirect_target(n, reply.leader_hint, delay);
   send_read_request(reply.read_id, target, delay);
 }
 

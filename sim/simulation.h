@@ -195,6 +195,8 @@ class Simulation {
   void send_client_request(uint64_t write_id, NodeId target, TimeUs delay_us);
   void close_client_batch();
   void on_reply(SimNode& n, const raft::ClientReply& reply);
+  // Where a redirected client sends its request next, and after how long.
+  NodeId redirect_target(const SimNode& n, NodeId leader_hint, TimeUs& delay_us);
   std::optional<NodeId> random_live_node(Prng& rng);
   TimeUs client_hop_us();
 
