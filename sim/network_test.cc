@@ -134,7 +134,9 @@ TEST_CASE("set without between changes every link; set between one pair override
   slow.latency = LatencyModel{LatencyModel::Kind::uniform, 10, 20};
   slow.duplicate = 0.1;
   net.set(slow, nullptr);
-  for (auto [a, b] : {std::pair<NodeId, NodeId>{1, 2}, std::pair<NodeId, NodeId>{2, 7}}) {
+  for (const auto& link : {std::pair<NodeId, NodeId>{1, 2}, std::pair<NodeId, NodeId>{2, 7}}) {
+    // (CAPTURE is a lambda: clang refuses structured bindings in it.)
+    const NodeId a = link.first, b = link.second;
     CAPTURE(a);
     CAPTURE(b);
     const LinkSettings& s = net.settings(a, b);

@@ -112,7 +112,9 @@ bool same_file(const std::string& a, const std::string& b) {
 
 std::string clashing_paths(const LabelledPaths& outputs, const LabelledPaths& inputs) {
   for (size_t i = 0; i < outputs.size(); ++i) {
-    const auto& [label, path] = outputs[i];
+    // (Not a structured binding: C++17 lambdas cannot capture one, clang says.)
+    const std::string& label = outputs[i].first;
+    const std::string& path = outputs[i].second;
     if (path.empty() || path == "-") continue;
     struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) continue;
