@@ -40,11 +40,7 @@ def parse_args(argv):
 def main(argv):
     args = parse_args(argv)
     trace = rt.load_trace(args.trace)
-    t0 = args.t_from if args.t_from is not None else 0
-    t1 = args.t_to if args.t_to is not None else trace.end_us
-    if t1 <= t0:
-        raise rt.AnalysisError("empty window: --from %s is not before --to %s"
-                               % (rt.format_us(t0), rt.format_us(t1)))
+    t0, t1 = rt.window_us(args, trace)
     if not trace.operations:
         raise rt.AnalysisError("%s: no key-value operations in this trace (a workload with "
                                "\"keys\", or read/write actions with a key)" % args.trace)

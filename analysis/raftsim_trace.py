@@ -647,6 +647,16 @@ def add_window_args(parser, default_from):
                         help="end of the window (default: end of the trace)")
 
 
+def window_us(args, trace):
+    """The window (t0, t1) that --from/--to select: the whole run by default."""
+    t0 = args.t_from if args.t_from is not None else 0
+    t1 = args.t_to if args.t_to is not None else trace.end_us
+    if t1 <= t0:
+        raise AnalysisError("empty window: --from %s is not before --to %s"
+                            % (format_us(t0), format_us(t1)))
+    return t0, t1
+
+
 def time_arg(text):
     """argparse type for --from/--to."""
     import argparse
