@@ -31,9 +31,9 @@
 #include <cstdlib>
 #include <string>
 
-#include "sim/prng.h"
-#include "sim/scenario_loader.h"
-#include "sim/simulation.h"
+#include "sim/base/prng.h"
+#include "sim/engine/simulation.h"
+#include "sim/scenario/scenario_loader.h"
 
 namespace {
 

@@ -27,8 +27,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/linearizability.h"
-#include "sim/prng.h"
+#include "sim/base/prng.h"
+#include "sim/check/linearizability.h"
 
 namespace {
 
