@@ -74,6 +74,7 @@ std::string format_time(TimeUs t) {
 Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
       stop_flag_(options.stop),
+      max_work_(options.max_work),
       seed_(options.seed.value_or(scenario.seed)),
       raft_options_(scenario.raft),
       network_(scenario.all_nodes(), scenario.network),
@@ -231,11 +232,11 @@ bool Simulation::step() {
   // The run's budget (docs/limits.md): handled events plus messages sent,
   // so that a message storm (many nodes, tiny timers) or a backlog of
   // retried writes ends as a failure instead of running for hours.
-  if (result_.events + next_message_id_ > ScenarioLimits::kMaxRunWork && !stopped_) {
+  if (result_.events + next_message_id_ > max_work_ && !stopped_) {
     result_.work_limit = true;
     fail("work limit: " + std::to_string(result_.events) + " events handled and " +
          std::to_string(next_message_id_) + " messages sent by " + format_time(now_us_) +
-         ", more than the limit of 1e9 (docs/limits.md)");
+         ", more than the limit of " + std::to_string(max_work_) + " (docs/limits.md)");
     stopped_ = true;
   }
   if (stop_flag_ && (result_.events & 4095) == 0 && stop_flag_->load()) {

@@ -22,6 +22,7 @@
 #include "sim/engine/network.h"
 #include "sim/engine/node_api.h"
 #include "sim/scenario/scenario.h"
+#include "sim/scenario/scenario_loader.h"  // ScenarioLimits
 #include "sim/trace/trace.h"
 
 namespace sim {
@@ -50,7 +51,7 @@ struct RunResult {
   std::map<std::string, uint64_t> event_counts;
   bool interrupted = false;
   bool event_limit = false;  // stopped by the scenario's max_events
-  bool work_limit = false;   // stopped by ScenarioLimits::kMaxRunWork
+  bool work_limit = false;   // stopped by RunOptions::max_work
   // The linearizability check of some key ran out of its search bound.
   bool linearizability_undecided = false;
 };
@@ -62,6 +63,9 @@ struct RunOptions {
   // When set and it becomes true, the run stops early (Ctrl-C); the trace
   // still ends with its footer.
   const std::atomic<bool>* stop = nullptr;
+  // The run's work budget: events handled plus messages sent
+  // (docs/limits.md). Only tests lower it, to reach the limit quickly.
+  uint64_t max_work = ScenarioLimits::kMaxRunWork;
 };
 
 class Simulation {
@@ -214,6 +218,7 @@ class Simulation {
 
   const Scenario& scenario_;
   const std::atomic<bool>* stop_flag_;
+  uint64_t max_work_;  // RunOptions::max_work
   uint64_t seed_;
   raft::Options raft_options_;
   Trace trace_;

@@ -66,5 +66,32 @@ TEST_CASE("a driver sees followers learn the leader, and crashes and restarts it
   CHECK(result.pass);
 }
 
+TEST_CASE("the run's work budget ends a run as a failure, counting events and messages") {
+  // docs/limits.md: events handled plus messages sent. The real budget (1e9)
+  // takes minutes to reach, so the test lowers it.
+  const Scenario scenario = parse_scenario(R"({
+    "name": "busy", "duration": "10s", "cluster": {"voters": 5},
+    "raft": {"election_timeout": ["150ms", "300ms"], "heartbeat_interval": "10ms"}
+  })",
+                                           "inline");
+  const RunResult unbounded = run_scenario(scenario, RunOptions{});
+  REQUIRE(unbounded.pass);
+  REQUIRE(!unbounded.work_limit);
+  RunOptions options;
+  options.max_work = 5000;
+  REQUIRE(unbounded.events > options.max_work);  // else the budget would not bite
+  const RunResult bounded = run_scenario(scenario, options);
+  CHECK(!bounded.pass);
+  CHECK(bounded.work_limit);
+  CHECK(!bounded.event_limit);
+  // Messages count too: the run stops before it has handled max_work events.
+  CHECK(bounded.events < options.max_work);
+  CHECK(bounded.events > 0);
+  CHECK(bounded.failure.find("work limit") != std::string::npos);
+  CHECK(bounded.failure.find("limit of 5000") != std::string::npos);
+  // The same budget stops the run at the same event every time.
+  CHECK(run_scenario(scenario, options).digest == bounded.digest);
+}
+
 }  // namespace
 }  // namespace sim
