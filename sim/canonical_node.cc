@@ -342,6 +342,7 @@ class CanonicalNode final : public NodeApi {
     if (m.type == RAFT_IO_APPEND_ENTRIES) {
       m.append_entries.entries = to_raft_entries(msg.entries);
       m.append_entries.n_entries = static_cast<unsigned>(msg.entries.size());
+      if (rollback_would_crash(m.append_entries)) roll_back_configuration();
     } else if (m.type == RAFT_IO_INSTALL_SNAPSHOT) {
       to_raft_configuration(msg.snapshot->config, &m.install_snapshot.conf);
       m.install_snapshot.data = key_buffer(*msg.snapshot);
@@ -782,6 +783,61 @@ class CanonicalNode final : public NodeApi {
     for (struct raft_io_send* req : sends) {
       if (req->cb) req->cb(req, status);
     }
+  }
+
+  // --- A library bug worked around -----------------------------------------
+  // 0.15's membershipRollback (membership.c) reloads the last committed
+  // configuration from the log entry at configuration_index, with no check
+  // that the log still holds it: once a snapshot compacted that entry away,
+  // a follower that truncates an uncommitted configuration entry reads
+  // through a null entry and the process dies. Later releases take the
+  // configuration from the last snapshot instead; the adapter does the
+  // same, just before the library would (docs/canonical.md).
+
+  // Whether this AppendEntries makes the library roll back its uncommitted
+  // configuration while the committed one's entry is compacted: the checks
+  // of recvAppendEntries, checkLogMatchingProperty and
+  // deleteConflictingEntries (replication.c), in their order.
+  bool rollback_would_crash(const struct raft_append_entries& a) const {
+    if (raft_.state == RAFT_LEADER || a.term < raft_.current_term) return false;
+    if (raft_.configuration_uncommitted_index == 0 || log_holds(raft_.configuration_index)) {
+      return false;
+    }
+    // replicationInstallSnapshotBusy: the library ignores the message.
+    if (raft_.last_stored == 0 && raft_.snapshot.put.data != nullptr) return false;
+    if (a.prev_log_index > 0 && log_term_of(a.prev_log_index) != a.prev_log_term) return false;
+    for (unsigned j = 0; j < a.n_entries; ++j) {
+      const raft_index index = a.prev_log_index + 1 + j;
+      const raft_term local = log_term_of(index);
+      if (local == 0) return false;
+      if (local != a.entries[j].term) {
+        return index > raft_.commit_index && raft_.configuration_uncommitted_index >= index;
+      }
+    }
+    return false;
+  }
+
+  // What a fixed membershipRollback does: the configuration of the last
+  // snapshot, which is the committed one once its entry is compacted.
+  void roll_back_configuration() {
+    if (!view_.snapshot) fatal("configuration rollback without a snapshot");
+    raft_configuration_close(&raft_.configuration);
+    to_raft_configuration(view_.snapshot->config, &raft_.configuration);
+    raft_.configuration_uncommitted_index = 0;
+  }
+
+  // The library's logTermOf and logGet (log.c) on its in-memory log.
+  size_t log_entries() const {
+    const struct raft_log& l = raft_.log;
+    return l.back >= l.front ? l.back - l.front : l.size - l.front + l.back;
+  }
+  bool log_holds(raft_index index) const {
+    return index > raft_.log.offset && index <= raft_.log.offset + log_entries();
+  }
+  raft_term log_term_of(raft_index index) const {
+    const struct raft_log& l = raft_.log;
+    if (log_holds(index)) return l.entries[(l.front + (index - l.offset - 1)) % l.size].term;
+    return index == l.snapshot.last_index ? l.snapshot.last_term : 0;
   }
 
   // --- Snapshots ------------------------------------------------------------
