@@ -673,9 +673,15 @@ class CanonicalNode final : public NodeApi {
     ::raft::PersistOp& op = n.new_op();
     op.snapshot = s;
     if (trailing == 0) {
-      // An installed snapshot replaces the whole log.
+      // An installed snapshot replaces the whole log. The library takes its
+      // configuration only when the write completes (installSnapshotCb), but
+      // uses none meanwhile: it ignores AppendEntries and does not campaign
+      // while the install is busy (replicationInstallSnapshotBusy). Its
+      // configuration is the snapshot's from now on, as its disk says.
       op.has_entries = true;
       op.first_index = s->last_included_index + 1;
+      n.config_ = s->config;
+      n.installing_ = true;
     } else if (s->last_included_index > trailing) {
       const Index compact = s->last_included_index - trailing;
       if (compact > n.view_.log.snapshot_index() && compact <= n.view_.log.last_index()) {
@@ -739,6 +745,8 @@ class CanonicalNode final : public NodeApi {
       }
       case Kind::snapshot_put: {
         auto* req = static_cast<struct raft_io_snapshot_put*>(p.req);
+        installing_ = false;
+        config_key_ = kConfigUnknown;  // restored from the snapshot: decode it again
         reinterpret_cast<raft_io_snapshot_put_cb>(p.cb)(req, status);
         break;
       }
@@ -1055,7 +1063,7 @@ class CanonicalNode final : public NodeApi {
     // snapshot, restart).
     const std::pair<Index, Index> config_key{raft_.configuration_index,
                                              raft_.configuration_uncommitted_index};
-    if (raft_.configuration.n > 0 && config_key != config_key_) {
+    if (!installing_ && raft_.configuration.n > 0 && config_key != config_key_) {
       config_ = from_raft_configuration(raft_.configuration);
       config_key_ = config_key;
     }
@@ -1276,7 +1284,9 @@ class CanonicalNode final : public NodeApi {
   ::raft::Role role_ = ::raft::Role::follower;
   Observed before_;
   ::raft::Configuration config_;
-  std::pair<Index, Index> config_key_{UINT64_MAX, UINT64_MAX};  // indexes config_ was decoded at
+  static constexpr std::pair<Index, Index> kConfigUnknown{UINT64_MAX, UINT64_MAX};
+  std::pair<Index, Index> config_key_ = kConfigUnknown;  // indexes config_ was decoded at
+  bool installing_ = false;  // an installed snapshot's write is not complete yet
   ::raft::Configuration last_committed_config_;
   std::set<NodeId> votes_;
   bool input_timeout_now_ = false;
