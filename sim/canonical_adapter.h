@@ -54,6 +54,7 @@ class CanonicalNode final : public NodeApi {
   // The library switches configuration on append (replication.c), as the
   // thesis §4.1 does.
   bool config_on_append() const override { return true; }
+  ::raft::TimeUs check_quorum_bound_us() const override;
   const ::raft::Configuration& config() const override { return config_; }
   uint64_t applied_writes() const override { return sm_.applied_writes(); }
   uint64_t state_hash() const override { return sm_.state_hash(); }

@@ -212,6 +212,20 @@ void CanonicalNode::client_writes(const std::vector<::raft::ClientWrite>& writes
   requests_[req] = std::move(ids);
 }
 
+// The library checks its contact quorum on the first tick at least an
+// election timeout T after the previous check (tickLeader, tick.c), counting
+// the voters heard from since that check (checkContactQuorum). Ticks are a
+// heartbeat h apart, so checks are ceil(T/h) ticks apart, and the first one
+// after an election comes at most T + h after it. A leader that last hears
+// from a quorum just after a check passes the next one and steps down at the
+// one after: at most T + h + ceil(T/h)·h later. (raftsim's node checks every
+// heartbeat: one election timeout and a heartbeat.)
+::raft::TimeUs CanonicalNode::check_quorum_bound_us() const {
+  const TimeUs t = options_.election_timeout_min_us / kUsPerMs;
+  const TimeUs h = options_.heartbeat_interval_us / kUsPerMs;
+  return (t + h + (t + h - 1) / h * h) * kUsPerMs;
+}
+
 // Unreachable in a run: canonical_refusal refuses reads for this
 // implementation (0.15 has no read API). Answering each read with a
 // redirect keeps a client from waiting on it forever.
