@@ -73,8 +73,9 @@ class CanonicalNode final : public NodeApi {
     void* cb;
   };
   struct Change {
-    enum Kind : uint8_t { add, standby, voter, remove } kind;
+    ::raft::ConfigChange change;
     NodeId node;
+    bool joining;  // the raft_assign(RAFT_STANDBY) that follows an add_learner's raft_add
   };
   struct Observed {
     ::raft::Role role = ::raft::Role::follower;
@@ -112,6 +113,7 @@ class CanonicalNode final : public NodeApi {
 
   // Inputs (canonical_node.cc).
   void propose_next_change();
+  bool change_applies(const Change& c) const;
   static void apply_done(struct craft::raft_apply* req, int status, void* result);
 
   // Durable writes, raft_io and raft_fsm (canonical_io.cc).

@@ -257,18 +257,26 @@ bool CanonicalNode::change_config(::raft::ConfigChange change, NodeId node,
   // The library takes one change at a time (RAFT_CANTCHANGE otherwise):
   // queue them and propose the next when the last completes, as ::raft::Node
   // queues its own.
-  switch (change) {
-    case ::raft::ConfigChange::add_learner:
-      // raft_add adds a spare; a second change makes it a stand-by, the
-      // library's learner.
-      changes_.push_back({Change::add, node});
-      changes_.push_back({Change::standby, node});
-      break;
-    case ::raft::ConfigChange::promote: changes_.push_back({Change::voter, node}); break;
-    case ::raft::ConfigChange::demote: changes_.push_back({Change::standby, node}); break;
-    case ::raft::ConfigChange::remove: changes_.push_back({Change::remove, node}); break;
-  }
+  changes_.push_back({change, node, false});
   return true;
+}
+
+// Whether a queued change still means something in the configuration in
+// force, by ::raft::Node's rules (maybe_change_membership): adding a member,
+// promoting a non-learner, demoting a non-voter or the last voter, removing
+// a non-member or the last voter are dropped. The library would take some
+// of them (raft_assign of a voter to RAFT_STANDBY demotes it; a removal may
+// leave no voter at all), which is not what the action asks.
+bool CanonicalNode::change_applies(const Change& c) const {
+  const bool last_voter = config_.is_voter(c.node) && config_.voters.size() <= 1;
+  if (c.joining) return true;  // the spare the add made: outside config_
+  switch (c.change) {
+    case ::raft::ConfigChange::add_learner: return !config_.contains(c.node);
+    case ::raft::ConfigChange::promote: return config_.is_learner(c.node);
+    case ::raft::ConfigChange::demote: return config_.is_voter(c.node) && !last_voter;
+    case ::raft::ConfigChange::remove: return config_.contains(c.node) && !last_voter;
+  }
+  return false;
 }
 
 void CanonicalNode::propose_next_change() {
@@ -276,19 +284,32 @@ void CanonicalNode::propose_next_change() {
       raft_.leader_state.change != nullptr || raft_.leader_state.promotee_id != 0) {
     return;
   }
-  const Change c = changes_.front();
-  changes_.pop_front();
-  auto* req = static_cast<struct raft_change*>(raft_calloc(1, sizeof(struct raft_change)));
-  if (!req) throw std::bad_alloc();
-  auto done = [](struct raft_change* r, int) { raft_free(r); };
-  int rv = 0;
-  switch (c.kind) {
-    case Change::add: rv = raft_add(&raft_, req, c.node, address_of(c.node).c_str(), done); break;
-    case Change::standby: rv = raft_assign(&raft_, req, c.node, RAFT_STANDBY, done); break;
-    case Change::voter: rv = raft_assign(&raft_, req, c.node, RAFT_VOTER, done); break;
-    case Change::remove: rv = raft_remove(&raft_, req, c.node, done); break;
+  while (!changes_.empty()) {
+    const Change c = changes_.front();
+    changes_.pop_front();
+    if (!change_applies(c)) continue;
+    auto* req = static_cast<struct raft_change*>(raft_calloc(1, sizeof(struct raft_change)));
+    if (!req) throw std::bad_alloc();
+    auto done = [](struct raft_change* r, int) { raft_free(r); };
+    int rv = 0;
+    switch (c.joining ? ::raft::ConfigChange::demote : c.change) {
+      case ::raft::ConfigChange::add_learner:
+        // raft_add adds a spare; a second change makes it a stand-by, the
+        // library's learner.
+        rv = raft_add(&raft_, req, c.node, address_of(c.node).c_str(), done);
+        if (rv == 0) changes_.push_front({c.change, c.node, true});
+        break;
+      case ::raft::ConfigChange::promote:
+        rv = raft_assign(&raft_, req, c.node, RAFT_VOTER, done);
+        break;
+      case ::raft::ConfigChange::demote:
+        rv = raft_assign(&raft_, req, c.node, RAFT_STANDBY, done);
+        break;
+      case ::raft::ConfigChange::remove: rv = raft_remove(&raft_, req, c.node, done); break;
+    }
+    if (rv == 0) return;
+    raft_free(req);  // refused: try the next
   }
-  if (rv != 0) raft_free(req);  // e.g. already in that role: nothing to do
 }
 
 void CanonicalNode::apply_done(struct raft_apply* req, int status, void* result) {
