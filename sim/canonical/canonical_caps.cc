@@ -1,5 +1,5 @@
 // What canonical/raft can run: the scenario features the adapter
-// (sim/canonical_node.cc) refuses, and the restriction of generated fuzz
+// (sim/canonical/canonical_node.cc) refuses, and the restriction of generated fuzz
 // documents to the rest. Kept apart from the adapter so that the scenario
 // loader does not depend on the library (tools/fuzz_loader.sh builds it
 // alone). docs/canonical.md has the table.

@@ -39,6 +39,10 @@ class NodeApi {
   // (thesis §4.1, canonical/raft) rather than when it commits (raft::Node,
   // raft-roles.md); the checker judges each node's configuration by its rule.
   virtual bool config_on_append() const = 0;  // the leader it knows of, kNoNode if none
+  // How long, on its own clock, a leader may stay leader after it last heard
+  // from a quorum, by the node's own check-quorum rule (thesis §6.2); the
+  // quorum invariant adds the latency of messages in flight.
+  virtual raft::TimeUs check_quorum_bound_us() const = 0;
   virtual raft::Index commit_index() const = 0;
   virtual const raft::Configuration& config() const = 0;
   virtual uint64_t applied_writes() const = 0;
@@ -86,6 +90,10 @@ class RaftNodeAdapter final : public NodeApi {
   raft::Term current_term() const override { return node_.current_term(); }
   raft::NodeId leader_id() const override { return node_.leader_id(); }
   bool config_on_append() const override { return false; }
+  // Checked every heartbeat against the last election timeout (raft-roles.md).
+  raft::TimeUs check_quorum_bound_us() const override {
+    return node_.options().election_timeout_max_us + node_.options().heartbeat_interval_us;
+  }
   raft::Index commit_index() const override { return node_.commit_index(); }
   const raft::Configuration& config() const override { return node_.config(); }
   uint64_t applied_writes() const override { return node_.state_machine().applied_writes(); }

@@ -1330,11 +1330,10 @@ void Simulation::update_quorum_tracking() {
   const TimeUs in_flight_us = scenario_.disk_write_latency_us + max_latency_us_;
   const TimeUs in_flight_local_us =
       static_cast<TimeUs>((static_cast<__int128>(in_flight_us) * max_rate_ppm_ + kPpm - 1) / kPpm);
-  const TimeUs allowed = raft_options_.election_timeout_max_us +
-                         raft_options_.heartbeat_interval_us + in_flight_local_us;
   for (NodeId id : cut_off_leaders_) {
     SimNode& l = node(id);
     if (!l.quorum_lost_local_us || l.paused || l.crashed) continue;
+    const TimeUs allowed = l.api->check_quorum_bound_us() + in_flight_local_us;
     if (local_now(l) - *l.quorum_lost_local_us > allowed) {
       checker_.report("quorum",
                       "node " + std::to_string(l.id) + " stayed leader of term " +
