@@ -15,7 +15,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "sim/engine/simulation.h"  // format_time
+#include "sim/base/time.h"
 
 namespace sim {
 namespace {

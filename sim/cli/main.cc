@@ -285,28 +285,16 @@ int cmd_check(const std::vector<std::string>& args) {
   return sim::check_command(files);
 }
 
-// "15s", "1500ms", "250us", or a bare number of seconds.
+// "15s", "1500ms", "250us", or a bare number of seconds; more than zero.
+// The scenario files' parser, so both read a time the same way.
 std::optional<sim::TimeUs> parse_cli_time(const std::string& text) {
-  size_t used = 0;
-  double value = 0;
-  try {
-    value = std::stod(text, &used);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  const std::string unit = text.substr(used);
-  double us;
-  if (unit.empty() || unit == "s") {
-    us = value * 1e6;
-  } else if (unit == "ms") {
-    us = value * 1e3;
-  } else if (unit == "us") {
-    us = value;
-  } else {
-    return std::nullopt;
-  }
-  if (!(us > 0) || us > 48.0 * 3600 * 1e6) return std::nullopt;
-  return static_cast<sim::TimeUs>(us);
+  const bool bare = !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || c == '.';
+  });
+  std::string error;
+  const std::optional<sim::TimeUs> t = sim::parse_time(bare ? text + "s" : text, &error);
+  if (!t || *t <= 0) return std::nullopt;
+  return t;
 }
 
 int cmd_fuzz(const std::vector<std::string>& args) {

@@ -26,9 +26,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace sim {
+#include "sim/base/time.h"
 
-using TimeUs = int64_t;
+namespace sim {
 
 enum class Phase : uint8_t { action = 0, node = 1, check = 2 };
 

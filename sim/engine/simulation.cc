@@ -58,19 +58,6 @@ nlohmann::ordered_json latency_json(const LatencyModel& m) {
 
 }  // namespace
 
-std::string format_time(TimeUs t) {
-  // Seconds with as many decimals as needed, e.g. 2s, 2.35s, 0.000250s.
-  std::string out = std::to_string(t / 1'000'000);
-  int64_t frac = t % 1'000'000;
-  if (frac != 0) {
-    std::string digits = std::to_string(frac);
-    digits.insert(0, 6 - digits.size(), '0');
-    while (!digits.empty() && digits.back() == '0') digits.pop_back();
-    out += "." + digits;
-  }
-  return out + "s";
-}
-
 Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
     : scenario_(scenario),
       stop_flag_(options.stop),

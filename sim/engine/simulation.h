@@ -16,6 +16,7 @@
 #include "raft/offset_vector.h"
 #include "sim/base/histogram.h"
 #include "sim/base/prng.h"
+#include "sim/base/time.h"
 #include "sim/check/checker.h"
 #include "sim/check/linearizability.h"
 #include "sim/engine/event_queue.h"
@@ -294,9 +295,6 @@ class Simulation {
   RunResult result_;
   raft::Outputs scratch_;
 };
-
-// Seconds with as many decimals as needed: "2s", "2.35s".
-std::string format_time(TimeUs t);
 
 // Runs a scenario and returns its result (the convenience most callers want).
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);

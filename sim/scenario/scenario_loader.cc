@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "sim/base/time.h"
 #include "sim/canonical/canonical_caps.h"
 
 namespace sim {
@@ -59,18 +60,6 @@ std::string token(const std::string& key) {
     }
   }
   return out;
-}
-
-// Seconds with as many decimals as needed (the trace's format): 2s, 2.35s.
-std::string time_text(TimeUs t) {
-  std::string out = std::to_string(t / 1'000'000);
-  if (const int64_t frac = t % 1'000'000; frac != 0) {
-    std::string digits = std::to_string(frac);
-    digits.insert(0, 6 - digits.size(), '0');
-    while (digits.back() == '0') digits.pop_back();
-    out += "." + digits;
-  }
-  return out + "s";
 }
 
 bool all_digits(const std::string& s) {
@@ -186,73 +175,11 @@ class Loader {
     }
   }
 
-  // A time string: digits, an optional fraction and a unit, e.g. "250us",
-  // "150ms", "1.5s". Parsed exactly (no floating point, no locale), rounded to
-  // the nearest microsecond.
   TimeUs time_string(const std::string& s, const std::string& path) {
-    static const char* kForm =
-        "; write a number of milliseconds or a string such as \"250us\", \"150ms\" or \"1.5s\"";
-    size_t i = 0;
-    const bool negative = i < s.size() && s[i] == '-';
-    if (negative) ++i;
-    const size_t int_begin = i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-    const size_t int_end = i;
-    size_t frac_begin = i, frac_end = i;
-    if (i < s.size() && s[i] == '.') {
-      frac_begin = frac_end = ++i;
-      while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
-      frac_end = i;
-      if (frac_end == frac_begin) error(path, quote(s) + " is not a time" + kForm);
-    }
-    if (int_end == int_begin) error(path, quote(s) + " is not a time" + kForm);
-    const std::string unit = s.substr(i);
-    int digits;  // decimal digits of the unit in microseconds
-    if (unit == "us") {
-      digits = 0;
-    } else if (unit == "ms") {
-      digits = 3;
-    } else if (unit == "s") {
-      digits = 6;
-    } else if (unit.empty()) {
-      error(path, quote(s) + " has no unit; write \"" + s + "ms\", or the number " + s +
-                      " for milliseconds");
-    } else if (unit[0] == ' ') {
-      error(path, quote(s) + " is not a time: no space may come between the number and the unit");
-    } else if (unit == "\u00b5s" || unit == "\u03bcs") {
-      error(path, quote(s) + " uses the unit \"" + unit + "\"; write \"us\" for microseconds");
-    } else if (!std::all_of(unit.begin(), unit.end(),
-                            [](char c) { return std::isalpha(static_cast<unsigned char>(c)); })) {
-      error(path, quote(s) + " is not a time" + kForm);
-    } else {
-      std::string lower = unit;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      const bool known = lower == "us" || lower == "ms" || lower == "s";
-      error(path, quote(s) + " has an unknown time unit " + quote(unit) +
-                      (known ? " (did you mean \"" + lower + "\"?)" : "") + "; use us, ms or s");
-    }
-    // Integer part, saturating well above the limit.
-    const uint64_t cap = static_cast<uint64_t>(ScenarioLimits::kMaxDurationUs) + 1;
-    uint64_t scale = 1;
-    for (int d = 0; d < digits; ++d) scale *= 10;
-    uint64_t us = 0;
-    for (size_t k = int_begin; k < int_end && us <= cap; ++k)
-      us = us * 10 + static_cast<uint64_t>(s[k] - '0');
-    us = us > cap ? cap : us * scale;
-    // Fraction: the first `digits` digits, rounded half up by the next one.
-    uint64_t frac = 0;
-    for (int d = 0; d < digits; ++d) {
-      const size_t k = frac_begin + static_cast<size_t>(d);
-      frac = frac * 10 + (k < frac_end ? static_cast<uint64_t>(s[k] - '0') : 0);
-    }
-    const size_t round_at = frac_begin + static_cast<size_t>(digits);
-    if (round_at < frac_end && s[round_at] >= '5') ++frac;
-    us += frac;
-    if (negative && us != 0) error(path, "a time may not be negative (found " + quote(s) + ")");
-    if (us > static_cast<uint64_t>(ScenarioLimits::kMaxDurationUs)) {
-      error(path, quote(s) + " exceeds the limit of 48 hours");
-    }
-    return static_cast<TimeUs>(us);
+    std::string message;
+    const std::optional<TimeUs> t = parse_time(s, &message);
+    if (!t) error(path, message);
+    return *t;
   }
 
   TimeUs time(const json& v, const std::string& path) {
@@ -265,7 +192,7 @@ class Loader {
     // The parser refuses numbers that overflow a double, so ms is finite.
     const double ms = v.get<double>();
     if (ms < 0) error(path, "a time may not be negative (found " + v.dump() + ")");
-    if (ms > static_cast<double>(ScenarioLimits::kMaxDurationUs) / 1000.0) {
+    if (ms > static_cast<double>(kMaxTimeUs) / 1000.0) {
       error(path, v.dump() + " ms exceeds the limit of 48 hours");
     }
     return static_cast<TimeUs>(std::llround(ms * 1000.0));
@@ -388,7 +315,7 @@ class Loader {
       m.b_us = time(v["max"], path + "/max");
       if (m.b_us < m.a_us)
         error(path,
-              "latency min " + time_text(m.a_us) + " is greater than max " + time_text(m.b_us));
+              "latency min " + format_time(m.a_us) + " is greater than max " + format_time(m.b_us));
     } else if (v.is_number() || v.is_string()) {
       m.kind = LatencyModel::Kind::constant;
       m.a_us = m.b_us = time(v, path);
@@ -448,10 +375,10 @@ class Loader {
     const auto [bound_us, binder] = it->second;
     if (std::make_pair(bound_us, binder) >= std::make_pair(at_us, index)) {
       error(path, "alias " + quote(ref.alias) + " is not bound yet " + what + " " +
-                      time_text(at_us) + ": the first action binding it (/timeline/" +
+                      format_time(at_us) + ": the first action binding it (/timeline/" +
                       std::to_string(binder) + ") runs " +
                       (scenario_.actions[binder].at.min_us == bound_us ? "at " : "as late as ") +
-                      time_text(bound_us) + (bound_us == at_us ? ", later in the file" : ""));
+                      format_time(bound_us) + (bound_us == at_us ? ", later in the file" : ""));
     }
   }
 
@@ -532,9 +459,9 @@ void Loader::load_raft(const json& v) {
     o.election_timeout_max_us = time(et[1], "/raft/election_timeout/1");
     if (o.election_timeout_min_us <= 0) error("/raft/election_timeout/0", "must be greater than 0");
     if (o.election_timeout_max_us < o.election_timeout_min_us) {
-      error("/raft/election_timeout", "min " + time_text(o.election_timeout_min_us) +
+      error("/raft/election_timeout", "min " + format_time(o.election_timeout_min_us) +
                                           " is greater than max " +
-                                          time_text(o.election_timeout_max_us));
+                                          format_time(o.election_timeout_max_us));
     }
   }
   if (v.contains("heartbeat_interval")) {
@@ -645,7 +572,7 @@ void Loader::load_action(const json& v, size_t index) {
     a.at.max_us = time(at["max"], path + "/at/max");
     if (a.at.max_us < a.at.min_us) {
       error(path + "/at",
-            "min " + time_text(a.at.min_us) + " is after max " + time_text(a.at.max_us));
+            "min " + format_time(a.at.min_us) + " is after max " + format_time(a.at.max_us));
     }
   } else {
     a.at.min_us = a.at.max_us = time(at, path + "/at");
@@ -653,8 +580,8 @@ void Loader::load_action(const json& v, size_t index) {
   if (a.at.max_us > scenario_.duration_us) {
     error(path + "/at", std::string(a.at.min_us == a.at.max_us ? "the action at "
                                                                : "the action may run as late as ") +
-                            time_text(a.at.max_us) + ", after the scenario's duration " +
-                            time_text(scenario_.duration_us));
+                            format_time(a.at.max_us) + ", after the scenario's duration " +
+                            format_time(scenario_.duration_us));
   }
 
   if (v.contains("node")) a.node = node_ref(v["node"], path + "/node", true);
@@ -811,9 +738,9 @@ void Loader::load_expectation(const json& v, size_t index) {
   if (has_at) {
     e.at_us = time(v["at"], path + "/at");
     if (e.at_us > scenario_.duration_us) {
-      error(path + "/at", "the check at " + time_text(e.at_us) +
+      error(path + "/at", "the check at " + format_time(e.at_us) +
                               " is after the scenario's duration " +
-                              time_text(scenario_.duration_us));
+                              format_time(scenario_.duration_us));
     }
     alias_deadline = e.at_us;
     alias_when = "at the check's time";
@@ -825,21 +752,21 @@ void Loader::load_expectation(const json& v, size_t index) {
     e.from_us = time(w[0], path + "/within/0");
     e.to_us = time(w[1], path + "/within/1");
     if (e.to_us < e.from_us) {
-      error(path + "/within", "the window ends (" + time_text(e.to_us) + ") before it starts (" +
-                                  time_text(e.from_us) + ")");
+      error(path + "/within", "the window ends (" + format_time(e.to_us) + ") before it starts (" +
+                                  format_time(e.from_us) + ")");
     }
     if (e.from_us > scenario_.duration_us) {
-      error(path + "/within/0", "the window starts at " + time_text(e.from_us) +
+      error(path + "/within/0", "the window starts at " + format_time(e.from_us) +
                                     ", after the scenario's duration " +
-                                    time_text(scenario_.duration_us));
+                                    format_time(scenario_.duration_us));
     }
     // The run ends at the duration: a window that reaches past it would be
     // checked over less time than it says.
     if (e.to_us > scenario_.duration_us) {
-      error(path + "/within/1", "the window ends at " + time_text(e.to_us) +
+      error(path + "/within/1", "the window ends at " + format_time(e.to_us) +
                                     ", after the scenario's duration " +
-                                    time_text(scenario_.duration_us) + "; end it at " +
-                                    time_text(scenario_.duration_us) + " at the latest");
+                                    format_time(scenario_.duration_us) + "; end it at " +
+                                    format_time(scenario_.duration_us) + " at the latest");
     }
     // A window check is decided at its end (the run's end at the latest).
     alias_deadline = std::min(e.to_us, scenario_.duration_us);
@@ -994,8 +921,8 @@ void Loader::check_budget() const {
     std::snprintf(figure, sizeof figure, "%.2g", work);
     error("/duration",
           "the run would be too long: " + std::to_string(members_.size()) + " nodes for " +
-              time_text(scenario_.duration_us) + " with a timer every " +
-              time_text(static_cast<TimeUs>(shortest_timer_us)) + " is " + figure +
+              format_time(scenario_.duration_us) + " with a timer every " +
+              format_time(static_cast<TimeUs>(shortest_timer_us)) + " is " + figure +
               " units of work (nodes² × duration / shortest timer), more than the limit of 1e9; "
               "use fewer nodes, a shorter duration or a longer heartbeat_interval");
   }
@@ -1056,13 +983,13 @@ Scenario Loader::load(const json& root) {
     wl.start_us = w.contains("start") ? time(w["start"], "/workload/start") : 0;
     wl.stop_us = w.contains("stop") ? time(w["stop"], "/workload/stop") : scenario_.duration_us;
     if (wl.start_us > scenario_.duration_us) {
-      error("/workload/start", "the workload starts at " + time_text(wl.start_us) +
+      error("/workload/start", "the workload starts at " + format_time(wl.start_us) +
                                    ", after the scenario's duration " +
-                                   time_text(scenario_.duration_us));
+                                   format_time(scenario_.duration_us));
     }
     if (wl.stop_us < wl.start_us) {
-      error("/workload/stop", "the workload stops (" + time_text(wl.stop_us) +
-                                  ") before it starts (" + time_text(wl.start_us) + ")");
+      error("/workload/stop", "the workload stops (" + format_time(wl.stop_us) +
+                                  ") before it starts (" + format_time(wl.start_us) + ")");
     }
     if (w.contains("size"))
       wl.size_bytes = static_cast<uint32_t>(integer(w["size"], "/workload/size", 0, 1 << 20));

@@ -22,9 +22,9 @@ struct ScenarioLimits {
   static constexpr int kMaxNesting = 64;
   static constexpr size_t kMaxNodes = 2000;
   static constexpr NodeId kMaxNodeId = 1'000'000;
-  static constexpr TimeUs kMaxDurationUs = 48LL * 3600 * 1'000'000;  // 48 virtual hours
-  static constexpr uint64_t kMaxWrites = 20'000'000;                 // over the whole run
-  static constexpr uint64_t kMaxWritesPerAction = 1'000'000;         // all in memory at once
+  static constexpr TimeUs kMaxDurationUs = kMaxTimeUs;        // 48 virtual hours
+  static constexpr uint64_t kMaxWrites = 20'000'000;          // over the whole run
+  static constexpr uint64_t kMaxWritesPerAction = 1'000'000;  // all in memory at once
   static constexpr size_t kMaxActions = 100'000;
   static constexpr size_t kMaxExpectations = 100'000;
   // Timer rounds times the messages each round can cost: nodes² × duration /
