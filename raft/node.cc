@@ -1,6 +1,7 @@
 #include "raft/node.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace raft {
 
@@ -211,7 +212,7 @@ void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
     held_.pop_front();
   }
   if (role_ == Role::candidate && durable_token_ >= hard_state_token_ &&
-      votes_granted_.size() >= config_->quorum()) {
+      votes_.result(config_->voters.size()) == VoteResult::won) {
     become_leader(now, out);  // a lone voter, whose own vote is now durable
   }
   if (role_ == Role::leader && config_->is_voter(id_)) {
@@ -390,7 +391,7 @@ void Node::become_follower(Term term, NodeId leader, const char* reason, TimeUs 
     return;
   }
   set_role(Role::follower, reason, out);
-  votes_granted_.clear();
+  votes_.clear();
   // §5.2: only hearing from the current leader or granting a vote resets the
   // election timer. A follower or candidate that adopts a higher term from a
   // vote request it refuses keeps counting down: otherwise a candidate whose
@@ -423,9 +424,9 @@ void Node::become_leader(TimeUs now, Outputs& out) {
   leader_id_ = id_;
   NodeEvent ev{EventType::elected};
   ev.term = current_term_;
-  ev.votes = static_cast<uint32_t>(votes_granted_.size());
+  ev.votes = static_cast<uint32_t>(votes_.granted());
   out.events.push_back(std::move(ev));
-  votes_granted_.clear();
+  votes_.clear();
   voter_progress_.clear();
   learner_progress_.clear();
   rebuild_progress(now);
@@ -448,7 +449,7 @@ void Node::become_leader(TimeUs now, Outputs& out) {
 
 void Node::become_learner(const char* reason, TimeUs /*now*/, Outputs& out) {
   set_role(Role::learner, reason, out);
-  votes_granted_.clear();
+  votes_.clear();
   out.timers.push_back({TimerKind::election, true, 0});
 }
 
@@ -468,14 +469,14 @@ void Node::reset_election_timer(TimeUs now, Outputs& out) {
 }
 
 void Node::start_election(bool pre_vote, bool transfer, TimeUs now, Outputs& out) {
-  votes_granted_.assign(1, id_);
+  votes_.reset(id_);
   const Term term = pre_vote ? current_term_ + 1 : current_term_;
   NodeEvent ev{EventType::election_started};
   ev.term = term;
   ev.pre_vote = pre_vote;
   out.events.push_back(std::move(ev));
   reset_election_timer(now, out);
-  if (votes_granted_.size() >= config_->quorum()) {
+  if (votes_.result(config_->voters.size()) == VoteResult::won) {
     // A lone voter elects itself, but leads only once its term and vote are
     // durable (on_persisted), as other voters grant only then: leading
     // before, it could crash, restart in the previous term, and lead the
@@ -550,13 +551,12 @@ void Node::handle_vote_resp(const Message& msg, TimeUs now, Outputs& out) {
   const bool pre_vote = msg.type == MsgType::pre_vote_resp;
   const Role expected = pre_vote ? Role::precandidate : Role::candidate;
   const Term expected_term = pre_vote ? current_term_ + 1 : current_term_;
-  if (role_ != expected || msg.term != expected_term || !msg.success) return;
+  if (role_ != expected || msg.term != expected_term) return;
   if (!config_->is_voter(msg.from)) return;
-  if (std::find(votes_granted_.begin(), votes_granted_.end(), msg.from) != votes_granted_.end()) {
-    return;  // a duplicated response counts once
-  }
-  votes_granted_.push_back(msg.from);
-  if (votes_granted_.size() < config_->quorum()) return;
+  if (!votes_.record(msg.from, msg.success)) return;  // a duplicated response counts once
+  // A lost election is not cut short: the candidate waits out its election
+  // timer and tries again (§5.2).
+  if (votes_.result(config_->voters.size()) != VoteResult::won) return;
   if (pre_vote) {
     become_candidate("pre_vote_won", false, now, out);
   } else {
@@ -1002,7 +1002,7 @@ void Node::handle_snapshot_resp(const Message& msg, TimeUs now, Outputs& out) {
 // pays O(n) per commit advance instead of per acknowledgement.
 void Node::on_voter_match(Index before, Index after, TimeUs now, Outputs& out) {
   if (before <= commit_index_ && after > commit_index_) ++above_commit_;
-  if (above_commit_ >= config_->quorum() || options_.bugs.demote_without_consensus) {
+  if (above_commit_ >= majority(config_->voters.size()) || options_.bugs.demote_without_consensus) {
     maybe_commit(now, out);
   }
 }
@@ -1020,9 +1020,9 @@ void Node::recount_above_commit() {
   }
 }
 
-Index Node::quorum_match(const std::vector<NodeId>& voters) const {
-  std::vector<Index> matches;
-  matches.reserve(voters.size());
+Index Node::quorum_match(const std::vector<NodeId>& voters) {
+  std::vector<Index>& matches = quorum_buffer_;
+  matches.clear();
   for (NodeId v : voters) {
     if (v == id_) {
       matches.push_back(durable_index_);  // the leader counts itself once durable
@@ -1034,12 +1034,7 @@ Index Node::quorum_match(const std::vector<NodeId>& voters) const {
       matches.push_back(0);
     }
   }
-  if (matches.empty()) return 0;
-  const size_t quorum = matches.size() / 2 + 1;
-  // The quorum-th largest match index is stored on a majority.
-  std::nth_element(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
-                   matches.end(), std::greater<Index>());
-  return matches[quorum - 1];
+  return majority_value(matches);
 }
 
 void Node::maybe_commit(TimeUs now, Outputs& out) {
@@ -1064,11 +1059,16 @@ void Node::maybe_commit(TimeUs now, Outputs& out) {
 
 void Node::check_quorum(TimeUs now, Outputs& out) {
   if (!options_.check_quorum || options_.bugs.no_check_quorum) return;  // PLANTED BUG when set
-  size_t heard = config_->is_voter(id_) ? 1 : 0;
-  for (const auto& [peer, pr] : voter_progress_) {
-    if (now - pr.last_contact_us <= options_.election_timeout_max_us) ++heard;
+  // Every other voter of the configuration in force has a progress entry.
+  auto last_response_us = [this](NodeId v) {
+    const auto it = voter_progress_.find(v);
+    return it == voter_progress_.end() ? std::numeric_limits<TimeUs>::min()
+                                       : it->second.last_contact_us;
+  };
+  if (!quorum_active(config_->voters, id_, now - options_.election_timeout_max_us,
+                     last_response_us)) {
+    become_follower(current_term_, kNoNode, "lost_quorum", now, out);
   }
-  if (heard < config_->quorum()) become_follower(current_term_, kNoNode, "lost_quorum", now, out);
 }
 
 void Node::maybe_finish_leaving(TimeUs now, Outputs& out) {
@@ -1076,7 +1076,7 @@ void Node::maybe_finish_leaving(TimeUs now, Outputs& out) {
   for (const auto& [peer, pr] : voter_progress_) {
     if (pr.known_commit >= leaving_index_) ++known;
   }
-  if (known >= config_->quorum()) become_learner("removed", now, out);
+  if (known >= majority(config_->voters.size())) become_learner("removed", now, out);
 }
 
 void Node::maybe_finish_transfer(TimeUs now, Outputs& out) {
@@ -1268,13 +1268,13 @@ void Node::serve_reads(TimeUs now, Outputs& out) {
   }
 }
 
-uint64_t Node::confirmed_round() const {
+uint64_t Node::confirmed_round() {
   // A quorum of the configuration in force and, during a change, of the new
   // one too (as for commits).
   uint64_t confirmed = heartbeat_round_;
   for (const Configuration* config : {config_, &latest_config()}) {
-    std::vector<uint64_t> rounds;
-    rounds.reserve(config->voters.size());
+    std::vector<uint64_t>& rounds = quorum_buffer_;
+    rounds.clear();
     for (NodeId v : config->voters) {
       if (v == id_) {
         rounds.push_back(heartbeat_round_);
@@ -1287,14 +1287,12 @@ uint64_t Node::confirmed_round() const {
       }
     }
     if (rounds.empty()) return 0;
-    const size_t q = config->quorum() - 1;
-    std::nth_element(rounds.begin(), rounds.begin() + q, rounds.end(), std::greater<>());
-    confirmed = std::min(confirmed, rounds[q]);
+    confirmed = std::min(confirmed, majority_value(rounds));
   }
   return confirmed;
 }
 
-bool Node::lease_holds(TimeUs now) const {
+bool Node::lease_holds(TimeUs now) {
   // §6.4.1: the voters that answered the confirmed round grant no vote for
   // election_timeout_min of their own clocks after it; measured on ours,
   // shortened by the drift bound either way. A transfer's TimeoutNow

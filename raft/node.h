@@ -25,6 +25,7 @@
 #include "raft/message.h"
 #include "raft/offset_vector.h"
 #include "raft/options.h"
+#include "raft/quorum.h"
 #include "raft/random.h"
 #include "raft/state_machine.h"
 #include "raft/types.h"
@@ -278,7 +279,7 @@ class Node {
   void send_snapshot_chunk(NodeId peer, Progress& pr, TimeUs now, Outputs& out);
   void maybe_commit(TimeUs now, Outputs& out);
   // The largest index a majority of these voters holds, as far as known.
-  Index quorum_match(const std::vector<NodeId>& voters) const;
+  Index quorum_match(const std::vector<NodeId>& voters);
   void on_voter_match(Index before, Index after, TimeUs now, Outputs& out);
   void recount_above_commit();
   void append_entry(Entry entry, Outputs& out);
@@ -293,8 +294,8 @@ class Node {
   void serve_reads(TimeUs now, Outputs& out);
   // The latest heartbeat round a quorum of voters (the leader included) has
   // answered: leadership was confirmed after that round began.
-  uint64_t confirmed_round() const;
-  bool lease_holds(TimeUs now) const;
+  uint64_t confirmed_round();
+  bool lease_holds(TimeUs now);
   void redirect_reads(Outputs& out);
 
   // Commit, apply, snapshots, configuration.
@@ -371,8 +372,9 @@ class Node {
   // Leader: replication progress, voters and learners kept apart.
   FlatMap<NodeId, Progress> voter_progress_;
   FlatMap<NodeId, Progress> learner_progress_;
-  Index term_start_index_ = 0;  // index of this term's no-op
-  size_t above_commit_ = 0;     // voters whose match index is past commit_index_
+  Index term_start_index_ = 0;        // index of this term's no-op
+  size_t above_commit_ = 0;           // voters whose match index is past commit_index_
+  std::vector<Index> quorum_buffer_;  // reused by quorum_match and confirmed_round
   NodeId transfer_target_ = kNoNode;
   // A leader whose removal (or demotion) committed, until the remaining
   // voters know it: the configuration entry's index, or 0.
@@ -403,7 +405,7 @@ class Node {
   OffsetVector<std::pair<uint64_t, TimeUs>> round_started_us_;
 
   // Candidate / pre-candidate.
-  std::vector<NodeId> votes_granted_;
+  VoteTally votes_;
 
   // Follower: an incoming chunked snapshot.
   std::shared_ptr<const Snapshot> incoming_snapshot_;
