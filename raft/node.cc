@@ -813,8 +813,7 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     // The chunks also stand in for heartbeats, so resend after one interval.
     if (heartbeat && now - pr.snapshot_sent_us >= options_.heartbeat_interval_us) {
       if (pr.snapshot != snapshot_) {
-        pr.state = Progress::State::probe;
-        pr.next_index = std::min(pr.next_index, log_.snapshot_index());
+        pr.become_probe(std::min(pr.next_index, log_.snapshot_index()));
         send_append(peer, pr, false, now, out);  // starts a transfer of the newest snapshot
         return;
       }
@@ -825,10 +824,7 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
   if (pr.next_index <= log_.snapshot_index()) {
     // The entries this peer needs are compacted away: send the snapshot
     // (paper §7; the seed's "LearnerEvent" for a learner joining).
-    pr.state = Progress::State::snapshot;
-    pr.snapshot = snapshot_;
-    pr.snapshot_offset = 0;
-    pr.inflight.clear();
+    pr.become_snapshot(snapshot_);
     NodeEvent ev{EventType::snapshot_sent};
     ev.peer = peer;
     ev.term = snapshot_->last_included_term;
@@ -870,13 +866,10 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
   // Replicate: pipeline up to max_inflight AppendEntries.
   if (heartbeat) {
     if (!pr.inflight.empty() &&
-        now - pr.inflight.front().second >= 2 * options_.heartbeat_interval_us) {
+        now - pr.inflight.oldest_sent_us() >= 2 * options_.heartbeat_interval_us) {
       // The oldest AppendEntries went unanswered for two heartbeats: take it
       // as lost and probe again from the last known match.
-      pr.state = Progress::State::probe;
-      pr.next_index = pr.match_index + 1;
-      pr.inflight.clear();
-      pr.probe_sent = false;
+      pr.become_probe(pr.match_index + 1);
       send_append(peer, pr, false, now, out);
       return;
     }
@@ -885,12 +878,11 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     const Index prev = log_.term_at(pr.match_index) ? pr.match_index : pr.next_index - 1;
     send(make_append(prev, prev + 1, prev), 0, out);
   }
-  while (pr.inflight.size() < options_.max_inflight && pr.next_index <= last_index) {
+  while (!pr.inflight.full(options_.max_inflight) && pr.next_index <= last_index) {
     const Index first = pr.next_index;
     const Index last = batch_end(first);
     send(make_append(first - 1, first, last), 0, out);
-    pr.inflight.push_back({last, now});
-    pr.next_index = last + 1;
+    pr.sent_entries(last, now);
   }
 }
 
@@ -921,18 +913,8 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
   if (pr.state == Progress::State::snapshot) return;
   if (msg.success) {
     const Index match_before = pr.match_index;
-    const bool advanced = msg.index > pr.match_index;
-    if (advanced) pr.match_index = msg.index;
-    pr.next_index = std::max(pr.next_index, pr.match_index + 1);
-    while (!pr.inflight.empty() && pr.inflight.front().first <= pr.match_index) {
-      pr.inflight.drop_front(1);
-    }
-    if (pr.state == Progress::State::probe) {
-      pr.state = Progress::State::replicate;
-      pr.probe_sent = false;
-      pr.next_index = pr.match_index + 1;
-      pr.inflight.clear();
-    }
+    const bool advanced = pr.maybe_update(msg.index);
+    if (pr.state == Progress::State::probe) pr.become_replicate();
     if (advanced && voter_progress_.count(msg.from)) {
       on_voter_match(match_before, pr.match_index, now, out);
     } else if (advanced && pending_config_index_ != 0 && latest_config().is_voter(msg.from)) {
@@ -952,20 +934,14 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
     if (Progress* again = progress_of(msg.from)) send_append(msg.from, *again, false, now, out);
     return;
   }
-  // A refusal of an index at or below the known match is stale (reordered).
-  if (msg.index <= pr.match_index) return;
   Index next = msg.hint_index;
   if (msg.hint_term != 0) {
     // Fast backtracking (§5.3): skip the follower's whole conflicting term,
     // or straight to our last entry of that term if we have one.
     if (auto last_of_term = log_.last_index_of_term(msg.hint_term)) next = *last_of_term + 1;
   }
-  next = std::min(next, msg.index);
-  next = std::max(next, pr.match_index + 1);
-  pr.next_index = next;
-  pr.state = Progress::State::probe;
-  pr.probe_sent = false;
-  pr.inflight.clear();
+  // A refusal of an index at or below the known match is stale (reordered).
+  if (!pr.maybe_decrease_to(msg.index, next)) return;
   send_append(msg.from, pr, false, now, out);
 }
 
@@ -977,11 +953,7 @@ void Node::handle_snapshot_resp(const Message& msg, TimeUs now, Outputs& out) {
   pr.last_contact_us = now;
   if (msg.done && msg.success) {
     const Index match_before = pr.match_index;
-    pr.match_index = std::max(pr.match_index, msg.index);
-    pr.next_index = pr.match_index + 1;
-    pr.state = Progress::State::probe;
-    pr.probe_sent = false;
-    pr.snapshot.reset();
+    pr.snapshot_done(msg.index);
     if (voter_progress_.count(msg.from)) on_voter_match(match_before, pr.match_index, now, out);
     if (role_ != Role::leader) return;
     maybe_change_membership(now, out);

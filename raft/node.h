@@ -25,6 +25,7 @@
 #include "raft/message.h"
 #include "raft/offset_vector.h"
 #include "raft/options.h"
+#include "raft/progress.h"
 #include "raft/quorum.h"
 #include "raft/random.h"
 #include "raft/state_machine.h"
@@ -177,25 +178,6 @@ struct Outputs {
 };
 
 enum class ConfigChange : uint8_t { add_learner, promote, demote, remove };
-
-// The leader's view of one peer's replication (etcd's tracker.Progress).
-// Invariant: match_index < next_index.
-struct Progress {
-  enum class State : uint8_t { probe, replicate, snapshot };
-  Index match_index = 0;
-  Index next_index = 1;
-  State state = State::probe;
-  bool probe_sent = false;
-  // Last index and send time of each AppendEntries in flight (replicate state).
-  OffsetVector<std::pair<Index, TimeUs>> inflight;
-  TimeUs last_contact_us = 0;  // last response of any kind, for check_quorum
-  uint64_t acked_round = 0;    // latest heartbeat round it answered (reads, §6.4)
-  // Snapshot transfer in progress (snapshot state).
-  std::shared_ptr<const Snapshot> snapshot;
-  uint64_t snapshot_offset = 0;
-  TimeUs snapshot_sent_us = 0;
-  Index known_commit = 0;  // the peer's commit index, as its last answer said
-};
 
 class Node {
  public:
