@@ -21,21 +21,8 @@ std::vector<NodeId> with(std::vector<NodeId> ids, NodeId id) {
 
 }  // namespace
 
-void apply_persist(DurableState& disk, PersistOp op) {
-  if (op.snapshot) {
-    disk.log.install_snapshot(op.snapshot->last_included_index, op.snapshot->last_included_term);
-    disk.snapshot = std::move(op.snapshot);
-  }
-  if (op.compact_index) disk.log.compact_to(op.compact_index, op.compact_term);
-  if (op.has_entries) {
-    disk.log.truncate_after(op.first_index - 1);
-    disk.log.append(std::move(op.entries));
-  }
-  disk.hard_state = op.hard_state;
-}
-
 Node::Node(NodeId id, const Options& options, Random& random, const DurableState& durable)
-    : id_(id), random_(random), options_(options) {
+    : id_(id), random_(random), writes_(durable.log.last_index()), options_(options) {
   current_term_ = durable.hard_state.current_term;
   voted_for_ = durable.hard_state.voted_for;
   if (options_.bugs.forget_vote_on_restart) voted_for_ = kNoNode;  // PLANTED BUG
@@ -56,7 +43,6 @@ Node::Node(NodeId id, const Options& options, Random& random, const DurableState
       break;
     }
   }
-  durable_index_ = written_index_ = log_.last_index();
   role_ = config_->is_voter(id_) ? Role::follower : Role::learner;
 }
 
@@ -194,29 +180,14 @@ void Node::on_timer(TimerKind kind, TimeUs now, Outputs& out) {
 }
 
 void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
-  durable_token_ = token;
-  const Index durable_before = durable_index_;
-  while (!log_tokens_.empty() && log_tokens_.front().token <= token) {
-    durable_index_ = log_tokens_.front().last_index;
-    log_tokens_.pop_front();
-  }
-  // A later write that rewrites the log from some index means the entries
-  // from there on are not yet durable in their new form. Such writes are
-  // rare (conflicts), so they are kept apart from the many plain appends.
-  while (!rewrites_.empty() && rewrites_.front().token <= token) rewrites_.pop_front();
-  for (const LogWrite& pending : rewrites_) {
-    durable_index_ = std::min(durable_index_, pending.dirty_from - 1);
-  }
-  while (!held_.empty() && held_.front().first <= durable_token_) {
-    out.messages.push_back(std::move(held_.front().second));
-    held_.pop_front();
-  }
-  if (role_ == Role::candidate && durable_token_ >= hard_state_token_ &&
+  const Index durable_before = writes_.durable_index();
+  writes_.persisted(token, out.messages);
+  if (role_ == Role::candidate && writes_.hard_state_durable() &&
       votes_.result(config_->voters.size()) == VoteResult::won) {
     become_leader(now, out);  // a lone voter, whose own vote is now durable
   }
   if (role_ == Role::leader && config_->is_voter(id_)) {
-    on_voter_match(durable_before, durable_index_, now, out);  // the leader's own replica
+    on_voter_match(durable_before, writes_.durable_index(), now, out);  // the leader's own replica
   }
   flush(out);
 }
@@ -610,7 +581,7 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
     if (prev < log_.snapshot_index()) {
       resp.success = true;
       resp.index = log_.snapshot_index();
-      send(std::move(resp), last_log_token_, out);  // once the snapshot is durable
+      send(std::move(resp), writes_.last_log_token(), out);  // once the snapshot is durable
       return;
     }
   }
@@ -669,7 +640,7 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
   // Acknowledge only what is durable: the leader counts this reply toward a
   // commit quorum.
   const uint64_t after = options_.bugs.ack_before_persist ? 0  // PLANTED BUG when set
-                                                          : log_token_for(last_new);
+                                                          : writes_.log_token_for(last_new);
   // Rule 5: "If leaderCommit > commitIndex, set commitIndex =
   // min(leaderCommit, index of last new entry)".
   if (msg.commit > commit_index_) advance_commit(std::min(msg.commit, last_new), now, out);
@@ -694,7 +665,7 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
     resp.success = true;
     resp.done = true;
     resp.index = commit_index_;
-    send(std::move(resp), last_log_token_, out);  // once the log up to there is durable
+    send(std::move(resp), writes_.last_log_token(), out);  // once the log up to there is durable
     return;
   }
   if (msg.offset == 0) {
@@ -729,9 +700,9 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
   last_applied_ = index;
   applied_since_snapshot_ = 0;
   incoming_snapshot_.reset();
-  pending_op().snapshot = snapshot;
-  pending_op().compact_index = index;
-  pending_op().compact_term = snapshot->last_included_term;
+  writes_.pending().snapshot = snapshot;
+  writes_.pending().compact_index = index;
+  writes_.pending().compact_term = snapshot->last_included_term;
   mark_log_dirty(index + 1);
   NodeEvent ev{EventType::snapshot_installed};
   ev.peer = msg.from;
@@ -747,7 +718,7 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
   resp.success = true;
   resp.done = true;
   resp.index = index;
-  send(std::move(resp), last_log_token_, out);
+  send(std::move(resp), writes_.last_log_token(), out);
 }
 
 // ---------------------------------------------------------------------------
@@ -984,7 +955,7 @@ void Node::recount_above_commit() {
   for (NodeId v : config_->voters) {
     Index match = 0;
     if (v == id_) {
-      match = durable_index_;
+      match = writes_.durable_index();
     } else if (auto it = voter_progress_.find(v); it != voter_progress_.end()) {
       match = it->second.match_index;
     }
@@ -997,7 +968,7 @@ Index Node::quorum_match(const std::vector<NodeId>& voters) {
   matches.clear();
   for (NodeId v : voters) {
     if (v == id_) {
-      matches.push_back(durable_index_);  // the leader counts itself once durable
+      matches.push_back(writes_.durable_index());  // the leader counts itself once durable
     } else if (auto it = voter_progress_.find(v); it != voter_progress_.end()) {
       matches.push_back(it->second.match_index);
     } else if (auto l = learner_progress_.find(v); l != learner_progress_.end()) {
@@ -1295,7 +1266,7 @@ void Node::apply_config(const Configuration* config, Index index, TimeUs now, Ou
   const Configuration* previous = config_;
   config_ = config;
   if (pending_config_index_ <= index) pending_config_index_ = 0;
-  pending_op();  // make the new commit index durable: a restart must know this config
+  writes_.pending();  // make the new commit index durable: a restart must know this config
   if (role_ == Role::leader) {
     NodeEvent ev{EventType::config_committed};
     ev.index = index;
@@ -1373,11 +1344,11 @@ void Node::snapshot_now(Outputs& out) {
   if (compact > log_.snapshot_index()) {
     const Term compact_term = *log_.term_at(compact);
     log_.compact_to(compact, compact_term);
-    pending_op().compact_index = compact;
-    pending_op().compact_term = compact_term;
+    writes_.pending().compact_index = compact;
+    writes_.pending().compact_term = compact_term;
   }
   snapshot_ = snapshot;
-  pending_op().snapshot = snapshot;
+  writes_.pending().snapshot = snapshot;
   applied_since_snapshot_ = 0;
   NodeEvent ev{EventType::snapshot_taken};
   ev.term = snapshot->last_included_term;
@@ -1389,56 +1360,20 @@ void Node::snapshot_now(Outputs& out) {
 // ---------------------------------------------------------------------------
 // Persistence
 
-PersistOp& Node::pending_op() {
-  if (!op_) {
-    op_.emplace();
-    op_->token = next_token_++;
-  }
-  return *op_;
-}
-
 void Node::mark_log_dirty(Index from) {
-  PersistOp& op = pending_op();
-  op_dirty_from_ = op_dirty_from_ == 0 ? from : std::min(op_dirty_from_, from);
-  last_log_token_ = op.token;
-  durable_index_ = std::min(durable_index_, from - 1);
+  writes_.log_dirty(from);
 }
 
 void Node::mark_hard_state_dirty() {
-  hard_state_token_ = pending_op().token;
-}
-
-uint64_t Node::log_token_for(Index index) const {
-  return index <= durable_index_ ? 0 : last_log_token_;
+  writes_.hard_state_dirty();
 }
 
 void Node::send(Message msg, uint64_t after_token, Outputs& out) {
-  // Figure 2: persistent state is "updated on stable storage before
-  // responding to RPCs", so every message also waits for the term and vote.
-  if (hard_state_token_ > durable_token_) after_token = std::max(after_token, hard_state_token_);
-  if (after_token > durable_token_) {
-    held_.emplace_back(after_token, std::move(msg));
-  } else {
-    out.messages.push_back(std::move(msg));
-  }
+  writes_.send(std::move(msg), after_token, out.messages);
 }
 
 void Node::flush(Outputs& out) {
-  if (!op_) return;
-  PersistOp& op = *op_;
-  op.hard_state = {current_term_, voted_for_, commit_index_};
-  if (op_dirty_from_ != 0) {
-    op.has_entries = true;
-    op.first_index = std::max(op_dirty_from_, log_.first_index());
-    log_.copy_to(op.entries, op.first_index, log_.last_index());
-    const LogWrite write{op.token, log_.last_index(), op_dirty_from_};
-    log_tokens_.push_back(write);
-    if (op_dirty_from_ <= written_index_) rewrites_.push_back(write);
-    written_index_ = log_.last_index();
-  }
-  out.persists.push_back(std::move(op));
-  op_.reset();
-  op_dirty_from_ = 0;
+  writes_.flush({current_term_, voted_for_, commit_index_}, log_, out.persists);
 }
 
 }  // namespace raft

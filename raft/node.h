@@ -19,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "raft/durability.h"
 #include "raft/flat_map.h"
 #include "raft/id_set.h"
 #include "raft/log.h"
@@ -32,42 +33,6 @@
 #include "raft/types.h"
 
 namespace raft {
-
-// Figure 2's persistent state, plus the commit index (as etcd's HardState
-// does) so that a restarted node knows which configuration entries committed.
-struct HardState {
-  Term current_term = 0;
-  NodeId voted_for = kNoNode;
-  Index commit_index = 0;
-};
-
-// Everything a node keeps across a crash.
-struct DurableState {
-  HardState hard_state;
-  RaftLog log;
-  std::shared_ptr<const Snapshot> snapshot;  // null until the first snapshot
-  Configuration bootstrap_config;            // the configuration before any log entry
-};
-
-// One durable write. The disk applies, in this order: the snapshot (if any:
-// the log is discarded unless it holds the snapshot's last entry), then the
-// compaction (entries up to compact_index dropped, if set), then "truncate
-// the log after first_index - 1 and append entries" (if has_entries), then
-// the hard state.
-struct PersistOp {
-  uint64_t token = 0;
-  HardState hard_state;
-  std::shared_ptr<const Snapshot> snapshot;
-  Index compact_index = 0;
-  Term compact_term = 0;
-  bool has_entries = false;
-  Index first_index = 0;
-  std::vector<Entry> entries;
-};
-
-// What a disk does with a durable write, in the order PersistOp describes:
-// the one definition the simulator's disk and the tests share.
-void apply_persist(DurableState& disk, PersistOp op);
 
 enum class TimerKind : uint8_t { election, heartbeat };
 constexpr int kTimerKinds = 2;
@@ -289,12 +254,10 @@ class Node {
   static constexpr uint64_t kSnapshotHeaderBytes = 64;  // index, term, configuration
 
   // Persistence.
-  PersistOp& pending_op();
   void mark_log_dirty(Index from);
   void mark_hard_state_dirty();
   void flush(Outputs& out);
   void send(Message msg, uint64_t after_token, Outputs& out);
-  uint64_t log_token_for(Index index) const;
 
   // Members are laid out by how often an input touches them, hottest first,
   // rather than in Figure 2's order (each is still labelled with its role). In
@@ -321,23 +284,8 @@ class Node {
   Index pending_config_index_ = 0;
   Random& random_;
 
-  // Persistence bookkeeping. Writes complete in token order.
-  uint64_t next_token_ = 1;
-  uint64_t durable_token_ = 0;
-  uint64_t hard_state_token_ = 0;  // last write that changed term or vote
-  uint64_t last_log_token_ = 0;    // last write that changed the log
-  Index op_dirty_from_ = 0;        // first log index the op rewrites, 0 = none
-  Index durable_index_ = 0;        // log durable up to here
-  Index written_index_ = 0;        // last index of the latest log write issued
-  struct LogWrite {
-    uint64_t token;
-    Index last_index;  // the log's last index once this write is durable
-    Index dirty_from;  // first index it rewrites
-  };
-  OffsetVector<LogWrite> log_tokens_;  // every pending log write
-  OffsetVector<LogWrite> rewrites_;    // pending writes that rewrite already written entries
-  OffsetVector<std::pair<uint64_t, Message>> held_;  // messages waiting for a token
-  std::optional<PersistOp> op_;                      // being built during the current input
+  // Persistence bookkeeping (messages held until a write completes).
+  Durability writes_;
 
   // Figure 2: the log (persistent, durable through PersistOp).
   RaftLog log_;
