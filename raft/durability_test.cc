@@ -22,7 +22,7 @@ Message message_to(NodeId to) {
 
 TEST_CASE("Durability: a write carries the hard state and the log from its first dirty index") {
   RaftLog log;
-  for (Term t : {1, 1, 2}) log.append(entry_of(t));
+  for (Term t : {1u, 1u, 2u}) log.append(entry_of(t));
   Durability writes(1);  // entry 1 durable already
   std::vector<PersistOp> persists;
   writes.flush({2, 3, 1}, log, persists);
@@ -78,7 +78,7 @@ TEST_CASE("Durability: messages wait for their write and for the vote, in token 
 
 TEST_CASE("Durability: a pending rewrite keeps the rewritten entries from counting as durable") {
   RaftLog log;
-  for (Term t : {1, 1, 1}) log.append(entry_of(t));
+  for (Term t : {1u, 1u, 1u}) log.append(entry_of(t));
   Durability writes(0);
   std::vector<PersistOp> persists;
   std::vector<Message> sent;
@@ -96,7 +96,7 @@ TEST_CASE("Durability: a pending rewrite keeps the rewritten entries from counti
 
 TEST_CASE("apply_persist: snapshot, then compaction, then entries, then hard state") {
   DurableState disk;
-  for (Term t : {1, 1, 1}) disk.log.append(entry_of(t));
+  for (Term t : {1u, 1u, 1u}) disk.log.append(entry_of(t));
   PersistOp op;
   op.hard_state = {2, 1, 2};
   op.has_entries = true;

@@ -412,7 +412,7 @@ void Node::become_leader(TimeUs now, Outputs& out) {
   term_start_index_ = log_.last_index() + 1;
   Entry noop;
   noop.term = current_term_;
-  append_entry(std::move(noop), out);
+  append_entry(std::move(noop));
   broadcast_heartbeat(now, out);
   out.timers.push_back({TimerKind::heartbeat, false, now + options_.heartbeat_interval_us});
   maybe_commit(now, out);  // a single voter commits on its own
@@ -754,7 +754,7 @@ void Node::rebuild_progress(TimeUs now) {
   learner_progress_ = std::move(learners);
 }
 
-void Node::append_entry(Entry entry, Outputs& /*out*/) {
+void Node::append_entry(Entry entry) {
   const Index index = log_.last_index() + 1;
   log_.append(std::move(entry));
   mark_log_dirty(index);
@@ -1112,19 +1112,18 @@ void Node::maybe_change_membership(TimeUs now, Outputs& out) {
   }
 }
 
-bool Node::propose_config(const Configuration& next, TimeUs now, Outputs& out) {
+void Node::propose_config(const Configuration& next, TimeUs now, Outputs& out) {
   Entry entry;
   entry.term = current_term_;
   entry.kind = EntryKind::config;
   entry.config = intern_config(next);
-  append_entry(std::move(entry), out);
+  append_entry(std::move(entry));
   pending_config_index_ = log_.last_index();
   for (auto* peers : {&voter_progress_, &learner_progress_}) {
     for (auto& [peer, pr] : *peers) {
       if (pr.state == Progress::State::replicate) send_append(peer, pr, false, now, out);
     }
   }
-  return true;
 }
 
 // ---------------------------------------------------------------------------

@@ -229,11 +229,11 @@ class Node {
   Index quorum_match(const std::vector<NodeId>& voters);
   void on_voter_match(Index before, Index after, TimeUs now, Outputs& out);
   void recount_above_commit();
-  void append_entry(Entry entry, Outputs& out);
+  void append_entry(Entry entry);
   void rebuild_progress(TimeUs now);
   void check_quorum(TimeUs now, Outputs& out);
   void maybe_change_membership(TimeUs now, Outputs& out);
-  bool propose_config(const Configuration& next, TimeUs now, Outputs& out);
+  void propose_config(const Configuration& next, TimeUs now, Outputs& out);
   void maybe_finish_transfer(TimeUs now, Outputs& out);
   void maybe_finish_leaving(TimeUs now, Outputs& out);
 
