@@ -30,8 +30,8 @@ class FlatMap {
   bool empty() const { return items_.empty(); }
   void clear() { items_.clear(); }
 
-  iterator find(const K& key) { return items_.begin() + position_of(key); }
-  const_iterator find(const K& key) const { return items_.begin() + position_of(key); }
+  iterator find(const K& key) { return items_.begin() + offset(position_of(key)); }
+  const_iterator find(const K& key) const { return items_.begin() + offset(position_of(key)); }
   size_t count(const K& key) const { return find(key) != end() ? 1 : 0; }
 
   // Inserts unless the key is present; like std::map::emplace.
@@ -39,11 +39,12 @@ class FlatMap {
     // Maps are mostly built in key order: check the back first.
     const size_t at =
         items_.empty() || items_.back().first < key ? items_.size() : lower_bound(key);
-    if (at < items_.size() && items_[at].first == key) return {items_.begin() + at, false};
-    return {items_.insert(items_.begin() + at, value_type(key, std::move(value))), true};
+    if (at < items_.size() && items_[at].first == key) return {items_.begin() + offset(at), false};
+    return {items_.insert(items_.begin() + offset(at), value_type(key, std::move(value))), true};
   }
 
  private:
+  static std::ptrdiff_t offset(size_t position) { return static_cast<std::ptrdiff_t>(position); }
   static_assert(std::is_integral<K>::value, "keys are ids");
 
   // The position of key, or size() if absent.

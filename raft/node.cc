@@ -1,6 +1,7 @@
 #include "raft/node.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace raft {
 
@@ -20,21 +21,8 @@ std::vector<NodeId> with(std::vector<NodeId> ids, NodeId id) {
 
 }  // namespace
 
-void apply_persist(DurableState& disk, PersistOp op) {
-  if (op.snapshot) {
-    disk.log.install_snapshot(op.snapshot->last_included_index, op.snapshot->last_included_term);
-    disk.snapshot = std::move(op.snapshot);
-  }
-  if (op.compact_index) disk.log.compact_to(op.compact_index, op.compact_term);
-  if (op.has_entries) {
-    disk.log.truncate_after(op.first_index - 1);
-    disk.log.append(std::move(op.entries));
-  }
-  disk.hard_state = op.hard_state;
-}
-
 Node::Node(NodeId id, const Options& options, Random& random, const DurableState& durable)
-    : id_(id), random_(random), options_(options) {
+    : id_(id), random_(random), writes_(durable.log.last_index()), options_(options) {
   current_term_ = durable.hard_state.current_term;
   voted_for_ = durable.hard_state.voted_for;
   if (options_.bugs.forget_vote_on_restart) voted_for_ = kNoNode;  // PLANTED BUG
@@ -55,7 +43,6 @@ Node::Node(NodeId id, const Options& options, Random& random, const DurableState
       break;
     }
   }
-  durable_index_ = written_index_ = log_.last_index();
   role_ = config_->is_voter(id_) ? Role::follower : Role::learner;
 }
 
@@ -193,29 +180,14 @@ void Node::on_timer(TimerKind kind, TimeUs now, Outputs& out) {
 }
 
 void Node::on_persisted(uint64_t token, TimeUs now, Outputs& out) {
-  durable_token_ = token;
-  const Index durable_before = durable_index_;
-  while (!log_tokens_.empty() && log_tokens_.front().token <= token) {
-    durable_index_ = log_tokens_.front().last_index;
-    log_tokens_.pop_front();
-  }
-  // A later write that rewrites the log from some index means the entries
-  // from there on are not yet durable in their new form. Such writes are
-  // rare (conflicts), so they are kept apart from the many plain appends.
-  while (!rewrites_.empty() && rewrites_.front().token <= token) rewrites_.pop_front();
-  for (const LogWrite& pending : rewrites_) {
-    durable_index_ = std::min(durable_index_, pending.dirty_from - 1);
-  }
-  while (!held_.empty() && held_.front().first <= durable_token_) {
-    out.messages.push_back(std::move(held_.front().second));
-    held_.pop_front();
-  }
-  if (role_ == Role::candidate && durable_token_ >= hard_state_token_ &&
-      votes_granted_.size() >= config_->quorum()) {
+  const Index durable_before = writes_.durable_index();
+  writes_.persisted(token, out.messages);
+  if (role_ == Role::candidate && writes_.hard_state_durable() &&
+      votes_.result(config_->voters.size()) == VoteResult::won) {
     become_leader(now, out);  // a lone voter, whose own vote is now durable
   }
   if (role_ == Role::leader && config_->is_voter(id_)) {
-    on_voter_match(durable_before, durable_index_, now, out);  // the leader's own replica
+    on_voter_match(durable_before, writes_.durable_index(), now, out);  // the leader's own replica
   }
   flush(out);
 }
@@ -390,7 +362,7 @@ void Node::become_follower(Term term, NodeId leader, const char* reason, TimeUs 
     return;
   }
   set_role(Role::follower, reason, out);
-  votes_granted_.clear();
+  votes_.clear();
   // §5.2: only hearing from the current leader or granting a vote resets the
   // election timer. A follower or candidate that adopts a higher term from a
   // vote request it refuses keeps counting down: otherwise a candidate whose
@@ -423,9 +395,9 @@ void Node::become_leader(TimeUs now, Outputs& out) {
   leader_id_ = id_;
   NodeEvent ev{EventType::elected};
   ev.term = current_term_;
-  ev.votes = static_cast<uint32_t>(votes_granted_.size());
+  ev.votes = static_cast<uint32_t>(votes_.granted());
   out.events.push_back(std::move(ev));
-  votes_granted_.clear();
+  votes_.clear();
   voter_progress_.clear();
   learner_progress_.clear();
   rebuild_progress(now);
@@ -440,7 +412,7 @@ void Node::become_leader(TimeUs now, Outputs& out) {
   term_start_index_ = log_.last_index() + 1;
   Entry noop;
   noop.term = current_term_;
-  append_entry(std::move(noop), out);
+  append_entry(std::move(noop));
   broadcast_heartbeat(now, out);
   out.timers.push_back({TimerKind::heartbeat, false, now + options_.heartbeat_interval_us});
   maybe_commit(now, out);  // a single voter commits on its own
@@ -448,7 +420,7 @@ void Node::become_leader(TimeUs now, Outputs& out) {
 
 void Node::become_learner(const char* reason, TimeUs /*now*/, Outputs& out) {
   set_role(Role::learner, reason, out);
-  votes_granted_.clear();
+  votes_.clear();
   out.timers.push_back({TimerKind::election, true, 0});
 }
 
@@ -468,14 +440,14 @@ void Node::reset_election_timer(TimeUs now, Outputs& out) {
 }
 
 void Node::start_election(bool pre_vote, bool transfer, TimeUs now, Outputs& out) {
-  votes_granted_.assign(1, id_);
+  votes_.reset(id_);
   const Term term = pre_vote ? current_term_ + 1 : current_term_;
   NodeEvent ev{EventType::election_started};
   ev.term = term;
   ev.pre_vote = pre_vote;
   out.events.push_back(std::move(ev));
   reset_election_timer(now, out);
-  if (votes_granted_.size() >= config_->quorum()) {
+  if (votes_.result(config_->voters.size()) == VoteResult::won) {
     // A lone voter elects itself, but leads only once its term and vote are
     // durable (on_persisted), as other voters grant only then: leading
     // before, it could crash, restart in the previous term, and lead the
@@ -550,13 +522,12 @@ void Node::handle_vote_resp(const Message& msg, TimeUs now, Outputs& out) {
   const bool pre_vote = msg.type == MsgType::pre_vote_resp;
   const Role expected = pre_vote ? Role::precandidate : Role::candidate;
   const Term expected_term = pre_vote ? current_term_ + 1 : current_term_;
-  if (role_ != expected || msg.term != expected_term || !msg.success) return;
+  if (role_ != expected || msg.term != expected_term) return;
   if (!config_->is_voter(msg.from)) return;
-  if (std::find(votes_granted_.begin(), votes_granted_.end(), msg.from) != votes_granted_.end()) {
-    return;  // a duplicated response counts once
-  }
-  votes_granted_.push_back(msg.from);
-  if (votes_granted_.size() < config_->quorum()) return;
+  if (!votes_.record(msg.from, msg.success)) return;  // a duplicated response counts once
+  // A lost election is not cut short: the candidate waits out its election
+  // timer and tries again (§5.2).
+  if (votes_.result(config_->voters.size()) != VoteResult::won) return;
   if (pre_vote) {
     become_candidate("pre_vote_won", false, now, out);
   } else {
@@ -610,7 +581,7 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
     if (prev < log_.snapshot_index()) {
       resp.success = true;
       resp.index = log_.snapshot_index();
-      send(std::move(resp), last_log_token_, out);  // once the snapshot is durable
+      send(std::move(resp), writes_.last_log_token(), out);  // once the snapshot is durable
       return;
     }
   }
@@ -669,7 +640,7 @@ void Node::handle_append(const Message& msg, TimeUs now, Outputs& out) {
   // Acknowledge only what is durable: the leader counts this reply toward a
   // commit quorum.
   const uint64_t after = options_.bugs.ack_before_persist ? 0  // PLANTED BUG when set
-                                                          : log_token_for(last_new);
+                                                          : writes_.log_token_for(last_new);
   // Rule 5: "If leaderCommit > commitIndex, set commitIndex =
   // min(leaderCommit, index of last new entry)".
   if (msg.commit > commit_index_) advance_commit(std::min(msg.commit, last_new), now, out);
@@ -694,7 +665,7 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
     resp.success = true;
     resp.done = true;
     resp.index = commit_index_;
-    send(std::move(resp), last_log_token_, out);  // once the log up to there is durable
+    send(std::move(resp), writes_.last_log_token(), out);  // once the log up to there is durable
     return;
   }
   if (msg.offset == 0) {
@@ -729,9 +700,9 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
   last_applied_ = index;
   applied_since_snapshot_ = 0;
   incoming_snapshot_.reset();
-  pending_op().snapshot = snapshot;
-  pending_op().compact_index = index;
-  pending_op().compact_term = snapshot->last_included_term;
+  writes_.pending().snapshot = snapshot;
+  writes_.pending().compact_index = index;
+  writes_.pending().compact_term = snapshot->last_included_term;
   mark_log_dirty(index + 1);
   NodeEvent ev{EventType::snapshot_installed};
   ev.peer = msg.from;
@@ -747,7 +718,7 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
   resp.success = true;
   resp.done = true;
   resp.index = index;
-  send(std::move(resp), last_log_token_, out);
+  send(std::move(resp), writes_.last_log_token(), out);
 }
 
 // ---------------------------------------------------------------------------
@@ -783,7 +754,7 @@ void Node::rebuild_progress(TimeUs now) {
   learner_progress_ = std::move(learners);
 }
 
-void Node::append_entry(Entry entry, Outputs& /*out*/) {
+void Node::append_entry(Entry entry) {
   const Index index = log_.last_index() + 1;
   log_.append(std::move(entry));
   mark_log_dirty(index);
@@ -813,8 +784,7 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     // The chunks also stand in for heartbeats, so resend after one interval.
     if (heartbeat && now - pr.snapshot_sent_us >= options_.heartbeat_interval_us) {
       if (pr.snapshot != snapshot_) {
-        pr.state = Progress::State::probe;
-        pr.next_index = std::min(pr.next_index, log_.snapshot_index());
+        pr.become_probe(std::min(pr.next_index, log_.snapshot_index()));
         send_append(peer, pr, false, now, out);  // starts a transfer of the newest snapshot
         return;
       }
@@ -825,10 +795,7 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
   if (pr.next_index <= log_.snapshot_index()) {
     // The entries this peer needs are compacted away: send the snapshot
     // (paper §7; the seed's "LearnerEvent" for a learner joining).
-    pr.state = Progress::State::snapshot;
-    pr.snapshot = snapshot_;
-    pr.snapshot_offset = 0;
-    pr.inflight.clear();
+    pr.become_snapshot(snapshot_);
     NodeEvent ev{EventType::snapshot_sent};
     ev.peer = peer;
     ev.term = snapshot_->last_included_term;
@@ -870,13 +837,10 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
   // Replicate: pipeline up to max_inflight AppendEntries.
   if (heartbeat) {
     if (!pr.inflight.empty() &&
-        now - pr.inflight.front().second >= 2 * options_.heartbeat_interval_us) {
+        now - pr.inflight.oldest_sent_us() >= 2 * options_.heartbeat_interval_us) {
       // The oldest AppendEntries went unanswered for two heartbeats: take it
       // as lost and probe again from the last known match.
-      pr.state = Progress::State::probe;
-      pr.next_index = pr.match_index + 1;
-      pr.inflight.clear();
-      pr.probe_sent = false;
+      pr.become_probe(pr.match_index + 1);
       send_append(peer, pr, false, now, out);
       return;
     }
@@ -885,12 +849,11 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     const Index prev = log_.term_at(pr.match_index) ? pr.match_index : pr.next_index - 1;
     send(make_append(prev, prev + 1, prev), 0, out);
   }
-  while (pr.inflight.size() < options_.max_inflight && pr.next_index <= last_index) {
+  while (!pr.inflight.full(options_.max_inflight) && pr.next_index <= last_index) {
     const Index first = pr.next_index;
     const Index last = batch_end(first);
     send(make_append(first - 1, first, last), 0, out);
-    pr.inflight.push_back({last, now});
-    pr.next_index = last + 1;
+    pr.sent_entries(last, now);
   }
 }
 
@@ -921,18 +884,8 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
   if (pr.state == Progress::State::snapshot) return;
   if (msg.success) {
     const Index match_before = pr.match_index;
-    const bool advanced = msg.index > pr.match_index;
-    if (advanced) pr.match_index = msg.index;
-    pr.next_index = std::max(pr.next_index, pr.match_index + 1);
-    while (!pr.inflight.empty() && pr.inflight.front().first <= pr.match_index) {
-      pr.inflight.drop_front(1);
-    }
-    if (pr.state == Progress::State::probe) {
-      pr.state = Progress::State::replicate;
-      pr.probe_sent = false;
-      pr.next_index = pr.match_index + 1;
-      pr.inflight.clear();
-    }
+    const bool advanced = pr.maybe_update(msg.index);
+    if (pr.state == Progress::State::probe) pr.become_replicate();
     if (advanced && voter_progress_.count(msg.from)) {
       on_voter_match(match_before, pr.match_index, now, out);
     } else if (advanced && pending_config_index_ != 0 && latest_config().is_voter(msg.from)) {
@@ -952,20 +905,14 @@ void Node::handle_append_resp(const Message& msg, TimeUs now, Outputs& out) {
     if (Progress* again = progress_of(msg.from)) send_append(msg.from, *again, false, now, out);
     return;
   }
-  // A refusal of an index at or below the known match is stale (reordered).
-  if (msg.index <= pr.match_index) return;
   Index next = msg.hint_index;
   if (msg.hint_term != 0) {
     // Fast backtracking (§5.3): skip the follower's whole conflicting term,
     // or straight to our last entry of that term if we have one.
     if (auto last_of_term = log_.last_index_of_term(msg.hint_term)) next = *last_of_term + 1;
   }
-  next = std::min(next, msg.index);
-  next = std::max(next, pr.match_index + 1);
-  pr.next_index = next;
-  pr.state = Progress::State::probe;
-  pr.probe_sent = false;
-  pr.inflight.clear();
+  // A refusal of an index at or below the known match is stale (reordered).
+  if (!pr.maybe_decrease_to(msg.index, next)) return;
   send_append(msg.from, pr, false, now, out);
 }
 
@@ -977,11 +924,7 @@ void Node::handle_snapshot_resp(const Message& msg, TimeUs now, Outputs& out) {
   pr.last_contact_us = now;
   if (msg.done && msg.success) {
     const Index match_before = pr.match_index;
-    pr.match_index = std::max(pr.match_index, msg.index);
-    pr.next_index = pr.match_index + 1;
-    pr.state = Progress::State::probe;
-    pr.probe_sent = false;
-    pr.snapshot.reset();
+    pr.snapshot_done(msg.index);
     if (voter_progress_.count(msg.from)) on_voter_match(match_before, pr.match_index, now, out);
     if (role_ != Role::leader) return;
     maybe_change_membership(now, out);
@@ -1002,7 +945,7 @@ void Node::handle_snapshot_resp(const Message& msg, TimeUs now, Outputs& out) {
 // pays O(n) per commit advance instead of per acknowledgement.
 void Node::on_voter_match(Index before, Index after, TimeUs now, Outputs& out) {
   if (before <= commit_index_ && after > commit_index_) ++above_commit_;
-  if (above_commit_ >= config_->quorum() || options_.bugs.demote_without_consensus) {
+  if (above_commit_ >= majority(config_->voters.size()) || options_.bugs.demote_without_consensus) {
     maybe_commit(now, out);
   }
 }
@@ -1012,7 +955,7 @@ void Node::recount_above_commit() {
   for (NodeId v : config_->voters) {
     Index match = 0;
     if (v == id_) {
-      match = durable_index_;
+      match = writes_.durable_index();
     } else if (auto it = voter_progress_.find(v); it != voter_progress_.end()) {
       match = it->second.match_index;
     }
@@ -1020,12 +963,12 @@ void Node::recount_above_commit() {
   }
 }
 
-Index Node::quorum_match(const std::vector<NodeId>& voters) const {
-  std::vector<Index> matches;
-  matches.reserve(voters.size());
+Index Node::quorum_match(const std::vector<NodeId>& voters) {
+  std::vector<Index>& matches = quorum_buffer_;
+  matches.clear();
   for (NodeId v : voters) {
     if (v == id_) {
-      matches.push_back(durable_index_);  // the leader counts itself once durable
+      matches.push_back(writes_.durable_index());  // the leader counts itself once durable
     } else if (auto it = voter_progress_.find(v); it != voter_progress_.end()) {
       matches.push_back(it->second.match_index);
     } else if (auto l = learner_progress_.find(v); l != learner_progress_.end()) {
@@ -1034,12 +977,7 @@ Index Node::quorum_match(const std::vector<NodeId>& voters) const {
       matches.push_back(0);
     }
   }
-  if (matches.empty()) return 0;
-  const size_t quorum = matches.size() / 2 + 1;
-  // The quorum-th largest match index is stored on a majority.
-  std::nth_element(matches.begin(), matches.begin() + static_cast<std::ptrdiff_t>(quorum - 1),
-                   matches.end(), std::greater<Index>());
-  return matches[quorum - 1];
+  return majority_value(matches);
 }
 
 void Node::maybe_commit(TimeUs now, Outputs& out) {
@@ -1064,11 +1002,16 @@ void Node::maybe_commit(TimeUs now, Outputs& out) {
 
 void Node::check_quorum(TimeUs now, Outputs& out) {
   if (!options_.check_quorum || options_.bugs.no_check_quorum) return;  // PLANTED BUG when set
-  size_t heard = config_->is_voter(id_) ? 1 : 0;
-  for (const auto& [peer, pr] : voter_progress_) {
-    if (now - pr.last_contact_us <= options_.election_timeout_max_us) ++heard;
+  // Every other voter of the configuration in force has a progress entry.
+  auto last_response_us = [this](NodeId v) {
+    const auto it = voter_progress_.find(v);
+    return it == voter_progress_.end() ? std::numeric_limits<TimeUs>::min()
+                                       : it->second.last_contact_us;
+  };
+  if (!quorum_active(config_->voters, id_, now - options_.election_timeout_max_us,
+                     last_response_us)) {
+    become_follower(current_term_, kNoNode, "lost_quorum", now, out);
   }
-  if (heard < config_->quorum()) become_follower(current_term_, kNoNode, "lost_quorum", now, out);
 }
 
 void Node::maybe_finish_leaving(TimeUs now, Outputs& out) {
@@ -1076,7 +1019,7 @@ void Node::maybe_finish_leaving(TimeUs now, Outputs& out) {
   for (const auto& [peer, pr] : voter_progress_) {
     if (pr.known_commit >= leaving_index_) ++known;
   }
-  if (known >= config_->quorum()) become_learner("removed", now, out);
+  if (known >= majority(config_->voters.size())) become_learner("removed", now, out);
 }
 
 void Node::maybe_finish_transfer(TimeUs now, Outputs& out) {
@@ -1169,19 +1112,18 @@ void Node::maybe_change_membership(TimeUs now, Outputs& out) {
   }
 }
 
-bool Node::propose_config(const Configuration& next, TimeUs now, Outputs& out) {
+void Node::propose_config(const Configuration& next, TimeUs now, Outputs& out) {
   Entry entry;
   entry.term = current_term_;
   entry.kind = EntryKind::config;
   entry.config = intern_config(next);
-  append_entry(std::move(entry), out);
+  append_entry(std::move(entry));
   pending_config_index_ = log_.last_index();
   for (auto* peers : {&voter_progress_, &learner_progress_}) {
     for (auto& [peer, pr] : *peers) {
       if (pr.state == Progress::State::replicate) send_append(peer, pr, false, now, out);
     }
   }
-  return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -1268,13 +1210,13 @@ void Node::serve_reads(TimeUs now, Outputs& out) {
   }
 }
 
-uint64_t Node::confirmed_round() const {
+uint64_t Node::confirmed_round() {
   // A quorum of the configuration in force and, during a change, of the new
   // one too (as for commits).
   uint64_t confirmed = heartbeat_round_;
   for (const Configuration* config : {config_, &latest_config()}) {
-    std::vector<uint64_t> rounds;
-    rounds.reserve(config->voters.size());
+    std::vector<uint64_t>& rounds = quorum_buffer_;
+    rounds.clear();
     for (NodeId v : config->voters) {
       if (v == id_) {
         rounds.push_back(heartbeat_round_);
@@ -1287,14 +1229,12 @@ uint64_t Node::confirmed_round() const {
       }
     }
     if (rounds.empty()) return 0;
-    const size_t q = config->quorum() - 1;
-    std::nth_element(rounds.begin(), rounds.begin() + q, rounds.end(), std::greater<>());
-    confirmed = std::min(confirmed, rounds[q]);
+    confirmed = std::min(confirmed, majority_value(rounds));
   }
   return confirmed;
 }
 
-bool Node::lease_holds(TimeUs now) const {
+bool Node::lease_holds(TimeUs now) {
   // §6.4.1: the voters that answered the confirmed round grant no vote for
   // election_timeout_min of their own clocks after it; measured on ours,
   // shortened by the drift bound either way. A transfer's TimeoutNow
@@ -1325,7 +1265,7 @@ void Node::apply_config(const Configuration* config, Index index, TimeUs now, Ou
   const Configuration* previous = config_;
   config_ = config;
   if (pending_config_index_ <= index) pending_config_index_ = 0;
-  pending_op();  // make the new commit index durable: a restart must know this config
+  writes_.pending();  // make the new commit index durable: a restart must know this config
   if (role_ == Role::leader) {
     NodeEvent ev{EventType::config_committed};
     ev.index = index;
@@ -1403,11 +1343,11 @@ void Node::snapshot_now(Outputs& out) {
   if (compact > log_.snapshot_index()) {
     const Term compact_term = *log_.term_at(compact);
     log_.compact_to(compact, compact_term);
-    pending_op().compact_index = compact;
-    pending_op().compact_term = compact_term;
+    writes_.pending().compact_index = compact;
+    writes_.pending().compact_term = compact_term;
   }
   snapshot_ = snapshot;
-  pending_op().snapshot = snapshot;
+  writes_.pending().snapshot = snapshot;
   applied_since_snapshot_ = 0;
   NodeEvent ev{EventType::snapshot_taken};
   ev.term = snapshot->last_included_term;
@@ -1419,56 +1359,20 @@ void Node::snapshot_now(Outputs& out) {
 // ---------------------------------------------------------------------------
 // Persistence
 
-PersistOp& Node::pending_op() {
-  if (!op_) {
-    op_.emplace();
-    op_->token = next_token_++;
-  }
-  return *op_;
-}
-
 void Node::mark_log_dirty(Index from) {
-  PersistOp& op = pending_op();
-  op_dirty_from_ = op_dirty_from_ == 0 ? from : std::min(op_dirty_from_, from);
-  last_log_token_ = op.token;
-  durable_index_ = std::min(durable_index_, from - 1);
+  writes_.log_dirty(from);
 }
 
 void Node::mark_hard_state_dirty() {
-  hard_state_token_ = pending_op().token;
-}
-
-uint64_t Node::log_token_for(Index index) const {
-  return index <= durable_index_ ? 0 : last_log_token_;
+  writes_.hard_state_dirty();
 }
 
 void Node::send(Message msg, uint64_t after_token, Outputs& out) {
-  // Figure 2: persistent state is "updated on stable storage before
-  // responding to RPCs", so every message also waits for the term and vote.
-  if (hard_state_token_ > durable_token_) after_token = std::max(after_token, hard_state_token_);
-  if (after_token > durable_token_) {
-    held_.emplace_back(after_token, std::move(msg));
-  } else {
-    out.messages.push_back(std::move(msg));
-  }
+  writes_.send(std::move(msg), after_token, out.messages);
 }
 
 void Node::flush(Outputs& out) {
-  if (!op_) return;
-  PersistOp& op = *op_;
-  op.hard_state = {current_term_, voted_for_, commit_index_};
-  if (op_dirty_from_ != 0) {
-    op.has_entries = true;
-    op.first_index = std::max(op_dirty_from_, log_.first_index());
-    log_.copy_to(op.entries, op.first_index, log_.last_index());
-    const LogWrite write{op.token, log_.last_index(), op_dirty_from_};
-    log_tokens_.push_back(write);
-    if (op_dirty_from_ <= written_index_) rewrites_.push_back(write);
-    written_index_ = log_.last_index();
-  }
-  out.persists.push_back(std::move(op));
-  op_.reset();
-  op_dirty_from_ = 0;
+  writes_.flush({current_term_, voted_for_, commit_index_}, log_, out.persists);
 }
 
 }  // namespace raft

@@ -19,53 +19,20 @@
 #include <optional>
 #include <vector>
 
+#include "raft/durability.h"
 #include "raft/flat_map.h"
 #include "raft/id_set.h"
 #include "raft/log.h"
 #include "raft/message.h"
 #include "raft/offset_vector.h"
 #include "raft/options.h"
+#include "raft/progress.h"
+#include "raft/quorum.h"
 #include "raft/random.h"
 #include "raft/state_machine.h"
 #include "raft/types.h"
 
 namespace raft {
-
-// Figure 2's persistent state, plus the commit index (as etcd's HardState
-// does) so that a restarted node knows which configuration entries committed.
-struct HardState {
-  Term current_term = 0;
-  NodeId voted_for = kNoNode;
-  Index commit_index = 0;
-};
-
-// Everything a node keeps across a crash.
-struct DurableState {
-  HardState hard_state;
-  RaftLog log;
-  std::shared_ptr<const Snapshot> snapshot;  // null until the first snapshot
-  Configuration bootstrap_config;            // the configuration before any log entry
-};
-
-// One durable write. The disk applies, in this order: the snapshot (if any:
-// the log is discarded unless it holds the snapshot's last entry), then the
-// compaction (entries up to compact_index dropped, if set), then "truncate
-// the log after first_index - 1 and append entries" (if has_entries), then
-// the hard state.
-struct PersistOp {
-  uint64_t token = 0;
-  HardState hard_state;
-  std::shared_ptr<const Snapshot> snapshot;
-  Index compact_index = 0;
-  Term compact_term = 0;
-  bool has_entries = false;
-  Index first_index = 0;
-  std::vector<Entry> entries;
-};
-
-// What a disk does with a durable write, in the order PersistOp describes:
-// the one definition the simulator's disk and the tests share.
-void apply_persist(DurableState& disk, PersistOp op);
 
 enum class TimerKind : uint8_t { election, heartbeat };
 constexpr int kTimerKinds = 2;
@@ -177,25 +144,6 @@ struct Outputs {
 
 enum class ConfigChange : uint8_t { add_learner, promote, demote, remove };
 
-// The leader's view of one peer's replication (etcd's tracker.Progress).
-// Invariant: match_index < next_index.
-struct Progress {
-  enum class State : uint8_t { probe, replicate, snapshot };
-  Index match_index = 0;
-  Index next_index = 1;
-  State state = State::probe;
-  bool probe_sent = false;
-  // Last index and send time of each AppendEntries in flight (replicate state).
-  OffsetVector<std::pair<Index, TimeUs>> inflight;
-  TimeUs last_contact_us = 0;  // last response of any kind, for check_quorum
-  uint64_t acked_round = 0;    // latest heartbeat round it answered (reads, §6.4)
-  // Snapshot transfer in progress (snapshot state).
-  std::shared_ptr<const Snapshot> snapshot;
-  uint64_t snapshot_offset = 0;
-  TimeUs snapshot_sent_us = 0;
-  Index known_commit = 0;  // the peer's commit index, as its last answer said
-};
-
 class Node {
  public:
   // A node restarts from its durable state; a new node passes a DurableState
@@ -278,14 +226,14 @@ class Node {
   void send_snapshot_chunk(NodeId peer, Progress& pr, TimeUs now, Outputs& out);
   void maybe_commit(TimeUs now, Outputs& out);
   // The largest index a majority of these voters holds, as far as known.
-  Index quorum_match(const std::vector<NodeId>& voters) const;
+  Index quorum_match(const std::vector<NodeId>& voters);
   void on_voter_match(Index before, Index after, TimeUs now, Outputs& out);
   void recount_above_commit();
-  void append_entry(Entry entry, Outputs& out);
+  void append_entry(Entry entry);
   void rebuild_progress(TimeUs now);
   void check_quorum(TimeUs now, Outputs& out);
   void maybe_change_membership(TimeUs now, Outputs& out);
-  bool propose_config(const Configuration& next, TimeUs now, Outputs& out);
+  void propose_config(const Configuration& next, TimeUs now, Outputs& out);
   void maybe_finish_transfer(TimeUs now, Outputs& out);
   void maybe_finish_leaving(TimeUs now, Outputs& out);
 
@@ -293,8 +241,8 @@ class Node {
   void serve_reads(TimeUs now, Outputs& out);
   // The latest heartbeat round a quorum of voters (the leader included) has
   // answered: leadership was confirmed after that round began.
-  uint64_t confirmed_round() const;
-  bool lease_holds(TimeUs now) const;
+  uint64_t confirmed_round();
+  bool lease_holds(TimeUs now);
   void redirect_reads(Outputs& out);
 
   // Commit, apply, snapshots, configuration.
@@ -306,12 +254,10 @@ class Node {
   static constexpr uint64_t kSnapshotHeaderBytes = 64;  // index, term, configuration
 
   // Persistence.
-  PersistOp& pending_op();
   void mark_log_dirty(Index from);
   void mark_hard_state_dirty();
   void flush(Outputs& out);
   void send(Message msg, uint64_t after_token, Outputs& out);
-  uint64_t log_token_for(Index index) const;
 
   // Members are laid out by how often an input touches them, hottest first,
   // rather than in Figure 2's order (each is still labelled with its role). In
@@ -338,23 +284,8 @@ class Node {
   Index pending_config_index_ = 0;
   Random& random_;
 
-  // Persistence bookkeeping. Writes complete in token order.
-  uint64_t next_token_ = 1;
-  uint64_t durable_token_ = 0;
-  uint64_t hard_state_token_ = 0;  // last write that changed term or vote
-  uint64_t last_log_token_ = 0;    // last write that changed the log
-  Index op_dirty_from_ = 0;        // first log index the op rewrites, 0 = none
-  Index durable_index_ = 0;        // log durable up to here
-  Index written_index_ = 0;        // last index of the latest log write issued
-  struct LogWrite {
-    uint64_t token;
-    Index last_index;  // the log's last index once this write is durable
-    Index dirty_from;  // first index it rewrites
-  };
-  OffsetVector<LogWrite> log_tokens_;  // every pending log write
-  OffsetVector<LogWrite> rewrites_;    // pending writes that rewrite already written entries
-  OffsetVector<std::pair<uint64_t, Message>> held_;  // messages waiting for a token
-  std::optional<PersistOp> op_;                      // being built during the current input
+  // Persistence bookkeeping (messages held until a write completes).
+  Durability writes_;
 
   // Figure 2: the log (persistent, durable through PersistOp).
   RaftLog log_;
@@ -371,8 +302,9 @@ class Node {
   // Leader: replication progress, voters and learners kept apart.
   FlatMap<NodeId, Progress> voter_progress_;
   FlatMap<NodeId, Progress> learner_progress_;
-  Index term_start_index_ = 0;  // index of this term's no-op
-  size_t above_commit_ = 0;     // voters whose match index is past commit_index_
+  Index term_start_index_ = 0;        // index of this term's no-op
+  size_t above_commit_ = 0;           // voters whose match index is past commit_index_
+  std::vector<Index> quorum_buffer_;  // reused by quorum_match and confirmed_round
   NodeId transfer_target_ = kNoNode;
   // A leader whose removal (or demotion) committed, until the remaining
   // voters know it: the configuration entry's index, or 0.
@@ -403,7 +335,7 @@ class Node {
   OffsetVector<std::pair<uint64_t, TimeUs>> round_started_us_;
 
   // Candidate / pre-candidate.
-  std::vector<NodeId> votes_granted_;
+  VoteTally votes_;
 
   // Follower: an incoming chunked snapshot.
   std::shared_ptr<const Snapshot> incoming_snapshot_;

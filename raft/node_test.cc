@@ -436,7 +436,7 @@ TEST_CASE("§8: a new leader appends a no-op of its term and sends it to every p
   const NodeEvent* elected = find_event(out.events, EventType::elected);
   REQUIRE(elected);
   CHECK(elected->term == 1);
-  for (NodeId peer : {2, 3}) {
+  for (NodeId peer : {2u, 3u}) {
     CAPTURE(peer);
     bool sent = false;
     for (const Message& m : of_type(out, MsgType::append)) {
@@ -529,7 +529,7 @@ TEST_CASE("§10.2.1: writes that arrive together are one durable write and one a
   n.start();
   make_leader(n, {2});
   n.persist();
-  for (NodeId peer : {2, 3}) n.step(append_resp_msg(peer, 1, 1, true, 1));  // replicate state
+  for (NodeId peer : {2u, 3u}) n.step(append_resp_msg(peer, 1, 1, true, 1));  // replicate state
   const Outputs out = n.writes({{7, 8}, {8, 8}, {9, 16}});
   CHECK(n.node().log().last_index() == 4);
   REQUIRE(out.persists.size() == 1);
@@ -1075,7 +1075,7 @@ HappyPath run_happy_path(const Options& options) {
   for (const Message& m : c.delivered) {
     run.delivered.emplace_back(m.type, m.from, m.to, m.term, m.index, m.success);
   }
-  for (NodeId id : {1, 2, 3}) {
+  for (NodeId id : {1u, 2u, 3u}) {
     run.final_state.emplace_back(c.node(id).current_term(), c.node(id).commit_index(),
                                  c.node(id).state_machine().state_hash());
   }
@@ -1192,7 +1192,7 @@ TEST_CASE("three nodes elect a leader, commit a write and converge") {
   c.advance(Options().heartbeat_interval_us);
   c.timer(1, TimerKind::heartbeat);  // carries the commit index to the followers
   c.settle();
-  for (NodeId id : {1, 2, 3}) {
+  for (NodeId id : {1u, 2u, 3u}) {
     CAPTURE(id);
     CHECK(c.node(id).commit_index() == 2);
     CHECK(c.node(id).state_machine().contains(42));

@@ -59,11 +59,11 @@ TEST_CASE("many in-order ids: everything below the floor is held, nothing above"
 
 TEST_CASE("equal histories are equal; a different order or set is not") {
   StateMachine a, b, c, d;
-  for (uint64_t id : {1, 2, 3}) a.apply_write(id, 5);
-  for (uint64_t id : {1, 2, 3}) b.apply_write(id, 5);
+  for (uint64_t id : {1u, 2u, 3u}) a.apply_write(id, 5);
+  for (uint64_t id : {1u, 2u, 3u}) b.apply_write(id, 5);
   b.apply_write(2, 5);  // a duplicate does not alter the state
-  for (uint64_t id : {1, 3, 2}) c.apply_write(id, 5);
-  for (uint64_t id : {1, 2, 4}) d.apply_write(id, 5);
+  for (uint64_t id : {1u, 3u, 2u}) c.apply_write(id, 5);
+  for (uint64_t id : {1u, 2u, 4u}) d.apply_write(id, 5);
 
   CHECK(a == b);
   CHECK(a.state_hash() == b.state_hash());
@@ -95,7 +95,7 @@ TEST_CASE("one late write: every later id is remembered, then the floor passes t
   CHECK(snapshot.applied_writes() == 4999);
   // Gaps far apart, filled in reverse.
   StateMachine gaps;
-  for (uint64_t id : {1000, 700, 130, 64, 63, 2}) CHECK(gaps.apply_write(id, 1));
+  for (uint64_t id : {1000u, 700u, 130u, 64u, 63u, 2u}) CHECK(gaps.apply_write(id, 1));
   CHECK(gaps.contains(64));
   CHECK_FALSE(gaps.contains(65));
   for (uint64_t id = 1000; id >= 1; --id) gaps.apply_write(id, 1);

@@ -38,7 +38,6 @@ struct Configuration {
     return std::binary_search(permanent_learners.begin(), permanent_learners.end(), id);
   }
   bool contains(NodeId id) const { return is_voter(id) || is_learner(id); }
-  size_t quorum() const { return voters.size() / 2 + 1; }
   bool operator==(const Configuration& o) const {
     return voters == o.voters && learners == o.learners &&
            permanent_learners == o.permanent_learners;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "raft/quorum.h"
+
 namespace sim {
 
 namespace {
@@ -294,7 +296,7 @@ void Checker::on_commit(NodeId node, Index commit, bool leader, const std::vecto
     const bool compacted = mirrors_[node_slot(v)].base_index > commit;
     if (compacted || (theirs && *theirs == *chain)) ++holders;
   }
-  if (holders < voters.size() / 2 + 1) {
+  if (holders < raft::majority(voters.size())) {
     report("commit_quorum",
            "leader " + std::to_string(node) + " committed index " + idx(commit) + " held by only " +
                std::to_string(holders) + " of " + std::to_string(voters.size()) + " voters",
@@ -497,7 +499,7 @@ void Checker::on_election_won(NodeId node, Term term) {
     if (granted) ++votes;
   }
   if (it != grants_.end()) grants_.erase(it);
-  if (votes < voters.size() / 2 + 1) {
+  if (votes < raft::majority(voters.size())) {
     report("learner_vote",
            "node " + std::to_string(node) + " became leader of term " + std::to_string(term) +
                " with the votes of only " + std::to_string(votes) + " of the " +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "raft/quorum.h"
 #include "sim/canonical/canonical_node.h"
 #include "sim/scenario/scenario_loader.h"
 
@@ -1284,7 +1285,8 @@ void Simulation::update_quorum_tracking() {
         if (v != l.id) reach.push_back(track(v, l.reach_members));
       }
       l.reach_members = std::move(members);
-      const size_t others_needed = config.is_voter(l.id) ? config.quorum() - 1 : config.quorum();
+      const size_t quorum = raft::majority(config.voters.size());
+      const size_t others_needed = config.is_voter(l.id) ? quorum - 1 : quorum;
       if (others_needed == 0) {
         l.quorum_lost_local_us.reset();
         continue;
