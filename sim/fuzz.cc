@@ -185,6 +185,10 @@ SeedOutcome run_seed(const FuzzCommand& cmd, uint64_t seed) {
   } else {
     o.failure = r.failure;
   }
+  if (cmd.no_seed_files) {
+    o.signature = kind;
+    return o;
+  }
   const std::string bad = write_seed_files(cmd, seed, text, scenario, r, o);
   o.signature = bad.empty() ? kind : kind + "/" + bad;
   return o;

@@ -115,7 +115,7 @@ void Generator::add_net_change(TimeUs t) {
     change["latency"] = latency_doc(draw_latency(timeouts_->min_us));
     restore["latency"] = network_["latency"];
   }
-  if (coin(r, 0.4)) {
+  if (all_.size() > 1 && coin(r, 0.4)) {  // a pair of nodes, if there are two
     const NodeId a = any_node();
     NodeId b = any_node();
     if (a == b) b = all_[(std::find(all_.begin(), all_.end(), a) - all_.begin() + 1) % all_.size()];

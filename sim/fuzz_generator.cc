@@ -94,6 +94,16 @@ void Generator::choose_profile() {
   for (int f = 0; f < kChurn; ++f) enabled_[f] = coin(profile_rng_, enable);
   if (std::none_of(enabled_, enabled_ + kChurn, [](bool b) { return b; })) enabled_[kCrash] = true;
   enabled_[kChurn] = coin(profile_rng_, kChurnChance);
+  // --nodes 1 or 2 (#17): families that need two sides of a cluster, or a
+  // bridge and two others, are dropped from the swarm; the draws above stay
+  // as they are, so that larger clusters keep their scenarios.
+  if (limits_.nodes < 3) {
+    for (Family f : {kBridge, kChurn}) enabled_[f] = false;
+  }
+  if (limits_.nodes < 2) {
+    for (Family f : {kSplit, kIsolate, kOneWay}) enabled_[f] = false;
+  }
+  if (std::none_of(enabled_, enabled_ + kChurn, [](bool b) { return b; })) enabled_[kCrash] = true;
   // Timeouts that leave room for a fault phase within --duration.
   std::vector<int> tw;
   for (const Timeouts& t : kTimeouts) {
