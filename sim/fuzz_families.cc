@@ -440,6 +440,59 @@ void Generator::add_vote_crashes() {
   }
 }
 
+// Snapshot races: a follower F that was cut off from leader-to-be A while
+// A took writes is reconnected as A compacts its log, so that A sends F a
+// snapshot while appends to F are in flight, over a link between them that
+// delays by up to several round trips (reordering) and duplicates; A takes
+// a second snapshot and more writes meanwhile. Answers of the install, the
+// appends before and after it, and their duplicates then arrive in any
+// order: a leader must not let an old answer move F's progress backwards
+// into the compacted log or count it again, and F must not let a late
+// append or snapshot undo what it holds (Figure 13; §5.3). At least three
+// voters; drawn from a stream of its own and added after every other
+// fault, so that seeds without these cycles keep their scenarios.
+void Generator::add_snapshot_races() {
+  Prng r = Prng::stream(seed_, "fuzz/snapshot_race");
+  if (initial_voters_.size() < 3 || !coin(r, 0.3)) return;
+  const TimeUs et_max = timeouts_->max_us;
+  const TimeUs rtt = round_trip_us();
+  for (TimeUs t = draw_ms(r, 300 * kMs, 2 * et_max);;) {
+    std::vector<NodeId> cast = initial_voters_;
+    for (size_t i = cast.size() - 1; i > 0; --i)
+      std::swap(cast[i], cast[static_cast<size_t>(r.uniform_int(0, static_cast<int64_t>(i)))]);
+    const NodeId a = cast[0], f = cast[1];
+    const TimeUs t_cut = t + et_max;  // A leads by then
+    const TimeUs t_write = t_cut + kMs;
+    const TimeUs t_snap = t_write + rtt + draw_ms(r, kMs, 20 * kMs);
+    const TimeUs t_back = t_snap + draw_ms(r, 0, 2 * rtt);
+    const TimeUs t_write2 = t_back + draw_ms(r, 0, rtt);
+    const TimeUs t_snap2 = t_write2 + draw_ms(r, 0, 2 * rtt);
+    // The follower must not miss a minimum election timeout: with
+    // check_quorum off, it would campaign and the cycle would be plain churn.
+    const TimeUs t_calm = t_back + draw_ms(r, timeouts_->min_us / 2, 2 * et_max);
+    const TimeUs t_end = t_calm + 3 * rtt;
+    if (t_end + 200 * kMs >= heal_us_) break;
+    const TimeUs spread = std::max<TimeUs>(2 * kMs, rtt) * r.uniform_int(2, 6);
+    at(t, {{"action", "transfer_leadership"}, {"to", a}});
+    at(t_cut, {{"action", "cut"}, {"from", a}, {"to", f}});
+    at(t_write, {{"action", "write"}, {"count", r.uniform_int(5, 60)}, {"node", a}});
+    at(t_snap, {{"action", "snapshot"}, {"node", a}});
+    at(t_back, {{"action", "set_network"},
+                {"between", {a, f}},
+                {"latency", {{"min", time_text(kMs)}, {"max", time_text(kMs + spread)}}},
+                {"duplicate", draw_pct(r, 20, 60)}});
+    at(t_back, {{"action", "heal"}});
+    at(t_write2, {{"action", "write"}, {"count", r.uniform_int(1, 20)}, {"node", a}});
+    at(t_snap2, {{"action", "snapshot"}, {"node", a}});
+    at(t_calm, {{"action", "set_network"},
+                {"between", {a, f}},
+                {"latency", network_["latency"]},
+                {"duplicate", network_.value("duplicate", 0.0)}});
+    ++snapshot_race_cycles_;
+    t = t_end + draw_ms(r, et_max / 2, 2 * et_max);
+  }
+}
+
 // The generator's guess at the membership: changes may be refused or
 // superseded at run time, which is part of what is being tested.
 void Generator::add_membership_change(TimeUs t) {

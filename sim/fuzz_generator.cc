@@ -81,6 +81,7 @@ json Generator::build() {
   add_stale_acks();
   add_lone_crashes();
   add_vote_crashes();
+  add_snapshot_races();
   add_cut_off_leader_reads();
   add_heal_phase();
   return document();
@@ -378,6 +379,9 @@ json Generator::document() {
       (stale_cycles_ ? ", " + std::to_string(stale_cycles_) + " stale-ack cycles" : std::string()) +
       (vote_crash_cycles_ ? ", " + std::to_string(vote_crash_cycles_) + " vote-crash cycles"
                           : std::string()) +
+      (snapshot_race_cycles_
+           ? ", " + std::to_string(snapshot_race_cycles_) + " snapshot-race cycles"
+           : std::string()) +
       "; then everything heals and, " + std::to_string(kLivenessBoundTimeouts) +
       " election timeouts later, exactly one leader must lead and every write "
       "must be everywhere.";

@@ -137,6 +137,7 @@ class Generator {
   void add_lone_crashes();
   void add_stale_acks();
   void add_vote_crashes();
+  void add_snapshot_races();
   void add_membership_change(TimeUs t);
   void add_heal_phase();
   json document();
@@ -154,6 +155,7 @@ class Generator {
   int fault_count_ = 0;
   int stale_cycles_ = 0;
   int vote_crash_cycles_ = 0;
+  int snapshot_race_cycles_ = 0;
   std::vector<NodeId> voters_, learners_, spares_, removed_, all_;
   std::set<NodeId> remove_targets_;
   std::vector<NodeId> initial_voters_, initial_learners_, initial_spares_;
