@@ -92,9 +92,11 @@ for n in "${names[@]}"; do
   done
   out=$scratch/fuzz-$n
   rm -rf "$out"
+  # No seed files: under a mutant most seeds may fail, and each trace can take
+  # hundreds of megabytes (one mutant filled 75 GB). Only the first failing
+  # seed is rerun with its files below, for the full signature.
   "$raftsim" fuzz --start "$start" --seeds "$seeds" --jobs "$jobs" --max-events "$max_events" \
-    --out "$out" --results "$out.jsonl" >/dev/null 2>&1 || true
-  revert
+    --no-seed-files --results "$out.jsonl" >/dev/null 2>&1 || true
   # failing seeds, first failing seed, its signature
   read -r failed first signature < <(python3 - "$out.jsonl" <<'EOF'
 import json, sys
@@ -103,6 +105,13 @@ fails.sort(key=lambda r: r["seed"])
 print(len(fails), fails[0]["seed"] if fails else "-", fails[0]["signature"] if fails else "-")
 EOF
   )
+  if [ "$first" != - ]; then
+    "$raftsim" fuzz --seed "$first" --max-events "$max_events" --out "$out" \
+      --results "$out.first.jsonl" >/dev/null 2>&1 || true
+    signature=$(python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readline())["signature"])' "$out.first.jsonl")
+    rm -rf "$out" "$out.first.jsonl"
+  fi
+  revert
   scen=$(IFS=,; echo "${caught_by[*]:-}")
   scen=${scen//,/, }
   # The table names at most three of them; --results has them all.

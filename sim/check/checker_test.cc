@@ -446,7 +446,25 @@ TEST_CASE("config_change: a leader appends a second configuration while one is u
     c.on_log_write(1, log_write(2, {write_entry(2, 2)}), true, 1);  // as leader of term 2
     Entry later = config;
     later.term = 2;
-    c.on_log_write(1, log_write(3, {later}), true, 1);
+    c.on_log_write(1, log_write(3, {later}), true, 2);
+    CHECK(fired(c) == "");
+  }
+  SUBCASE("a new leader's change before an entry of its term committed") {
+    Checker c({1, 2, 3});
+    c.on_log_write(1, log_write(1, {write_entry(1, 1), write_entry(1, 2)}), false, 1);
+    c.on_log_write(1, log_write(3, {write_entry(2, 3)}), true, 1);  // its no-op, as leader of 2
+    Entry later = config;
+    later.term = 2;
+    c.on_log_write(1, log_write(4, {later}), true, 2);  // index 2 is of term 1
+    CHECK(fired(c) == "config_change");
+  }
+  SUBCASE("the same change once the no-op committed") {
+    Checker c({1, 2, 3});
+    c.on_log_write(1, log_write(1, {write_entry(1, 1), write_entry(1, 2)}), false, 1);
+    c.on_log_write(1, log_write(3, {write_entry(2, 3)}), true, 1);
+    Entry later = config;
+    later.term = 2;
+    c.on_log_write(1, log_write(4, {later}), true, 3);
     CHECK(fired(c) == "");
   }
   SUBCASE("a follower receiving both is not proposing anything") {

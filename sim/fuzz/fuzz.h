@@ -75,6 +75,11 @@ struct FuzzCommand {
   // --stop-on-failure: start no seed after the first failing one; the seeds
   // reported are those up to it, whatever --jobs.
   bool stop_on_failure = false;
+  // --no-seed-files: write neither scenario nor trace of a failing seed, and
+  // skip the traced rerun. Under a mutant most seeds may fail, each trace
+  // hundreds of megabytes (tools/mutate.sh); the signature is then only
+  // what failed, without the bad event.
+  bool no_seed_files = false;
   // The command-line flags that shape generation (--nodes, --duration,
   // --bug), repeated in every reproduce command.
   std::string generation_flags;

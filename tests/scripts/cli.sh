@@ -27,8 +27,12 @@ refused '--jobs must be a whole number' fuzz --jobs -1
 refused '--seeds must be a whole number' fuzz --seeds -5
 refused 'runs past the largest seed' fuzz --start 18446744073709551615 --seeds 2
 refused '--start must be a whole number' fuzz --start 18446744073709551616
-refused '--nodes must be between 3 and 50' fuzz --nodes 1
-refused '--nodes must be between 3 and 50' fuzz --nodes 2
+refused '--nodes must be between 1 and 50' fuzz --nodes 0
+refused '--nodes must be a whole number' fuzz --nodes 51
+# One- and two-node clusters (#17): only families they can have, all clean.
+for n in 1 2; do
+  expect_rc 0 "fuzz --nodes $n" "$RAFTSIM" fuzz --nodes $n --seeds 40 --jobs 2 --out "$WORK/fuzz-$n"
+done
 refused '--max-runs must be a whole number' shrink "$scenario" --max-runs -1
 refused '(did you mean "run"?)' rnu "$scenario"
 refused "Try 'raftsim --help'" frobnicate
