@@ -24,13 +24,17 @@ void EventQueue::push(Event event, Phase phase) {
   }
 }
 
-int EventQueue::first_source() const {
+int EventQueue::first_source(const Event*& first) const {
+  // The heap's top is found once, then each busy lane's front is compared
+  // with the best so far.
   int best = kHeap;
+  first = heap_size_ != 0 ? &heap_top() : nullptr;
   for (uint32_t busy = busy_lanes_; busy != 0; busy &= busy - 1) {
     const int lane = __builtin_ctz(busy);
-    if ((best == kHeap && heap_size_ == 0) ||
-        before(lanes_[static_cast<size_t>(lane)].front(), front_of(best))) {
+    const Event& front = lanes_[static_cast<size_t>(lane)].front();
+    if (first == nullptr || before(front, *first)) {
       best = lane;
+      first = &front;
     }
   }
   return best;
@@ -51,19 +55,23 @@ void EventQueue::take_front(int source, Event& event) {
 
 bool EventQueue::pop_until(TimeUs limit_us, Event& event) {
   if (size_ == 0) return false;
-  const int source = first_source();
-  if (front_of(source).time_us > limit_us) return false;
+  const Event* first = nullptr;
+  const int source = first_source(first);
+  if (first->time_us > limit_us) return false;
   take_front(source, event);
   return true;
 }
 
 const Event& EventQueue::top() const {
-  return front_of(first_source());
+  const Event* first = nullptr;
+  first_source(first);
+  return *first;
 }
 
 Event EventQueue::pop() {
   Event event;
-  take_front(first_source(), event);
+  const Event* first = nullptr;
+  take_front(first_source(first), event);
   return event;
 }
 

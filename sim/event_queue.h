@@ -111,11 +111,8 @@ class EventQueue {
   }
   static constexpr int kHeap = -1;
   // The index of the lane whose front is due first, or kHeap if the heap's
-  // top is.
-  int first_source() const;
-  const Event& front_of(int source) const {
-    return source == kHeap ? heap_top() : lanes_[static_cast<size_t>(source)].front();
-  }
+  // top is; `first` is set to that event.
+  int first_source(const Event*& first) const;
   void take_front(int source, Event& event);
 
   // The radix heap. Bucket 0 holds keys equal to last_ (none, keys being
