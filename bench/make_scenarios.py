@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes the benchmark scenarios that are generated rather than hand-written
-(the failover series and the scale family). Run from anywhere; rewrites
+(the failover series, the scale family and the write bursts). Run from anywhere; rewrites
 bench/scenarios/*.json deterministically."""
 import json
 import os
@@ -58,9 +58,22 @@ def long_run(minutes):
             "expect": [{"at": f"{minutes * 60}s", "check": "committed", "min": minutes * 60 * 990}]}
 
 
+def burst(writes):
+    # Issue 17: default settings (1-5 ms links, no disk latency), every write
+    # submitted at once to a random node, so each is its own request at a
+    # random arrival time: a million queued out of order.
+    return {"name": f"bench: burst of {writes:,} writes",
+            "description": "5 voters, default settings; all writes at 1 s, each to a random node.",
+            "duration": "60s", "cluster": {"voters": 5},
+            "timeline": [{"at": "1s", "action": "write", "count": writes}],
+            "expect": [{"at": "60s", "check": "committed", "min": writes}]}
+
+
 if __name__ == "__main__":
     write("failover.json", failover())
     for n in (5, 101, 1001):
         write(f"scale_{n}.json", scale(n))
     for m in (10, 60):
         write(f"long_run_{m}min.json", long_run(m))
+    write("burst_100k.json", burst(100_000))
+    write("burst_1m.json", burst(1_000_000))

@@ -220,7 +220,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default="bench-results.json")
-    ap.add_argument("--quick", action="store_true", help="skip the 60-minute run and 1,001 voters")
+    ap.add_argument("--quick", action="store_true",
+                    help="skip the 60-minute run, 1,001 voters and the 1M-write burst")
     ap.add_argument("--peers", action="store_true", help="also run the peer harnesses")
     ap.add_argument("--planted", action="store_true",
                     help="also time how fast fuzz finds each planted bug (bench/planted.py)")
@@ -231,9 +232,9 @@ def main():
         sys.exit(f"bench: {raftsim} not found; build first (cmake --build {args.build})")
 
     names = ["replication", "failover", "failover_canonical", "scale_5", "scale_101", "scale_1001",
-             "long_run_10min", "long_run_60min"]
+             "long_run_10min", "long_run_60min", "burst_100k", "burst_1m"]
     if args.quick:
-        names = [n for n in names if n not in ("scale_1001", "long_run_60min")]
+        names = [n for n in names if n not in ("scale_1001", "long_run_60min", "burst_1m")]
     if args.only:
         names = [n for n in names if n in args.only]
     rows = []
@@ -285,6 +286,13 @@ def main():
     if "scale_5" in by and "scale_1001" in by:
         ratios["events_per_s_1001_vs_5"] = round(by["scale_1001"]["events_per_s"] / by["scale_5"]["events_per_s"], 3)
         print(f"events/s at 1,001 voters vs 5: {ratios['events_per_s_1001_vs_5']}x")
+    if "burst_100k" in by and "burst_1m" in by:
+        # Issue 17: ten times the writes should take ten times the time.
+        small, large = by["burst_100k"], by["burst_1m"]
+        ratios["burst_1m_vs_100k_time"] = round(large["sim_wall_s"] / small["sim_wall_s"], 2)
+        ratios["burst_1m_vs_100k_events"] = round(large["events"] / small["events"], 2)
+        print(f"write burst, 1M vs 100k writes: {large['sim_wall_s']:.1f} s vs {small['sim_wall_s']:.2f} s = "
+              f"{ratios['burst_1m_vs_100k_time']}x the time for {ratios['burst_1m_vs_100k_events']}x the events")
     if "long_run_10min" in by and "long_run_60min" in by:
         ratios["rss_60min_vs_10min"] = round(by["long_run_60min"]["peak_rss_kb"] / by["long_run_10min"]["peak_rss_kb"], 3)
         print(f"peak RSS at 60 min vs 10 min: {ratios['rss_60min_vs_10min']}x")

@@ -24,13 +24,17 @@ void EventQueue::push(Event event, Phase phase) {
   }
 }
 
-int EventQueue::first_source() const {
+int EventQueue::first_source(const Event*& first) const {
+  // The heap's top is found once, then each busy lane's front is compared
+  // with the best so far.
   int best = kHeap;
+  first = heap_size_ != 0 ? &heap_top() : nullptr;
   for (uint32_t busy = busy_lanes_; busy != 0; busy &= busy - 1) {
     const int lane = __builtin_ctz(busy);
-    if ((best == kHeap && heap_.empty()) ||
-        before(lanes_[static_cast<size_t>(lane)].front(), front_of(best))) {
+    const Event& front = lanes_[static_cast<size_t>(lane)].front();
+    if (first == nullptr || before(front, *first)) {
       best = lane;
+      first = &front;
     }
   }
   return best;
@@ -39,7 +43,7 @@ int EventQueue::first_source() const {
 void EventQueue::take_front(int source, Event& event) {
   --size_;
   if (source == kHeap) {
-    event = heap_.front();
+    event = heap_top();
     heap_pop();
     return;
   }
@@ -51,53 +55,74 @@ void EventQueue::take_front(int source, Event& event) {
 
 bool EventQueue::pop_until(TimeUs limit_us, Event& event) {
   if (size_ == 0) return false;
-  const int source = first_source();
-  if (front_of(source).time_us > limit_us) return false;
+  const Event* first = nullptr;
+  const int source = first_source(first);
+  if (first->time_us > limit_us) return false;
   take_front(source, event);
   return true;
 }
 
 const Event& EventQueue::top() const {
-  return front_of(first_source());
+  const Event* first = nullptr;
+  first_source(first);
+  return *first;
 }
 
 Event EventQueue::pop() {
   Event event;
-  take_front(first_source(), event);
+  const Event* first = nullptr;
+  take_front(first_source(first), event);
   return event;
 }
 
-void EventQueue::heap_push(const Event& event) {
-  heap_.push_back(event);
-  size_t i = heap_.size() - 1;
-  while (i > 0) {
-    const size_t parent = (i - 1) / 4;
-    if (!before(event, heap_[parent])) break;
-    heap_[i] = heap_[parent];
-    i = parent;
+void EventQueue::bucket_add(size_t b, const Event& event) {
+  std::vector<Event>& bucket = buckets_[b];
+  if (bucket.empty()) {
+    least_[b] = 0;
+    nonempty_[b / 64] |= uint64_t{1} << (b % 64);
+  } else if (before(event, bucket[least_[b]])) {
+    least_[b] = bucket.size();
   }
-  heap_[i] = event;
+  bucket.push_back(event);
+}
+
+void EventQueue::heap_push(const Event& event) {
+  if (before(event, last_)) rebase(event);
+  bucket_add(bucket_of(event), event);
+  ++heap_size_;
 }
 
 void EventQueue::heap_pop() {
-  const Event last = heap_.back();
-  heap_.pop_back();
-  const size_t n = heap_.size();
-  if (n == 0) return;
-  size_t i = 0;
-  for (;;) {
-    const size_t first = 4 * i + 1;
-    if (first >= n) break;
-    size_t best = first;
-    const size_t end = first + 4 < n ? first + 4 : n;
-    for (size_t c = first + 1; c < end; ++c) {
-      if (before(heap_[c], heap_[best])) best = c;
-    }
-    if (!before(heap_[best], last)) break;
-    heap_[i] = heap_[best];
-    i = best;
+  const size_t b = lowest_bucket();
+  std::vector<Event>& bucket = buckets_[b];
+  const size_t least = least_[b];
+  last_ = bucket[least];
+  --heap_size_;
+  nonempty_[b / 64] &= ~(uint64_t{1} << (b % 64));
+  // The others of the bucket now differ from last_ below bit b - 1: each goes
+  // to a lower bucket (never back to b, so the vector is not touched while
+  // read).
+  for (size_t i = 0; i < bucket.size(); ++i) {
+    if (i != least) bucket_add(bucket_of(bucket[i]), bucket[i]);
   }
-  heap_[i] = last;
+  bucket.clear();
+}
+
+void EventQueue::rebase(const Event& event) {
+  // A push below the last key given out: never from the simulator, whose
+  // events are scheduled no earlier than the one being handled, but the
+  // queue stays exact for any caller. Every event is filed again relative
+  // to the new, lower last key.
+  std::vector<Event> all;
+  all.reserve(heap_size_);
+  for (size_t b = 0; b < kBuckets; ++b) {
+    all.insert(all.end(), buckets_[b].begin(), buckets_[b].end());
+    buckets_[b].clear();
+  }
+  nonempty_ = {};
+  last_.time_us = event.time_us;
+  last_.order = event.order;
+  for (const Event& e : all) bucket_add(bucket_of(e), e);
 }
 
 }  // namespace sim

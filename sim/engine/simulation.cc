@@ -660,10 +660,12 @@ void Simulation::send_message(SimNode& n, raft::Message& msg) {
 }
 
 void Simulation::deliver(SimNode& n, uint64_t slot) {
-  InFlight& f = in_flight_[slot];
-  raft::Message msg = std::move(f.msg);
+  // The message is read in its slot, not moved out: the node takes it by
+  // reference, and the slot is only reused (by a send) after the node has
+  // taken it in. Its entries' buffer stays with the slot until then.
+  const InFlight& f = in_flight_[slot];
+  const raft::Message& msg = f.msg;
   const uint64_t id = f.id;
-  free_slots_.push_back(slot);
   const TraceName* drop_reason = nullptr;
   if (n.crashed) {
     drop_reason = &kDropCrashed;
@@ -681,9 +683,14 @@ void Simulation::deliver(SimNode& n, uint64_t slot) {
         .unum("term", msg.term);
     if (drop_reason) line.str("reason", *drop_reason);
   }
-  if (drop_reason) return;
+  if (drop_reason) {
+    free_slots_.push_back(slot);
+    return;
+  }
   scratch_.clear();
   n.api->receive(msg, local_now(n), scratch_);
+  // process() sends, which may grow in_flight_ and move msg: done with it.
+  free_slots_.push_back(slot);
   process(n, scratch_);
 }
 
