@@ -137,8 +137,8 @@ int main(int argc, char** argv) {
       "{\"sim\":\"raftsim\",\"workload\":\"failover_trials\",\"trials\":%ld,\"wall_s\":%.6f,"
       "\"trials_per_s\":%.1f,\"virtual_s\":%.3f,\"events\":%llu,\"events_per_s\":%.0f,"
       "\"elections\":%llu,\"leader_gone_at_kill\":%ld,\"seed\":%llu,\"digest\":\"%s\"}\n",
-      trials, wall_s, trials / wall_s, virtual_us / 1e6,
-      static_cast<unsigned long long>(result.events), result.events / wall_s,
+      trials, wall_s, static_cast<double>(trials) / wall_s, static_cast<double>(virtual_us) / 1e6,
+      static_cast<unsigned long long>(result.events), static_cast<double>(result.events) / wall_s,
       static_cast<unsigned long long>(result.elections), leader_gone_at_kill,
       static_cast<unsigned long long>(seed), result.digest.c_str());
   return 0;

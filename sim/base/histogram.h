@@ -48,7 +48,7 @@ class Histogram {
     if (v < kSub) return static_cast<size_t>(v);
     const int top = 63 - __builtin_clzll(v);  // v in [2^top, 2^(top+1))
     const int shift = top - kSubBits;
-    return static_cast<size_t>((shift + 1) * kSub + ((v >> shift) - kSub));
+    return static_cast<size_t>(static_cast<uint64_t>(shift + 1) * kSub + ((v >> shift) - kSub));
   }
   static uint64_t middle(size_t i) {
     if (i < kSub) return i;

@@ -11,7 +11,7 @@ using sim::Histogram;
 
 TEST_CASE("histogram: small values are exact, the maximum is exact") {
   Histogram h;
-  for (uint64_t v : {5, 1, 9, 3, 7}) h.add(v);
+  for (uint64_t v : {5u, 1u, 9u, 3u, 7u}) h.add(v);
   CHECK(h.count() == 5);
   CHECK(h.percentile(50) == 5);
   CHECK(h.percentile(100) == 9);
@@ -30,7 +30,8 @@ TEST_CASE("histogram: percentiles within 1% of the exact nearest rank") {
   }
   std::sort(values.begin(), values.end());
   for (double p : {1.0, 50.0, 90.0, 99.0}) {
-    const uint64_t exact = values[static_cast<size_t>(p / 100.0 * values.size()) - 1];
+    const uint64_t exact =
+        values[static_cast<size_t>(p / 100.0 * static_cast<double>(values.size())) - 1];
     const double got = static_cast<double>(h.percentile(p));
     CHECK(got == doctest::Approx(static_cast<double>(exact)).epsilon(0.01));
   }

@@ -54,7 +54,7 @@ std::string fired(const Checker& c) {
 // Nodes 1 and 2 hold [t1 w1, t1 w2]; node 1, as leader of `term`, commits
 // both.
 void committed_pair(Checker& c, Term term = 1) {
-  for (NodeId n : {1, 2}) {
+  for (NodeId n : {1u, 2u}) {
     c.on_log_write(n, log_write(1, {write_entry(1, 1), write_entry(1, 2)}), n == 1, 0);
   }
   c.on_became_leader(1, term);
@@ -540,11 +540,11 @@ TEST_CASE("a whole cluster history through the harness raises nothing") {
   for (uint64_t id = 1; id <= 5; ++id) cluster.write(1, id);
   cluster.settle();
   Checker c({1, 2, 3});
-  for (NodeId n : {1, 2, 3}) {
+  for (NodeId n : {1u, 2u, 3u}) {
     c.on_durable(n, cluster.node_solo(n).disk());
     c.on_restart(n, cluster.node_solo(n).disk());
   }
-  for (NodeId n : {1, 2, 3}) {
+  for (NodeId n : {1u, 2u, 3u}) {
     const raft::Node& node = cluster.node(n);
     c.on_commit(n, node.commit_index(), node.role() == raft::Role::leader, kVoters);
     c.on_config(n, node.config());

@@ -260,10 +260,10 @@ class KeySearch {
       entry_op_[e] = entry.op;
       entry_is_return_[e] = entry.is_return;
       (entry.is_return ? return_entry_ : call_entry_)[entry.op] = e;
-      uint32_t& last = entry.op < closed_count ? closed_last : open_last;
-      next_[last] = e;
-      prev_[e] = last;
-      last = e;
+      uint32_t& tail = entry.op < closed_count ? closed_last : open_last;
+      next_[tail] = e;
+      prev_[e] = tail;
+      tail = e;
     }
     next_[closed_last] = tail_;
     prev_[tail_] = closed_last;

@@ -397,9 +397,10 @@ std::vector<Operation> random_history(Prng& prng, size_t size, int keys, TimeUs 
       default:
         op.kind = OpKind::cas;
         op.value = next_value++;
-        op.expected = prng.uniform_int(0, 1) == 0
-                          ? current
-                          : prng.uniform_int(0, static_cast<int64_t>(next_value));
+        op.expected =
+            prng.uniform_int(0, 1) == 0
+                ? current
+                : static_cast<uint64_t>(prng.uniform_int(0, static_cast<int64_t>(next_value)));
         op.ok = op.expected == current;
         if (took_effect && op.ok) current = op.value;
         break;

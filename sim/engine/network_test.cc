@@ -63,8 +63,8 @@ TEST_CASE("partition: links between groups are cut both ways, within a group kep
   CHECK_FALSE(net.is_cut(1, 2));
   CHECK_FALSE(net.is_cut(2, 1));
   CHECK_FALSE(net.is_cut(3, 7));
-  for (NodeId a : {1, 2}) {
-    for (NodeId b : {3, 7}) {
+  for (NodeId a : {1u, 2u}) {
+    for (NodeId b : {3u, 7u}) {
       CAPTURE(a);
       CAPTURE(b);
       CHECK(net.is_cut(a, b));
@@ -77,7 +77,7 @@ TEST_CASE("partition: links between groups are cut both ways, within a group kep
 TEST_CASE("partition: a node in no group is cut off from all") {
   Network net(kNodes, defaults());
   net.partition({{1, 2, 3}});
-  for (NodeId other : {1, 2, 3}) {
+  for (NodeId other : {1u, 2u, 3u}) {
     CAPTURE(other);
     CHECK(net.is_cut(7, other));
     CHECK(net.is_cut(other, 7));
@@ -98,7 +98,7 @@ TEST_CASE("partition: two nodes in no group are cut off from each other too") {
 TEST_CASE("isolate cuts every link to and from one node") {
   Network net(kNodes, defaults());
   net.isolate(2);
-  for (NodeId other : {1, 3, 7}) {
+  for (NodeId other : {1u, 3u, 7u}) {
     CAPTURE(other);
     CHECK(net.is_cut(2, other));
     CHECK(net.is_cut(other, 2));

@@ -41,7 +41,7 @@ void Generator::add_cut(Family family, TimeUs t) {
   switch (family) {
     case kSplit: {
       const int groups = coin(r, 0.75) ? 2 : 3;
-      std::vector<std::vector<NodeId>> g(groups);
+      std::vector<std::vector<NodeId>> g(static_cast<size_t>(groups));
       for (NodeId id : all_) {
         if (coin(r, 0.1)) continue;  // in no group: cut off from all
         g[static_cast<size_t>(r.uniform_int(0, groups - 1))].push_back(id);
@@ -65,7 +65,9 @@ void Generator::add_cut(Family family, TimeUs t) {
         const NodeId from = any_node();
         NodeId to = any_node();
         if (to == from)
-          to = all_[(std::find(all_.begin(), all_.end(), from) - all_.begin() + 1) % all_.size()];
+          to = all_[(static_cast<size_t>(std::find(all_.begin(), all_.end(), from) - all_.begin()) +
+                     1) %
+                    all_.size()];
         at(t, {{"action", "cut"}, {"from", from}, {"to", to}, {"both", false}});
       }
       if (auto end = recovery(t, 0.8)) at(*end, {{"action", "heal"}});
@@ -118,7 +120,9 @@ void Generator::add_net_change(TimeUs t) {
   if (all_.size() > 1 && coin(r, 0.4)) {  // a pair of nodes, if there are two
     const NodeId a = any_node();
     NodeId b = any_node();
-    if (a == b) b = all_[(std::find(all_.begin(), all_.end(), a) - all_.begin() + 1) % all_.size()];
+    if (a == b)
+      b = all_[(static_cast<size_t>(std::find(all_.begin(), all_.end(), a) - all_.begin()) + 1) %
+               all_.size()];
     change["between"] = restore["between"] = {a, b};
   }
   at(t, change);

@@ -134,7 +134,7 @@ void Generator::choose_cluster() {
   uint32_t voters = static_cast<uint32_t>(r.uniform_int(min_voters, max_voters));
   // Churn needs a majority side and a minority side that one node turns
   // around: an odd number of voters.
-  if (enabled_[kChurn] && voters % 2 == 0) voters += voters < max_voters ? 1 : -1;
+  if (enabled_[kChurn] && voters % 2 == 0) voters = voters < max_voters ? voters + 1 : voters - 1;
   const uint32_t extra = std::min<uint32_t>(3, limits_.nodes - voters);
   uint32_t learners = 0, spares = 0;
   if (extra > 0 && coin(r, 0.3))

@@ -274,7 +274,7 @@ TEST_CASE("fuzz: --stop-on-failure reports the seeds up to the first failure") {
 }
 
 TEST_CASE("fuzz: the written scenario file replays with the same digest") {
-  for (uint64_t seed : {3, 11}) {
+  for (uint64_t seed : {3u, 11u}) {
     const std::string text = generate_scenario(seed, FuzzLimits{}).dump(2) + "\n";
     const RunResult direct = run_text(text);
     // What `raftsim run seed-S.json` does: read the file back and run it.
