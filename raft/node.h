@@ -202,6 +202,7 @@ class Node {
   void set_role(Role to, const char* reason, Outputs& out);
 
   void handle_append(const Message& msg, TimeUs now, Outputs& out);
+  void append_entries_from(const Message& msg, Index prev, size_t skip);
   void handle_append_resp(const Message& msg, TimeUs now, Outputs& out);
   void handle_vote(const Message& msg, TimeUs now, Outputs& out);
   void handle_vote_resp(const Message& msg, TimeUs now, Outputs& out);
