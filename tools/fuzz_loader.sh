@@ -20,6 +20,7 @@ mkdir -p "$out/corpus"
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$root" \
   "$root/tests/fuzz_loader.cc" "$root/sim/scenario/scenario_loader.cc" "$root/sim/canonical/canonical_caps.cc" \
+  "$root/sim/scenario/loader_actions.cc" "$root/sim/scenario/loader_expectations.cc" \
   "$root/sim/base/time.cc" \
   "$root/raft/types.cc" \
   -o "$out/fuzz_loader"
