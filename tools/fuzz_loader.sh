@@ -19,7 +19,7 @@ mkdir -p "$out/corpus"
 "$cxx" -std=c++17 -O1 -g -fno-omit-frame-pointer \
   -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$root" \
-  "$root/tests/fuzz_loader.cc" "$root/sim/scenario/scenario_loader.cc" "$root/sim/canonical/canonical_caps.cc" \
+  "$root/tests/fuzz_loader.cc" "$root/sim/scenario/scenario_loader.cc" "$root/sim/scenario/canonical_caps.cc" \
   "$root/sim/scenario/loader_actions.cc" "$root/sim/scenario/loader_expectations.cc" \
   "$root/sim/base/time.cc" \
   "$root/raft/types.cc" \

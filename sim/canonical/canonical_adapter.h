@@ -20,8 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "sim/base/node_api.h"
 #include "sim/canonical/canonical_convert.h"
-#include "sim/engine/node_api.h"
 
 namespace sim::canonical {
 

@@ -10,7 +10,7 @@
 #include <string>
 
 #include "raft/node.h"
-#include "sim/engine/node_api.h"
+#include "sim/base/node_api.h"
 
 namespace sim {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "sim/engine/event_queue.h"  // TimeUs
+#include "sim/base/time.h"
 
 namespace sim {
 

@@ -15,13 +15,13 @@
 
 #include "raft/offset_vector.h"
 #include "sim/base/histogram.h"
+#include "sim/base/node_api.h"
 #include "sim/base/prng.h"
 #include "sim/base/time.h"
 #include "sim/check/checker.h"
 #include "sim/check/linearizability.h"
 #include "sim/engine/event_queue.h"
 #include "sim/engine/network.h"
-#include "sim/engine/node_api.h"
 #include "sim/scenario/scenario.h"
 #include "sim/scenario/scenario_loader.h"  // ScenarioLimits
 #include "sim/trace/trace.h"

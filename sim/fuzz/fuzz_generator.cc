@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "sim/canonical/canonical_caps.h"
+#include "sim/scenario/canonical_caps.h"
 
 namespace sim {
 

@@ -18,7 +18,7 @@
 #include <set>
 
 #include "sim/base/time.h"
-#include "sim/canonical/canonical_caps.h"
+#include "sim/scenario/canonical_caps.h"
 #include "sim/scenario/scenario_loader.h"
 
 namespace sim::loader_detail {

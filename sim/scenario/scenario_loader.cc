@@ -14,7 +14,7 @@
 #include <set>
 
 #include "sim/base/time.h"
-#include "sim/canonical/canonical_caps.h"
+#include "sim/scenario/canonical_caps.h"
 #include "sim/scenario/loader_internal.h"
 
 namespace sim {

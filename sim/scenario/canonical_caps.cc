@@ -3,7 +3,7 @@
 // documents to the rest. Kept apart from the adapter so that the scenario
 // loader does not depend on the library (tools/fuzz_loader.sh builds it
 // alone). docs/canonical.md has the table.
-#include "sim/canonical/canonical_caps.h"
+#include "sim/scenario/canonical_caps.h"
 
 #include <algorithm>
 #include <cctype>
