@@ -14,6 +14,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import raftsim_stats as rs  # noqa: E402
 import raftsim_trace as rt  # noqa: E402
 
 PERCENTILES = ((50, "o"), (90, "s"), (99, "D"))
@@ -50,7 +51,7 @@ def labelled(loaded):
 
 def stats(values):
     """p50, p90, p99, max (None each when there are no values)."""
-    return [rt.percentile(values, p) for p, _ in PERCENTILES] + [max(values) if values else None]
+    return [rs.percentile(values, p) for p, _ in PERCENTILES] + [max(values) if values else None]
 
 
 def draw(plt, series, log):
@@ -71,12 +72,12 @@ def draw(plt, series, log):
         if not values:
             ax.plot([], [], color=colour, label="%s (no elections)" % label)
             continue
-        xs, ys = rt.cdf_points([max(v, LOG_FLOOR_MS) if log else v for v in values])
+        xs, ys = rs.cdf_points([max(v, LOG_FLOOR_MS) if log else v for v in values])
         # Start the step at 0 so the curve begins on the axis.
         ax.step([xs[0]] + xs, [0.0] + ys, where="post", color=colour, linewidth=1.6,
                 label="%s (n=%d)" % (label, len(values)))
         for p, marker in PERCENTILES:
-            v = rt.percentile(xs, p)
+            v = rs.percentile(xs, p)
             ax.plot([v], [ys[xs.index(v)]], marker=marker, color=colour,
                     markeredgecolor="black", markersize=7, zorder=5)
     if log:

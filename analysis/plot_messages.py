@@ -16,6 +16,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import raftsim_stats as rs  # noqa: E402
 import raftsim_trace as rt  # noqa: E402
 from plot_timeline import role_style  # noqa: E402  (same role colours in every plot)
 
@@ -92,7 +93,7 @@ def draw(plt, trace, t0, t1):
 
     # Lanes, coloured by role (thin bars behind the arrows).
     for n, intervals in trace.roles.items():
-        for iv in rt.clip_intervals(intervals, t0, ms1 * 1e3):
+        for iv in rs.clip_intervals(intervals, t0, ms1 * 1e3):
             ax.add_patch(plt.Rectangle((x[n] - 0.04, iv.start / 1e3), 0.08,
                                        (iv.end - iv.start) / 1e3, color=role_style(iv.role)[0],
                                        hatch=role_style(iv.role)[1], zorder=1, linewidth=0))

@@ -17,6 +17,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import raftsim_stats as rs  # noqa: E402
 import raftsim_trace as rt  # noqa: E402
 
 ROLE_STYLE = {  # role: (face colour, hatch, text colour)
@@ -126,7 +127,7 @@ def role_style(role):
 def draw_roles(ax, trace, lane, t0, t1, px):
     bars = {role: {} for role in ROLE_STYLE}
     for n, intervals in trace.roles.items():
-        for iv in rt.merge_narrow(rt.clip_intervals(intervals, t0, t1), px * 1e6):
+        for iv in rs.merge_narrow(rs.clip_intervals(intervals, t0, t1), px * 1e6):
             start, width = iv.start / 1e6, (iv.end - iv.start) / 1e6
             bars.setdefault(iv.role, {}).setdefault(n, []).append((start, width))
             label = str(iv.term)
@@ -149,7 +150,7 @@ def groups_note(net):
 
 
 def draw_network(ax, trace, lane, net_y, t0, t1, px):
-    spans = rt.clip_intervals(trace.network, t0, t1)
+    spans = rs.clip_intervals(trace.network, t0, t1)
     for i, net in enumerate(spans):
         start, width = net.start / 1e6, (net.end - net.start) / 1e6
         ax.broken_barh([(start, width)], (net_y - 0.3, 0.6), facecolors="#ffcdd2",
@@ -291,7 +292,7 @@ def draw_commits(ax, trace, t0, t1):
     colours = node_colours(trace.nodes)
     drawn = False
     for n in trace.nodes:
-        series = rt.downsample_steps(trace.commits.get(n, []), t0, t1, MAX_STEP_POINTS)
+        series = rs.downsample_steps(trace.commits.get(n, []), t0, t1, MAX_STEP_POINTS)
         if series:
             drawn = True
             ax.plot([t / 1e6 for t, _ in series], [v for _, v in series], drawstyle="steps-post",
@@ -337,13 +338,13 @@ def draw_latency(ax, trace, t0, t1, px):
         in_window = [x.latency_us / 1e3 for x in items if t0 <= x.t <= t1]
         if not in_window:
             continue
-        points = rt.downsample_points([(x.t, x.latency_us / 1e3) for x in items],
+        points = rs.downsample_points([(x.t, x.latency_us / 1e3) for x in items],
                                       t0, t1, MAX_STEP_POINTS * 2)
         ax.scatter([t / 1e6 for t, _ in points], [v for _, v in points], s=5, color=colour,
                    alpha=0.6, linewidths=0, label=what)
         parts.append("%s: %d, latency p50 %.1f ms, p99 %.1f ms, max %.1f ms"
-                     % (what, len(in_window), rt.percentile(in_window, 50),
-                        rt.percentile(in_window, 99), max(in_window)))
+                     % (what, len(in_window), rs.percentile(in_window, 50),
+                        rs.percentile(in_window, 99), max(in_window)))
     if not parts:
         ax.text(0.5, 0.5, "no client writes committed in this window", transform=ax.transAxes,
                 ha="center", va="center", color="#757575")

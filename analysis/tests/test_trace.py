@@ -10,6 +10,7 @@ import unittest
 import synth
 
 sys.path.insert(0, synth.analysis_dir())
+import raftsim_stats as rs  # noqa: E402
 import raftsim_trace as rt  # noqa: E402
 
 MS = 1000
@@ -310,21 +311,21 @@ class HelperTest(unittest.TestCase):
                 rt.parse_time(bad)
 
     def test_percentile_nearest_rank(self):
-        self.assertEqual(rt.percentile([15, 20, 35, 40, 50], 30), 20)
-        self.assertEqual(rt.percentile([15, 20, 35, 40, 50], 40), 20)
-        self.assertEqual(rt.percentile([50, 40, 35, 20, 15], 50), 35)
-        self.assertEqual(rt.percentile([15, 20, 35, 40, 50], 100), 50)
+        self.assertEqual(rs.percentile([15, 20, 35, 40, 50], 30), 20)
+        self.assertEqual(rs.percentile([15, 20, 35, 40, 50], 40), 20)
+        self.assertEqual(rs.percentile([50, 40, 35, 20, 15], 50), 35)
+        self.assertEqual(rs.percentile([15, 20, 35, 40, 50], 100), 50)
         values = list(range(1, 101))
-        self.assertEqual([rt.percentile(values, p) for p in (50, 90, 99)], [50, 90, 99])
-        self.assertEqual(rt.percentile([7], 99), 7)
-        self.assertIsNone(rt.percentile([], 50))
+        self.assertEqual([rs.percentile(values, p) for p in (50, 90, 99)], [50, 90, 99])
+        self.assertEqual(rs.percentile([7], 99), 7)
+        self.assertIsNone(rs.percentile([], 50))
 
     def test_cdf_points(self):
-        self.assertEqual(rt.cdf_points([3, 1, 2, 4]), ([1, 2, 3, 4], [0.25, 0.5, 0.75, 1.0]))
+        self.assertEqual(rs.cdf_points([3, 1, 2, 4]), ([1, 2, 3, 4], [0.25, 0.5, 0.75, 1.0]))
 
     def test_downsample_steps(self):
         points = [(t, t // 3) for t in range(0, 100000, 10)]
-        out = rt.downsample_steps(points, 5005, 95000, 2000)
+        out = rs.downsample_steps(points, 5005, 95000, 2000)
         self.assertLessEqual(len(out), 2002)
         self.assertEqual(out[0], (5005, 5000 // 3))  # the value in force at the start
         self.assertEqual(out[-1][0], 95000)
@@ -333,11 +334,11 @@ class HelperTest(unittest.TestCase):
             self.assertLessEqual(a[0], b[0])
             self.assertLessEqual(a[1], b[1])
         short = [(1, 1), (2, 2)]
-        self.assertEqual(rt.downsample_steps(short, 0, 10), [(1, 1), (2, 2), (10, 2)])
+        self.assertEqual(rs.downsample_steps(short, 0, 10), [(1, 1), (2, 2), (10, 2)])
 
     def test_downsample_points_keeps_extremes(self):
         points = [(t, (t * 7919) % 1000) for t in range(100000)]
-        out = rt.downsample_points(points, 0, 100000, 1000)
+        out = rs.downsample_points(points, 0, 100000, 1000)
         self.assertLessEqual(len(out), 1000)
         self.assertEqual(max(v for _, v in out), 999)
         self.assertEqual(min(v for _, v in out), 0)
@@ -346,7 +347,7 @@ class HelperTest(unittest.TestCase):
         flips = [rt.Interval(i, i + 1, "candidate" if i % 3 else "follower", i)
                  for i in range(100)]
         ivs = [rt.Interval(-50, 0, "leader", 0)] + flips + [rt.Interval(100, 200, "leader", 9)]
-        out = rt.merge_narrow(ivs, 10)
+        out = rs.merge_narrow(ivs, 10)
         self.assertEqual(out[0], ivs[0])
         self.assertEqual(out[-1], ivs[-1])
         for a, b in zip(out, out[1:]):
@@ -357,9 +358,9 @@ class HelperTest(unittest.TestCase):
 
     def test_clip_intervals(self):
         ivs = [rt.Interval(0, 10, "follower", 0), rt.Interval(10, 20, "leader", 1)]
-        self.assertEqual(rt.clip_intervals(ivs, 5, 12),
+        self.assertEqual(rs.clip_intervals(ivs, 5, 12),
                          [rt.Interval(5, 10, "follower", 0), rt.Interval(10, 12, "leader", 1)])
-        self.assertEqual(rt.clip_intervals(ivs, 20, 30), [])
+        self.assertEqual(rs.clip_intervals(ivs, 20, 30), [])
 
 
 
