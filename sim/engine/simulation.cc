@@ -19,19 +19,10 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
       timeline_rng_(Prng::stream(seed_, "timeline")),
       checker_(scenario.all_nodes()),
       kv_(scenario.kv()),
-      kv_rng_(Prng::stream(seed_, "kv")) {
+      kv_rng_(Prng::stream(seed_, "kv")),
+      quorum_(quorum_deadline_for(scenario)) {
   for (const std::string& bug : scenario.bugs) raft_options_.bugs.enable(bug);
   raft_options_.lease_reads = scenario.uses_read_mode(raft::ReadMode::lease);
-  // The longest one-way latency any link may have during the run: the
-  // quorum invariant allows a response already in flight that long.
-  auto longest = [](const LatencyModel& m) {
-    return m.kind == LatencyModel::Kind::normal ? m.a_us + 6 * m.b_us : m.b_us;
-  };
-  max_latency_us_ = longest(scenario.network.latency);
-  for (const Action& a : scenario.actions) {
-    if (a.patch.latency) max_latency_us_ = std::max(max_latency_us_, longest(*a.patch.latency));
-    if (a.kind == ActionKind::clock_drift) max_rate_ppm_ = std::max(max_rate_ppm_, a.rate_ppm);
-  }
   trace_.open(options.trace, options.trace_level);
   const std::vector<NodeId> all = scenario.all_nodes();
   NodeId max_id = 0;

@@ -20,6 +20,7 @@
 #include "sim/base/time.h"
 #include "sim/check/checker.h"
 #include "sim/check/linearizability.h"
+#include "sim/check/quorum_deadline.h"
 #include "sim/engine/event_queue.h"
 #include "sim/engine/network.h"
 #include "sim/scenario/scenario.h"
@@ -109,7 +110,7 @@ class Simulation {
   // Hot fields first: nearly every event of a large cluster lands on a node
   // none of whose state is still in cache, and each line of SimNode it reads
   // is a miss. Delivery, timers and disk completions read the first few
-  // lines; pause and the leader's quorum tracking come last.
+  // lines; pause comes last.
   struct SimNode {
     NodeId id = 0;
     bool crashed = false;
@@ -127,13 +128,6 @@ class Simulation {
     raft::DurableState disk;
     raft::OffsetVector<Event> parked;  // events that arrived while paused
     TimeUs paused_at_local_us = 0;
-    // Leader only: local time until which a quorum of voters was reachable
-    // (unset while one is), and per node slot until when it was reachable.
-    std::optional<TimeUs> quorum_lost_local_us;
-    std::vector<TimeUs> reachable_until;
-    raft::Term reach_term = 0;
-    std::vector<NodeId>
-        reach_members;  // the voters and learners reachable_until was judged against
   };
   struct Write {  // (largest members first: one per write, 32 bytes)
     TimeUs submitted_us = 0;
@@ -205,15 +199,44 @@ class Simulation {
   std::optional<NodeId> random_live_node(Prng& rng);
   TimeUs client_hop_us();
 
-  // Scenario.
+  // Scenario: the timeline's actions, one runner per kind (simulation_actions.cc).
   void run_action(size_t index, bool retry = false);
   void crash_node(SimNode& n);
   void restart_node(SimNode& n);
+  void pause_node(SimNode& n);
+  void resume_node(SimNode& n);
+  void partition_network(const std::vector<std::vector<NodeId>>& groups);
+  void isolate_node(NodeId id);
+  void cut_link(const Action& a);
+  void heal_network();
+  void set_network(const Action& a);
+  void submit_writes(const Action& a, std::optional<NodeId> target);
+  void submit_reads(const Action& a, std::optional<NodeId> target);
+  void admin_action(size_t index, NodeId target, bool retry);
+  void snapshot_node(SimNode& n);
+  void campaign_node(SimNode& n);
+  void drift_clock(SimNode& n, int64_t rate_ppm);
   std::optional<NodeId> resolve(const NodeRef& ref, const std::string& path);
   std::optional<NodeId> current_leader() const;
+  // The scenario's checks, one evaluator per kind (simulation_checks.cc).
+  struct Verdict {
+    std::string what, seen;  // what the check asks for; what it found
+    bool ok = false;
+  };
   void evaluate(size_t index);
+  std::optional<NodeId> lookup(const NodeRef& ref) const;
+  Verdict check_leader(const Expectation& e) const;
+  Verdict check_leaders(const Expectation& e) const;
+  Verdict check_role(const Expectation& e) const;
+  Verdict check_term(const Expectation& e) const;
+  Verdict check_committed(const Expectation& e) const;
+  Verdict check_applied(const Expectation& e) const;
+  Verdict check_config(const Expectation& e) const;
+  Verdict check_events(const Expectation& e) const;
+  Verdict check_converged() const;
   void fail(const std::string& why);
   void action_failed(const std::string& why);
+  static QuorumDeadline quorum_deadline_for(const Scenario& scenario);
   void update_quorum_tracking();
   void note_leader_lost();
 
@@ -275,11 +298,8 @@ class Simulation {
   std::vector<std::pair<TimeUs, size_t>> action_order_, check_order_;
   size_t next_action_ = 0, next_check_ = 0;
   std::unordered_map<std::string, NodeId> aliases_;
-  static constexpr TimeUs kReachableNow = INT64_MAX;
-  TimeUs max_latency_us_ = 0;
-  int64_t max_rate_ppm_ = 1'000'000;  // the fastest any clock runs during the run
-  bool connectivity_dirty_ = true;
-  std::vector<NodeId> cut_off_leaders_;  // leaders without a reachable quorum, for the deadline
+  QuorumDeadline quorum_;
+  bool connectivity_dirty_ = true;  // the quorum deadline must judge the leaders anew
   std::optional<TimeUs> leaderless_since_us_;
   std::optional<NodeId> last_leader_;
   struct SeenEvent {

@@ -148,7 +148,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
       trace_.event(now_us_, "step_down", n.id).unum("term", ev.term).str("reason", ev.reason);
       count("step_down", n.id, ev.reason);
       ++result_.event_counts[std::string("step_down:") + ev.reason];
-      n.quorum_lost_local_us.reset();
+      quorum_.stop(n.id);
       note_leader_lost();
       break;
     case raft::EventType::commit:
