@@ -1,6 +1,8 @@
 // The scenario loader's parts (scenario_loader.cc, loader_actions.cc,
 // loader_expectations.cc): the Loader class, which walks a parsed document
 // and names the place of every error, and the text helpers its messages use.
+// Each action and check kind is one row of a table (Loader::action_row,
+// Loader::check_row): its name, its keys and the parser of its own fields.
 // Internal to sim/scenario/.
 #pragma once
 
@@ -117,22 +119,6 @@ inline std::string type_name(const json& v) {
   }
 }
 
-inline const std::vector<std::string>& action_names() {
-  static const std::vector<std::string> names = {
-      "crash",       "restart",  "pause",       "resume",      "partition",
-      "isolate",     "cut",      "heal",        "set_network", "write",
-      "add_learner", "promote",  "demote",      "remove",      "transfer_leadership",
-      "snapshot",    "campaign", "clock_drift", "read"};
-  return names;
-}
-
-inline const std::vector<std::string>& check_names() {
-  static const std::vector<std::string> names = {"leader",    "leaders",  "role",   "term",
-                                                 "committed", "applied",  "config", "event",
-                                                 "no_event",  "converged"};
-  return names;
-}
-
 inline const std::vector<std::string>& event_names() {
   static const std::vector<std::string> names = {
       "elected",  "step_down",        "election_started", "vote_granted",       "demoted",
@@ -153,6 +139,16 @@ inline const std::vector<std::string>& role_names() {
   return names;
 }
 
+// Whether row i of a kind table (Loader::action_row, Loader::check_row)
+// describes kind i, for every kind.
+template <class Row, size_t N>
+constexpr bool rows_in_kind_order(const Row (&rows)[N]) {
+  for (size_t i = 0; i < N; ++i) {
+    if (static_cast<size_t>(rows[i].kind) != i) return false;
+  }
+  return true;
+}
+
 class Loader {
  public:
   explicit Loader(std::string file) : file_(std::move(file)) {}
@@ -162,6 +158,7 @@ class Loader {
   }
 
   Scenario load(const json& root);
+  static const char* action_name(ActionKind kind) { return action_row(kind).name; }
 
  private:
   void keys(const json& obj, const std::string& path, const std::vector<std::string>& allowed,
@@ -385,11 +382,100 @@ class Loader {
     }
   }
 
+  // The document, part by part (scenario_loader.cc).
+  void load_header(const json& root);
   void load_cluster(const json& v);
   void load_raft(const json& v);
-  void load_action(const json& v, size_t index);
-  void load_expectation(const json& v, size_t index);
+  void load_election_timeout(const json& et);
+  void load_bugs(const json& bugs);
+  void load_network(const json& n);
+  void load_disk(const json& d);
+  void load_workload(const json& w);
+  void load_timeline(const json& t);
+  void load_expect(const json& x);
+  void load_implementation(const json& v);
   void check_budget() const;
+
+  // The keys a kind takes besides the common ones, in the order messages
+  // list them (unused slots are null).
+  struct Keys {
+    const char* names[5];
+  };
+  static void add_keys(std::vector<std::string>& to, const Keys& keys) {
+    for (const char* k : keys.names) {
+      if (k) to.push_back(k);
+    }
+  }
+
+  // Actions (loader_actions.cc). One row per kind: its name in a file, the
+  // keys it requires and allows besides "at", "action" and "as", and the
+  // parser of the fields only it has ("at", "node" and "as" are read for
+  // every kind).
+  using ActionParser = void (Loader::*)(const json& v, const std::string& path, Action& a);
+  struct ActionKindRow {
+    ActionKind kind;
+    const char* name;
+    Keys required, optional;
+    ActionParser parse;
+  };
+  static const ActionKindRow& action_row(ActionKind kind);
+  static const std::vector<std::string>& action_names();
+  void load_action(const json& v, size_t index);
+  ActionKind action_kind(const std::string& name, const std::string& path);
+  TimeSpec action_time(const json& at, const std::string& path);
+  void bind_alias(const json& as, const std::string& path, size_t index, Action& a);
+  void no_action_fields(const json&, const std::string&, Action&) {}
+  void parse_partition(const json& v, const std::string& path, Action& a);
+  void parse_cut(const json& v, const std::string& path, Action& a);
+  void parse_set_network(const json& v, const std::string& path, Action& a);
+  void parse_write(const json& v, const std::string& path, Action& a);
+  void parse_read(const json& v, const std::string& path, Action& a);
+  void parse_key(const json& v, const std::string& path, Action& a);
+  void parse_add_learner(const json& v, const std::string& path, Action& a);
+  void parse_transfer(const json& v, const std::string& path, Action& a);
+  void parse_clock_drift(const json& v, const std::string& path, Action& a);
+
+  // Checks (loader_expectations.cc). One row per kind: its name, whether it
+  // is judged at an instant ("at") or over a window ("within"), the keys it
+  // requires and allows besides those and "check", and the parser of its
+  // own fields.
+  enum class When : uint8_t { at, within };
+  // What a check's parser reads and fills.
+  struct CheckFields {
+    const json& v;
+    const std::string& path;
+    Expectation& e;
+    TimeUs alias_deadline = 0;  // every alias the check names must be bound by then
+    std::string alias_when;     // how to say when that is
+  };
+  using CheckParser = void (Loader::*)(CheckFields& c);
+  struct CheckKindRow {
+    CheckKind kind;
+    const char* name;
+    When when;
+    Keys required, optional;
+    CheckParser parse;
+  };
+  static const CheckKindRow& check_row(CheckKind kind);
+  static const std::vector<std::string>& check_names();
+  void load_expectation(const json& v, size_t index);
+  CheckKind check_kind(const std::string& name, const std::string& path);
+  void check_time(CheckFields& c, When when);
+  void check_instant(CheckFields& c);
+  void check_window(CheckFields& c);
+  NodeRef check_ref(CheckFields& c, const char* key, bool allow_leader);
+  std::optional<uint64_t> check_bound(CheckFields& c, const char* key);
+  void ordered_bounds(const Expectation& e, const std::string& path);
+  void no_check_fields(CheckFields&) {}
+  void parse_leader_check(CheckFields& c);
+  void parse_leaders_check(CheckFields& c);
+  void parse_role_check(CheckFields& c);
+  void parse_term_check(CheckFields& c);
+  void parse_committed_check(CheckFields& c);
+  void parse_applied_check(CheckFields& c);
+  void parse_config_check(CheckFields& c);
+  void parse_event_check(CheckFields& c);
+  void parse_event_count(CheckFields& c);
 
   std::string file_;
   Scenario scenario_;

@@ -9,7 +9,7 @@
 #include "raft/node.h"
 #include "raft/options.h"
 #include "raft/types.h"
-#include "sim/engine/event_queue.h"
+#include "sim/base/time.h"
 
 namespace sim {
 
@@ -71,6 +71,9 @@ enum class ActionKind : uint8_t {
   clock_drift,
   read
 };
+// How many kinds there are: the loader's table has one row for each
+// (loader_actions.cc), the engine's switch one case (simulation_actions.cc).
+inline constexpr size_t kActionKinds = static_cast<size_t>(ActionKind::read) + 1;
 
 struct Action {
   TimeSpec at;
@@ -108,6 +111,9 @@ enum class CheckKind : uint8_t {
   no_event,
   converged
 };
+// As for actions: one row in loader_expectations.cc, one case in
+// simulation_checks.cc.
+inline constexpr size_t kCheckKinds = static_cast<size_t>(CheckKind::converged) + 1;
 
 struct Expectation {
   bool window = false;

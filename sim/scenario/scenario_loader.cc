@@ -73,20 +73,7 @@ void Loader::load_raft(const json& v) {
         "snapshot_chunk_size", "max_inflight", "max_entries_per_message", "clock_drift_bound",
         "bugs"});
   raft::Options& o = scenario_.raft;
-  if (v.contains("election_timeout")) {
-    const json& et = v["election_timeout"];
-    if (!et.is_array() || et.size() != 2) {
-      error("/raft/election_timeout", "expected [min, max], two times; found " + type_name(et));
-    }
-    o.election_timeout_min_us = time(et[0], "/raft/election_timeout/0");
-    o.election_timeout_max_us = time(et[1], "/raft/election_timeout/1");
-    if (o.election_timeout_min_us <= 0) error("/raft/election_timeout/0", "must be greater than 0");
-    if (o.election_timeout_max_us < o.election_timeout_min_us) {
-      error("/raft/election_timeout", "min " + format_time(o.election_timeout_min_us) +
-                                          " is greater than max " +
-                                          format_time(o.election_timeout_max_us));
-    }
-  }
+  if (v.contains("election_timeout")) load_election_timeout(v["election_timeout"]);
   if (v.contains("heartbeat_interval")) {
     o.heartbeat_interval_us = time(v["heartbeat_interval"], "/raft/heartbeat_interval");
     if (o.heartbeat_interval_us <= 0) error("/raft/heartbeat_interval", "must be greater than 0");
@@ -121,23 +108,39 @@ void Loader::load_raft(const json& v) {
     }
     o.clock_drift_bound_ppm = static_cast<int64_t>(d.get<double>() * 1e6 + 0.5);
   }
-  if (v.contains("bugs")) {
-    const json& bugs = v["bugs"];
-    if (!bugs.is_array())
-      error("/raft/bugs", "expected an array of bug names, found " + type_name(bugs));
-    for (size_t i = 0; i < bugs.size(); ++i) {
-      const std::string path = "/raft/bugs/" + std::to_string(i);
-      const std::string name = string(bugs[i], path);
-      raft::PlantedBugs probe;
-      if (!probe.enable(name)) {
-        error(path, "unknown bug " + quote(name) + did_you_mean(name, raft::PlantedBugs::names()) +
-                        "; known bugs: " + list(raft::PlantedBugs::names()));
-      }
-      if (std::find(scenario_.bugs.begin(), scenario_.bugs.end(), name) != scenario_.bugs.end()) {
-        error(path, "bug \"" + name + "\" is listed twice");
-      }
-      scenario_.bugs.push_back(name);
+  if (v.contains("bugs")) load_bugs(v["bugs"]);
+}
+
+void Loader::load_election_timeout(const json& et) {
+  raft::Options& o = scenario_.raft;
+  if (!et.is_array() || et.size() != 2) {
+    error("/raft/election_timeout", "expected [min, max], two times; found " + type_name(et));
+  }
+  o.election_timeout_min_us = time(et[0], "/raft/election_timeout/0");
+  o.election_timeout_max_us = time(et[1], "/raft/election_timeout/1");
+  if (o.election_timeout_min_us <= 0) error("/raft/election_timeout/0", "must be greater than 0");
+  if (o.election_timeout_max_us < o.election_timeout_min_us) {
+    error("/raft/election_timeout", "min " + format_time(o.election_timeout_min_us) +
+                                        " is greater than max " +
+                                        format_time(o.election_timeout_max_us));
+  }
+}
+
+void Loader::load_bugs(const json& bugs) {
+  if (!bugs.is_array())
+    error("/raft/bugs", "expected an array of bug names, found " + type_name(bugs));
+  for (size_t i = 0; i < bugs.size(); ++i) {
+    const std::string path = "/raft/bugs/" + std::to_string(i);
+    const std::string name = string(bugs[i], path);
+    raft::PlantedBugs probe;
+    if (!probe.enable(name)) {
+      error(path, "unknown bug " + quote(name) + did_you_mean(name, raft::PlantedBugs::names()) +
+                      "; known bugs: " + list(raft::PlantedBugs::names()));
     }
+    if (std::find(scenario_.bugs.begin(), scenario_.bugs.end(), name) != scenario_.bugs.end()) {
+      error(path, "bug \"" + name + "\" is listed twice");
+    }
+    scenario_.bugs.push_back(name);
   }
 }
 
@@ -179,6 +182,25 @@ Scenario Loader::load(const json& root) {
        {"name", "description", "seed", "duration", "max_events", "implementation", "cluster",
         "raft", "network", "disk", "workload", "timeline", "expect", "check_stale_reads"},
        {"name", "duration", "cluster"});
+  load_header(root);
+  load_cluster(root["cluster"]);
+  if (root.contains("raft")) load_raft(root["raft"]);
+  if (root.contains("network")) load_network(root["network"]);
+  if (root.contains("disk")) load_disk(root["disk"]);
+  if (root.contains("workload")) load_workload(root["workload"]);
+  if (root.contains("check_stale_reads")) {
+    scenario_.check_stale_reads = boolean(root["check_stale_reads"], "/check_stale_reads");
+  }
+  if (root.contains("timeline")) load_timeline(root["timeline"]);
+  check_budget();
+  if (root.contains("expect")) load_expect(root["expect"]);
+  if (root.contains("implementation")) load_implementation(root["implementation"]);
+  select_implementation(scenario_, scenario_.implementation);
+  return std::move(scenario_);
+}
+
+// name, description, seed, duration, max_events.
+void Loader::load_header(const json& root) {
   scenario_.file = file_;
   scenario_.name = string(root["name"], "/name");
   if (root.contains("description"))
@@ -189,110 +211,102 @@ Scenario Loader::load(const json& root) {
   if (root.contains("max_events")) {
     scenario_.max_events = integer(root["max_events"], "/max_events", 1, UINT64_MAX);
   }
-  load_cluster(root["cluster"]);
-  if (root.contains("raft")) load_raft(root["raft"]);
-  if (root.contains("network")) {
-    const json& n = root["network"];
-    keys(n, "/network", {"latency", "drop", "duplicate"});
-    if (n.contains("latency"))
-      scenario_.network.latency = latency(n["latency"], "/network/latency");
-    if (n.contains("drop")) scenario_.network.drop = probability(n["drop"], "/network/drop");
-    if (n.contains("duplicate"))
-      scenario_.network.duplicate = probability(n["duplicate"], "/network/duplicate");
+}
+
+void Loader::load_network(const json& n) {
+  keys(n, "/network", {"latency", "drop", "duplicate"});
+  if (n.contains("latency")) scenario_.network.latency = latency(n["latency"], "/network/latency");
+  if (n.contains("drop")) scenario_.network.drop = probability(n["drop"], "/network/drop");
+  if (n.contains("duplicate"))
+    scenario_.network.duplicate = probability(n["duplicate"], "/network/duplicate");
+}
+
+void Loader::load_disk(const json& d) {
+  keys(d, "/disk", {"write_latency"});
+  if (d.contains("write_latency")) {
+    scenario_.disk_write_latency_us = time(d["write_latency"], "/disk/write_latency");
   }
-  if (root.contains("disk")) {
-    keys(root["disk"], "/disk", {"write_latency"});
-    if (root["disk"].contains("write_latency")) {
-      scenario_.disk_write_latency_us = time(root["disk"]["write_latency"], "/disk/write_latency");
-    }
+}
+
+void Loader::load_workload(const json& w) {
+  keys(w, "/workload",
+       {"rate", "start", "stop", "size", "keys", "read_ratio", "cas_ratio", "read_mode"}, {"rate"});
+  Workload& wl = scenario_.workload;
+  wl.enabled = true;
+  const json& rate = w["rate"];
+  if (!rate.is_number() || !(rate.get<double>() >= 0) || rate.get<double>() > 1e6) {
+    error("/workload/rate",
+          "expected a rate in writes per second in [0, 1000000], found " + type_name(rate));
   }
-  if (root.contains("workload")) {
-    const json& w = root["workload"];
-    keys(w, "/workload",
-         {"rate", "start", "stop", "size", "keys", "read_ratio", "cas_ratio", "read_mode"},
-         {"rate"});
-    Workload& wl = scenario_.workload;
-    wl.enabled = true;
-    const json& rate = w["rate"];
-    if (!rate.is_number() || !(rate.get<double>() >= 0) || rate.get<double>() > 1e6) {
-      error("/workload/rate",
-            "expected a rate in writes per second in [0, 1000000], found " + type_name(rate));
-    }
-    wl.rate_per_s = rate.get<double>();
-    wl.start_us = w.contains("start") ? time(w["start"], "/workload/start") : 0;
-    wl.stop_us = w.contains("stop") ? time(w["stop"], "/workload/stop") : scenario_.duration_us;
-    if (wl.start_us > scenario_.duration_us) {
-      error("/workload/start", "the workload starts at " + format_time(wl.start_us) +
-                                   ", after the scenario's duration " +
-                                   format_time(scenario_.duration_us));
-    }
-    if (wl.stop_us < wl.start_us) {
-      error("/workload/stop", "the workload stops (" + format_time(wl.stop_us) +
-                                  ") before it starts (" + format_time(wl.start_us) + ")");
-    }
-    if (w.contains("size"))
-      wl.size_bytes = static_cast<uint32_t>(integer(w["size"], "/workload/size", 0, 1 << 20));
-    if (w.contains("keys")) {
-      wl.keys = static_cast<uint32_t>(integer(w["keys"], "/workload/keys", 1, kMaxKey));
-    }
-    for (const char* k : {"read_ratio", "cas_ratio", "read_mode"}) {
-      if (w.contains(k) && wl.keys == 0) {
-        error(std::string("/workload/") + k, "needs \"keys\", the number of keys to use");
-      }
-    }
-    if (w.contains("read_ratio"))
-      wl.read_ratio = probability(w["read_ratio"], "/workload/read_ratio");
-    if (w.contains("cas_ratio")) wl.cas_ratio = probability(w["cas_ratio"], "/workload/cas_ratio");
-    if (w.contains("read_mode")) wl.read_mode = read_mode(w["read_mode"], "/workload/read_mode");
-    const double expected =
-        wl.rate_per_s *
-        static_cast<double>(std::min(wl.stop_us, scenario_.duration_us) - wl.start_us) / 1e6;
-    total_writes_ += static_cast<uint64_t>(expected);
-    total_write_bytes_ += expected * wl.size_bytes;
+  wl.rate_per_s = rate.get<double>();
+  wl.start_us = w.contains("start") ? time(w["start"], "/workload/start") : 0;
+  wl.stop_us = w.contains("stop") ? time(w["stop"], "/workload/stop") : scenario_.duration_us;
+  if (wl.start_us > scenario_.duration_us) {
+    error("/workload/start", "the workload starts at " + format_time(wl.start_us) +
+                                 ", after the scenario's duration " +
+                                 format_time(scenario_.duration_us));
   }
-  if (root.contains("check_stale_reads")) {
-    scenario_.check_stale_reads = boolean(root["check_stale_reads"], "/check_stale_reads");
+  if (wl.stop_us < wl.start_us) {
+    error("/workload/stop", "the workload stops (" + format_time(wl.stop_us) +
+                                ") before it starts (" + format_time(wl.start_us) + ")");
   }
-  if (root.contains("timeline")) {
-    const json& t = root["timeline"];
-    if (!t.is_array()) error("/timeline", "expected an array of actions, found " + type_name(t));
-    if (t.size() > ScenarioLimits::kMaxActions) {
-      error("/timeline", std::to_string(t.size()) + " actions is more than the limit of " +
-                             std::to_string(ScenarioLimits::kMaxActions));
-    }
-    for (size_t i = 0; i < t.size(); ++i) load_action(t[i], i);
-    // Actions run in time order, so an alias may be bound by an action later
-    // in the file but earlier in time.
-    for (size_t i = 0; i < scenario_.actions.size(); ++i) {
-      const Action& a = scenario_.actions[i];
-      const std::string node_key = a.kind == ActionKind::transfer_leadership ? "/to" : "/node";
-      const std::string when = "at this action's time";
-      alias_bound(a.node, a.path + node_key, a.at.min_us, i, when);
-      alias_bound(a.from, a.path + "/from", a.at.min_us, i, when);
-      alias_bound(a.to, a.path + "/to", a.at.min_us, i, when);
+  if (w.contains("size"))
+    wl.size_bytes = static_cast<uint32_t>(integer(w["size"], "/workload/size", 0, 1 << 20));
+  if (w.contains("keys")) {
+    wl.keys = static_cast<uint32_t>(integer(w["keys"], "/workload/keys", 1, kMaxKey));
+  }
+  for (const char* k : {"read_ratio", "cas_ratio", "read_mode"}) {
+    if (w.contains(k) && wl.keys == 0) {
+      error(std::string("/workload/") + k, "needs \"keys\", the number of keys to use");
     }
   }
-  check_budget();
-  if (root.contains("expect")) {
-    const json& x = root["expect"];
-    if (!x.is_array()) error("/expect", "expected an array of checks, found " + type_name(x));
-    if (x.size() > ScenarioLimits::kMaxExpectations) {
-      error("/expect", std::to_string(x.size()) + " checks is more than the limit of " +
-                           std::to_string(ScenarioLimits::kMaxExpectations));
-    }
-    for (size_t i = 0; i < x.size(); ++i) load_expectation(x[i], i);
+  if (w.contains("read_ratio"))
+    wl.read_ratio = probability(w["read_ratio"], "/workload/read_ratio");
+  if (w.contains("cas_ratio")) wl.cas_ratio = probability(w["cas_ratio"], "/workload/cas_ratio");
+  if (w.contains("read_mode")) wl.read_mode = read_mode(w["read_mode"], "/workload/read_mode");
+  const double expected =
+      wl.rate_per_s *
+      static_cast<double>(std::min(wl.stop_us, scenario_.duration_us) - wl.start_us) / 1e6;
+  total_writes_ += static_cast<uint64_t>(expected);
+  total_write_bytes_ += expected * wl.size_bytes;
+}
+
+void Loader::load_timeline(const json& t) {
+  if (!t.is_array()) error("/timeline", "expected an array of actions, found " + type_name(t));
+  if (t.size() > ScenarioLimits::kMaxActions) {
+    error("/timeline", std::to_string(t.size()) + " actions is more than the limit of " +
+                           std::to_string(ScenarioLimits::kMaxActions));
   }
-  if (root.contains("implementation")) {
-    const std::string impl = string(root["implementation"], "/implementation");
-    if (impl == "canonical") {
-      scenario_.implementation = Implementation::canonical;
-    } else if (impl != "raftsim") {
-      error("/implementation",
-            "unknown implementation " + quote(impl) + "; expected \"raftsim\" or \"canonical\"");
-    }
+  for (size_t i = 0; i < t.size(); ++i) load_action(t[i], i);
+  // Actions run in time order, so an alias may be bound by an action later
+  // in the file but earlier in time.
+  for (size_t i = 0; i < scenario_.actions.size(); ++i) {
+    const Action& a = scenario_.actions[i];
+    const std::string node_key = a.kind == ActionKind::transfer_leadership ? "/to" : "/node";
+    const std::string when = "at this action's time";
+    alias_bound(a.node, a.path + node_key, a.at.min_us, i, when);
+    alias_bound(a.from, a.path + "/from", a.at.min_us, i, when);
+    alias_bound(a.to, a.path + "/to", a.at.min_us, i, when);
   }
-  select_implementation(scenario_, scenario_.implementation);
-  return std::move(scenario_);
+}
+
+void Loader::load_expect(const json& x) {
+  if (!x.is_array()) error("/expect", "expected an array of checks, found " + type_name(x));
+  if (x.size() > ScenarioLimits::kMaxExpectations) {
+    error("/expect", std::to_string(x.size()) + " checks is more than the limit of " +
+                         std::to_string(ScenarioLimits::kMaxExpectations));
+  }
+  for (size_t i = 0; i < x.size(); ++i) load_expectation(x[i], i);
+}
+
+void Loader::load_implementation(const json& v) {
+  const std::string impl = string(v, "/implementation");
+  if (impl == "canonical") {
+    scenario_.implementation = Implementation::canonical;
+  } else if (impl != "raftsim") {
+    error("/implementation",
+          "unknown implementation " + quote(impl) + "; expected \"raftsim\" or \"canonical\"");
+  }
 }
 
 }  // namespace loader_detail
@@ -582,7 +596,7 @@ bool Scenario::uses_read_mode(raft::ReadMode mode) const {
 }
 
 const char* action_name(ActionKind kind) {
-  return action_names()[static_cast<size_t>(kind)].c_str();
+  return Loader::action_name(kind);
 }
 
 }  // namespace sim
