@@ -19,6 +19,7 @@
 // cut_off().
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
