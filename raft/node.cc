@@ -12,11 +12,11 @@ Node::Node(NodeId id, const Options& options, Random& random, const DurableState
   log_ = durable.log;
   snapshot_ = durable.snapshot;
   if (snapshot_) {
-    config_ = intern_config(snapshot_->config);
+    config_ = config_of(snapshot_);
     state_machine_ = snapshot_->state;
     commit_index_ = last_applied_ = snapshot_->last_included_index;
   } else {
-    config_ = intern_config(durable.bootstrap_config);
+    config_ = durable.bootstrap_config ? durable.bootstrap_config : make_shared_config({});
   }
   commit_index_ =
       std::max(commit_index_, std::min(durable.hard_state.commit_index, log_.last_index()));

@@ -117,7 +117,7 @@ struct NodeEvent {
   uint64_t bytes = 0;
   bool pre_vote = false;
   uint32_t votes = 0;
-  const Configuration* config = nullptr;          // config_committed; commit: config in force
+  ConfigPtr config;                               // config_committed; commit: config in force
   std::vector<std::pair<NodeId, uint64_t>> lags;  // config_committed: lag of each changed node
 };
 
@@ -249,7 +249,7 @@ class Node {
   // Commit, apply, snapshots, configuration.
   void advance_commit(Index index, TimeUs now, Outputs& out);
   void apply_committed(TimeUs now, Outputs& out);
-  void apply_config(const Configuration* config, Index index, TimeUs now, Outputs& out);
+  void apply_config(const ConfigPtr& config, Index index, TimeUs now, Outputs& out);
   void maybe_snapshot(Outputs& out);
   void snapshot_now(Outputs& out);
   static constexpr uint64_t kSnapshotHeaderBytes = 64;  // index, term, configuration
@@ -296,7 +296,7 @@ class Node {
 
   // Membership: the configuration in force is the latest committed one
   // (applied on commit, as etcd does).
-  const Configuration* config_ = nullptr;  // interned
+  ConfigPtr config_;  // never null
   // Persistent: the latest snapshot (paper §7).
   std::shared_ptr<const Snapshot> snapshot_;
 

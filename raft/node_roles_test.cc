@@ -288,7 +288,7 @@ DurableState disk_changing(const Configuration& before, const Configuration& aft
   Entry change;
   change.term = 1;
   change.kind = EntryKind::config;
-  change.config = intern_config(after);
+  change.config = make_shared_config(after);
   d.log.append(change);
   return d;
 }

@@ -44,7 +44,7 @@ inline DurableState disk_with(const Configuration& config, const std::vector<Ter
                               Term current_term = 0, NodeId voted_for = kNoNode,
                               Index commit_index = 0) {
   DurableState d;
-  d.bootstrap_config = config;
+  d.bootstrap_config = make_shared_config(config);
   for (size_t i = 0; i < terms.size(); ++i) d.log.append(write_entry(terms[i], i + 1));
   d.hard_state.current_term = current_term;
   d.hard_state.voted_for = voted_for;

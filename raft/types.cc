@@ -1,9 +1,5 @@
 #include "raft/types.h"
 
-#include <mutex>
-#include <set>
-#include <tuple>
-
 #include "raft/message.h"
 #include "raft/node.h"
 #include "raft/options.h"
@@ -60,19 +56,6 @@ std::string Configuration::describe() const {
   out += " learners=";
   describe_ids(out, learners);
   return out;
-}
-
-const Configuration* intern_config(const Configuration& config) {
-  struct Less {
-    bool operator()(const Configuration& a, const Configuration& b) const {
-      return std::tie(a.voters, a.learners, a.permanent_learners) <
-             std::tie(b.voters, b.learners, b.permanent_learners);
-    }
-  };
-  static std::mutex mutex;
-  static std::set<Configuration, Less> interned;  // a set's elements never move
-  std::lock_guard<std::mutex> lock(mutex);
-  return &*interned.insert(config).first;
 }
 
 uint64_t config_entry_key(const Entry& entry) {

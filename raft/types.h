@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <string>
-#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace raft {
@@ -45,14 +46,19 @@ struct Configuration {
   std::string describe() const;
 };
 
-// The one shared copy of a configuration equal to `config`. Configurations
-// are immutable and few (every membership change makes one), and are never
-// freed, so log entries can name theirs by a plain pointer and stay
-// trivially copyable: logs, messages and durable writes copy entries by the
-// million. Safe to call from several threads (fuzz runs seeds in parallel);
-// a pointer is only ever dereferenced, never compared or ordered, so its
-// value cannot influence a run.
-const Configuration* intern_config(const Configuration& config);
+// A configuration is immutable once made, and shared by whoever holds it:
+// the configuration entry that proposed it, each copy of that entry in logs,
+// messages and durable writes, the node that has it in force, the checker.
+// It lives as long as one of them does, so nothing global keeps it (fuzz
+// runs seeds on several threads, each with its own). Entries of other kinds
+// hold a null pointer, which costs nothing to copy but its two words: logs,
+// messages and durable writes copy entries by the million. A pointer's value
+// never influences a run; where two are compared (the checker), equal
+// pointers only short-cut comparing the configurations.
+using ConfigPtr = std::shared_ptr<const Configuration>;
+inline ConfigPtr make_shared_config(Configuration config) {
+  return std::make_shared<const Configuration>(std::move(config));
+}
 
 enum class EntryKind : uint8_t { noop, write, config };
 
@@ -63,15 +69,14 @@ enum class WriteOp : uint8_t { put, cas };
 
 struct Entry {
   Term term = 0;
-  uint64_t write_id = 0;                  // client write id, for kind == write
-  const Configuration* config = nullptr;  // for kind == config: interned
-  uint64_t expected = 0;                  // cas: the value the key must hold (0: absent)
+  uint64_t write_id = 0;  // client write id, for kind == write
+  ConfigPtr config;       // for kind == config, else null
+  uint64_t expected = 0;  // cas: the value the key must hold (0: absent)
   uint32_t size_bytes = 0;
   uint32_t key = 0;  // write: the key it writes
   EntryKind kind = EntryKind::noop;
   WriteOp op = WriteOp::put;
 };
-static_assert(std::is_trivially_copyable_v<Entry>);
 
 // 64-bit mixing used for every hash in raftsim (SplitMix64 finaliser).
 inline uint64_t mix64(uint64_t x) {

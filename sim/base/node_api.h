@@ -15,11 +15,11 @@ class NodeApi {
  public:
   virtual ~NodeApi() = default;
 
-  // Inputs. `now` is the node's local clock.
+  // Inputs, named as raft::Node's. `now` is the node's local clock.
   virtual void start(raft::TimeUs now, raft::Outputs& out) = 0;
-  virtual void receive(const raft::Message& msg, raft::TimeUs now, raft::Outputs& out) = 0;
-  virtual void timer_fired(raft::TimerKind kind, raft::TimeUs now, raft::Outputs& out) = 0;
-  virtual void persisted(uint64_t token, raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual void step(const raft::Message& msg, raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual void on_timer(raft::TimerKind kind, raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual void on_persisted(uint64_t token, raft::TimeUs now, raft::Outputs& out) = 0;
   // Client writes that reach the node at the same instant, in arrival order.
   virtual void client_writes(const std::vector<raft::ClientWrite>& writes, raft::TimeUs now,
                              raft::Outputs& out) = 0;
@@ -27,18 +27,19 @@ class NodeApi {
                             raft::Outputs& out) = 0;
   virtual void campaign(raft::TimeUs now, raft::Outputs& out) = 0;
   virtual bool transfer_leadership(raft::NodeId to, raft::TimeUs now, raft::Outputs& out) = 0;
-  virtual bool change_config(raft::ConfigChange change, raft::NodeId node,
-                             std::optional<bool> promote, raft::TimeUs now, raft::Outputs& out) = 0;
+  virtual bool request_config_change(raft::ConfigChange change, raft::NodeId node,
+                                     std::optional<bool> promote, raft::TimeUs now,
+                                     raft::Outputs& out) = 0;
   virtual void take_snapshot(raft::TimeUs now, raft::Outputs& out) = 0;
 
   // Observations.
   virtual raft::Role role() const = 0;
   virtual raft::Term current_term() const = 0;
-  virtual raft::NodeId leader_id() const = 0;
+  virtual raft::NodeId leader_id() const = 0;  // the leader it knows of, kNoNode if none
   // Whether a configuration entry takes effect as soon as it is in the log
   // (thesis §4.1, canonical/raft) rather than when it commits (raft::Node,
   // raft-roles.md); the checker judges each node's configuration by its rule.
-  virtual bool config_on_append() const = 0;  // the leader it knows of, kNoNode if none
+  virtual bool config_on_append() const = 0;
   // How long, on its own clock, a leader may stay leader after it last heard
   // from a quorum, by the node's own check-quorum rule (thesis §6.2); the
   // quorum invariant adds the latency of messages in flight.
@@ -57,13 +58,13 @@ class RaftNodeAdapter final : public NodeApi {
       : node_(id, options, random, durable) {}
 
   void start(raft::TimeUs now, raft::Outputs& out) override { node_.start(now, out); }
-  void receive(const raft::Message& msg, raft::TimeUs now, raft::Outputs& out) override {
+  void step(const raft::Message& msg, raft::TimeUs now, raft::Outputs& out) override {
     node_.step(msg, now, out);
   }
-  void timer_fired(raft::TimerKind kind, raft::TimeUs now, raft::Outputs& out) override {
+  void on_timer(raft::TimerKind kind, raft::TimeUs now, raft::Outputs& out) override {
     node_.on_timer(kind, now, out);
   }
-  void persisted(uint64_t token, raft::TimeUs now, raft::Outputs& out) override {
+  void on_persisted(uint64_t token, raft::TimeUs now, raft::Outputs& out) override {
     node_.on_persisted(token, now, out);
   }
   void client_writes(const std::vector<raft::ClientWrite>& writes, raft::TimeUs now,
@@ -78,8 +79,9 @@ class RaftNodeAdapter final : public NodeApi {
   bool transfer_leadership(raft::NodeId to, raft::TimeUs now, raft::Outputs& out) override {
     return node_.transfer_leadership(to, now, out);
   }
-  bool change_config(raft::ConfigChange change, raft::NodeId node, std::optional<bool> promote,
-                     raft::TimeUs now, raft::Outputs& out) override {
+  bool request_config_change(raft::ConfigChange change, raft::NodeId node,
+                             std::optional<bool> promote, raft::TimeUs now,
+                             raft::Outputs& out) override {
     return node_.request_config_change(change, node, promote, now, out);
   }
   void take_snapshot(raft::TimeUs now, raft::Outputs& out) override {

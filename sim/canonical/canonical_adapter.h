@@ -32,9 +32,9 @@ class CanonicalNode final : public NodeApi {
   ~CanonicalNode() override;
 
   void start(::raft::TimeUs now, ::raft::Outputs& out) override;
-  void receive(const ::raft::Message& msg, ::raft::TimeUs now, ::raft::Outputs& out) override;
-  void timer_fired(::raft::TimerKind kind, ::raft::TimeUs now, ::raft::Outputs& out) override;
-  void persisted(uint64_t token, ::raft::TimeUs now, ::raft::Outputs& out) override;
+  void step(const ::raft::Message& msg, ::raft::TimeUs now, ::raft::Outputs& out) override;
+  void on_timer(::raft::TimerKind kind, ::raft::TimeUs now, ::raft::Outputs& out) override;
+  void on_persisted(uint64_t token, ::raft::TimeUs now, ::raft::Outputs& out) override;
   void client_writes(const std::vector<::raft::ClientWrite>& writes, ::raft::TimeUs now,
                      ::raft::Outputs& out) override;
   void client_reads(const std::vector<::raft::ClientRead>& reads, ::raft::TimeUs,
@@ -42,8 +42,9 @@ class CanonicalNode final : public NodeApi {
   // The library has no "campaign now"; canonical_refusal refuses the action.
   void campaign(::raft::TimeUs, ::raft::Outputs&) override {}
   bool transfer_leadership(::raft::NodeId to, ::raft::TimeUs now, ::raft::Outputs& out) override;
-  bool change_config(::raft::ConfigChange change, ::raft::NodeId node, std::optional<bool> promote,
-                     ::raft::TimeUs now, ::raft::Outputs& out) override;
+  bool request_config_change(::raft::ConfigChange change, ::raft::NodeId node,
+                             std::optional<bool> promote, ::raft::TimeUs now,
+                             ::raft::Outputs& out) override;
   // No manual snapshot in the library's API; canonical_refusal refuses it.
   void take_snapshot(::raft::TimeUs, ::raft::Outputs&) override {}
 
@@ -174,6 +175,7 @@ class CanonicalNode final : public NodeApi {
   void refresh_config();
   void report_role_change(::raft::Role now_role, ::raft::Term term, ::raft::Outputs& out);
   void report_config_committed(::raft::Term term, ::raft::Outputs& out);
+  const ::raft::ConfigPtr& shared_config();
   NodeId current_leader() const;
   const char* role_reason(::raft::Role from, ::raft::Role to, bool term_rose) const;
   void emit_applied(::raft::Outputs& out);
@@ -217,6 +219,7 @@ class CanonicalNode final : public NodeApi {
   ::raft::Role role_ = ::raft::Role::follower;
   Observed before_;
   ::raft::Configuration config_;
+  ::raft::ConfigPtr shared_config_;  // a copy of config_ for events, see shared_config()
   static constexpr std::pair<Index, Index> kConfigUnknown{UINT64_MAX, UINT64_MAX};
   std::pair<Index, Index> config_key_ = kConfigUnknown;  // indexes config_ was decoded at
   bool installing_ = false;  // an installed snapshot's write is not complete yet

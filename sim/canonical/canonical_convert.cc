@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace sim::canonical {
 
@@ -123,7 +124,7 @@ Entry to_entry(const struct raft_entry& e) {
         throw std::runtime_error("canonical: undecodable configuration entry");
       }
       out.kind = EntryKind::config;
-      out.config = ::raft::intern_config(c);
+      out.config = ::raft::make_shared_config(std::move(c));
       break;
     }
     default: out.kind = EntryKind::noop; break;

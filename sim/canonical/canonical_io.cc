@@ -83,7 +83,7 @@ int CanonicalNode::io_bootstrap(struct raft_io* io, const struct raft_configurat
   Entry e;
   e.term = 1;
   e.kind = EntryKind::config;
-  e.config = ::raft::intern_config(from_raft_configuration(*conf));
+  e.config = ::raft::make_shared_config(from_raft_configuration(*conf));
   op.entries.push_back(e);
   n.write_entries(op);
   n.finish_op(op);

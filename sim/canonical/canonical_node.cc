@@ -61,7 +61,11 @@ CanonicalNode::CanonicalNode(NodeId id, const ::raft::Options& options, ::raft::
   fsm_.snapshot = &CanonicalNode::fsm_snapshot;
   fsm_.restore = &CanonicalNode::fsm_restore;
   if (view_.snapshot) sm_ = view_.snapshot->state;
-  config_ = view_.snapshot ? view_.snapshot->config : view_.bootstrap_config;
+  if (view_.snapshot) {
+    config_ = view_.snapshot->config;
+  } else if (view_.bootstrap_config) {
+    config_ = *view_.bootstrap_config;
+  }
   for (Index i = view_.log.first_index(); i <= view_.log.last_index(); ++i) {
     if (view_.log.at(i).kind == EntryKind::config) config_ = *view_.log.at(i).config;
   }
@@ -101,13 +105,14 @@ void CanonicalNode::start(TimeUs now, ::raft::Outputs& out) {
   raft_set_snapshot_trailing(
       &raft_, static_cast<unsigned>(std::max<uint64_t>(1, options_.snapshot_threshold / 4)));
   const bool fresh = view_.hard_state.current_term == 0 && view_.log.last_index() == 0 &&
-                     !view_.snapshot && !view_.bootstrap_config.voters.empty();
+                     !view_.snapshot && view_.bootstrap_config &&
+                     !view_.bootstrap_config->voters.empty();
   if (fresh) {
     // A new member of the initial cluster: the library writes the
     // configuration as entry 1 of term 1 (raft_bootstrap). A spare
     // (no bootstrap configuration) waits to be added.
     struct raft_configuration c;
-    to_raft_configuration(view_.bootstrap_config, &c);
+    to_raft_configuration(*view_.bootstrap_config, &c);
     const int rv = raft_bootstrap(&raft_, &c);
     raft_configuration_close(&c);
     if (rv != 0) fatal("raft_bootstrap");
@@ -122,7 +127,7 @@ void CanonicalNode::start(TimeUs now, ::raft::Outputs& out) {
   out.timers.push_back({::raft::TimerKind::heartbeat, false, next_tick_us_});
 }
 
-void CanonicalNode::receive(const ::raft::Message& msg, TimeUs now, ::raft::Outputs& out) {
+void CanonicalNode::step(const ::raft::Message& msg, TimeUs now, ::raft::Outputs& out) {
   Enter enter(*this, now, out);
   if (!msg.foreign) return;
   struct raft_message m = *static_cast<const struct raft_message*>(msg.foreign.get());
@@ -146,7 +151,7 @@ void CanonicalNode::receive(const ::raft::Message& msg, TimeUs now, ::raft::Outp
   recv_cb_(&io_, &m);
 }
 
-void CanonicalNode::timer_fired(::raft::TimerKind kind, TimeUs now, ::raft::Outputs& out) {
+void CanonicalNode::on_timer(::raft::TimerKind kind, TimeUs now, ::raft::Outputs& out) {
   Enter enter(*this, now, out);
   if (kind != ::raft::TimerKind::heartbeat) return;
   tick_cb_(&io_);
@@ -156,7 +161,7 @@ void CanonicalNode::timer_fired(::raft::TimerKind kind, TimeUs now, ::raft::Outp
   out.timers.push_back({::raft::TimerKind::heartbeat, false, next_tick_us_});
 }
 
-void CanonicalNode::persisted(uint64_t token, TimeUs now, ::raft::Outputs& out) {
+void CanonicalNode::on_persisted(uint64_t token, TimeUs now, ::raft::Outputs& out) {
   Enter enter(*this, now, out);
   durable_token_ = token;
   // Messages that waited for a term or vote write (set_term/set_vote are
@@ -249,8 +254,9 @@ bool CanonicalNode::transfer_leadership(NodeId to, TimeUs now, ::raft::Outputs& 
   return true;
 }
 
-bool CanonicalNode::change_config(::raft::ConfigChange change, NodeId node,
-                                  std::optional<bool> promote, TimeUs now, ::raft::Outputs& out) {
+bool CanonicalNode::request_config_change(::raft::ConfigChange change, NodeId node,
+                                          std::optional<bool> promote, TimeUs now,
+                                          ::raft::Outputs& out) {
   (void)promote;  // add_learner with promotion is refused at load time
   Enter enter(*this, now, out);
   if (raft_.state != RAFT_LEADER) return false;

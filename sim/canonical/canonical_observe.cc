@@ -139,7 +139,7 @@ void CanonicalNode::after_input() {
     ::raft::NodeEvent ev{::raft::EventType::commit};
     ev.index = raft_.commit_index;
     ev.term = view_.log.term_at(ev.index).value_or(0);
-    ev.config = ::raft::intern_config(config_);
+    ev.config = shared_config();
     out.events.push_back(ev);
   }
   emit_applied(out);
@@ -220,13 +220,21 @@ void CanonicalNode::report_role_change(::raft::Role now_role, Term term, ::raft:
   }
 }
 
+// config_ as the events that name it hold it: a new copy only when it
+// changed since the last event.
+const ::raft::ConfigPtr& CanonicalNode::shared_config() {
+  if (!shared_config_ || !(*shared_config_ == config_))
+    shared_config_ = ::raft::make_shared_config(config_);
+  return shared_config_;
+}
+
 // A leader's configuration_index rose: config_committed, with the members
 // whose role changed (lag 0: the library does not report lag).
 void CanonicalNode::report_config_committed(Term term, ::raft::Outputs& out) {
   ::raft::NodeEvent ev{::raft::EventType::config_committed};
   ev.index = raft_.configuration_index;
   ev.term = term;
-  ev.config = ::raft::intern_config(config_);
+  ev.config = shared_config();
   for (NodeId v : config_.voters) {
     if (!last_committed_config_.is_voter(v)) ev.lags.emplace_back(v, 0);
   }

@@ -1,6 +1,7 @@
 #include "sim/check/checker.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "raft/quorum.h"
 
@@ -35,11 +36,10 @@ Checker::Slot* Checker::extend_to(Index i) {
   return &slots_[i - slots_base_];
 }
 
-void Checker::set_base(Mirror& mirror, Index index, NodeId node,
-                       const raft::Configuration* config) {
+void Checker::set_base(Mirror& mirror, Index index, NodeId node, raft::ConfigPtr config) {
   mirror.entries.clear();
   mirror.configs.clear();
-  mirror.base_config = config;
+  mirror.base_config = std::move(config);
   mirror.base_index = index;
   mirror.base_chain = 0;
   if (index == 0) return;
@@ -137,7 +137,7 @@ void Checker::apply_log_write(NodeId node, const raft::PersistOp& op, bool from_
     const MirrorEntry* kept = mirror.at(snap.last_included_index);
     const bool holds = snap.last_included_index <= mirror.base_index ||
                        (kept && kept->term == snap.last_included_term);
-    if (!holds) set_base(mirror, snap.last_included_index, node, raft::intern_config(snap.config));
+    if (!holds) set_base(mirror, snap.last_included_index, node, raft::config_of(op.snapshot));
     // A snapshot covers committed entries only (set_base checks that), and
     // its receiver adopts its index as its commit index.
     mirror.commit_index = std::max(mirror.commit_index, snap.last_included_index);
@@ -216,8 +216,11 @@ void Checker::on_restart(NodeId node, const raft::DurableState& durable) {
   const raft::RaftLog& log = durable.log;
   const Index base = log.snapshot_index();
   const Index last = log.last_index();
-  const raft::Configuration* base_config =
-      raft::intern_config(durable.snapshot ? durable.snapshot->config : durable.bootstrap_config);
+  // The node's own (raft::Node shares them too), so on_config usually finds
+  // the very same configuration; a spare's is empty.
+  raft::ConfigPtr base_config = durable.snapshot           ? raft::config_of(durable.snapshot)
+                                : durable.bootstrap_config ? durable.bootstrap_config
+                                                           : raft::make_shared_config({});
   if (mirror.base_index == base && last <= mirror.last_index() &&
       (last == base || mirror.at(last)->term == log.last_term())) {
     // The usual restart: what was lost only came after the durable log. Every
@@ -228,9 +231,9 @@ void Checker::on_restart(NodeId node, const raft::DurableState& durable) {
     // instead of hashing the whole log again.
     mirror.entries.truncate(last - base);
     while (!mirror.configs.empty() && mirror.configs.back().first > last) mirror.configs.pop_back();
-    mirror.base_config = base_config;
+    mirror.base_config = std::move(base_config);
   } else {
-    set_base(mirror, base, node, base_config);
+    set_base(mirror, base, node, std::move(base_config));
     for (Index i = log.first_index(); i <= last; ++i) append_to_mirror(node, mirror, log.at(i));
   }
   // Entries are acknowledged only once durable (Figure 2: "before
@@ -468,14 +471,15 @@ void Checker::on_message(NodeId node, const raft::Message& msg) {
 
 const raft::Configuration* Checker::config_in_force(const Mirror& mirror) {
   for (auto it = mirror.configs.rbegin(); it != mirror.configs.rend(); ++it) {
-    if (mirror.config_on_append || it->first <= mirror.commit_index) return it->second;
+    if (mirror.config_on_append || it->first <= mirror.commit_index) return it->second.get();
   }
-  return mirror.base_config;
+  return mirror.base_config.get();
 }
 
 void Checker::on_config(NodeId node, const raft::Configuration& config) {
   const Mirror& mirror = mirrors_[node_slot(node)];
   const raft::Configuration* expected = config_in_force(mirror);
+  // The same object (the usual case) or an equal one.
   if (!expected || expected == &config || *expected == config) return;
   if (mirror.config_on_append) {
     // Such a node switches when it handles the entry, which may be when its

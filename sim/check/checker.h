@@ -81,10 +81,10 @@ class Checker {
     // committed (NodeApi::config_on_append).
     bool config_on_append = false;
     // The configuration entries (rare) in entries, ascending by index.
-    std::vector<std::pair<Index, const raft::Configuration*>> configs;
+    std::vector<std::pair<Index, raft::ConfigPtr>> configs;
     // The configuration in force at base_index: the bootstrap one, the
     // snapshot's, or the last configuration entry compacted away.
-    const raft::Configuration* base_config = nullptr;
+    raft::ConfigPtr base_config;
     // The node's commit index as its inputs made it: commits it reported, a
     // snapshot it installed, what a restart recovers.
     Index commit_index = 0;
@@ -147,7 +147,7 @@ class Checker {
   [[gnu::cold, gnu::noinline]] void report_applied(NodeId node, Index index, bool differs);
   [[gnu::cold, gnu::noinline]] void report_log_mismatch(NodeId node, Index index, Term term);
   size_t node_slot(NodeId id) const { return slot_of_[id]; }
-  void set_base(Mirror& mirror, Index index, NodeId node, const raft::Configuration* config);
+  void set_base(Mirror& mirror, Index index, NodeId node, raft::ConfigPtr config);
   // The configuration in force by the node's rule: the last configuration
   // entry at or below the mirror's commit index (raft-roles.md), or in the
   // whole log for a node whose configurations take effect on append; nullptr

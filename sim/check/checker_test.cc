@@ -219,7 +219,9 @@ TEST_CASE("persistence: a message of a term not yet durable (pre-vote exempt)") 
 // Every node of `nodes` starts from an empty log in a cluster of `voters`.
 void boot(Checker& c, const std::vector<NodeId>& nodes, const std::vector<NodeId>& voters) {
   raft::DurableState d;
-  d.bootstrap_config.voters = voters;
+  raft::Configuration config;
+  config.voters = voters;
+  d.bootstrap_config = raft::make_shared_config(config);
   for (NodeId n : nodes) c.on_restart(n, d);
 }
 
@@ -354,7 +356,7 @@ TEST_CASE("config_consistency: the configuration in force is the last committed 
   Entry change;
   change.term = 1;
   change.kind = raft::EntryKind::config;
-  change.config = raft::intern_config(next);
+  change.config = raft::make_shared_config(next);
   c.on_log_write(2, log_write(1, {write_entry(1, 1), change}), false, 0);
   c.on_config(2, bootstrap);  // appended, not committed: still the old one
   CHECK(fired(c) == "");
@@ -422,7 +424,7 @@ TEST_CASE("commit_quorum: a majority of voters holding the index is enough") {
 TEST_CASE("config_change: a leader appends a second configuration while one is uncommitted") {
   Entry config = write_entry(1, 0);
   config.kind = raft::EntryKind::config;
-  config.config = raft::intern_config(raft::test::make_config({1, 2}));
+  config.config = raft::make_shared_config(raft::test::make_config({1, 2}));
   SUBCASE("two pending at once") {
     Checker c({1, 2, 3});
     c.on_log_write(1, log_write(1, {config}), true, 0);

@@ -197,94 +197,13 @@ class KeySearch {
     };
     std::sort(closed_.begin(), closed_.end(), by_call);
     std::sort(open_.begin(), open_.end(), by_call);
-    const uint32_t closed_count = static_cast<uint32_t>(closed_.size());
-    const uint32_t op_count = closed_count + static_cast<uint32_t>(open_.size());
-
-    // reach_[p]: the last answered operation called no later than p returned.
-    reach_.resize(closed_count);
-    uint32_t last = 0;
-    std::vector<uint32_t> by_return(closed_count);
-    for (uint32_t i = 0; i < closed_count; ++i) by_return[i] = i;
-    std::sort(by_return.begin(), by_return.end(), [&](uint32_t a, uint32_t b) {
-      return *op(a).return_us < *op(b).return_us || (*op(a).return_us == *op(b).return_us && a < b);
-    });
-    for (uint32_t p : by_return) {
-      while (last + 1 < closed_count && op(last + 1).call_us <= *op(p).return_us) ++last;
-      reach_[p] = std::max(last, p);
-    }
-
-    // The same client's previous operation, when it returned in the very
-    // microsecond this one was called: it must be linearized first.
-    std::map<std::pair<uint64_t, TimeUs>, uint32_t> returned_at;
-    for (uint32_t i = 0; i < closed_count; ++i)
-      returned_at.emplace(std::make_pair(op(i).client, *op(i).return_us), i);
-    blocker_.assign(op_count, kNone);
-    for (uint32_t i = 0; i < op_count; ++i) {
-      auto it = returned_at.find({op(i).client, op(i).call_us});
-      if (it != returned_at.end() && same_client_tie(op(it->second), op(i)))
-        blocker_[i] = it->second;
-    }
-
-    // Entries 1..E, numbered in time order; a call sorts before a return at
-    // the same time (the two operations are concurrent). Two lists: answered
-    // operations' calls and returns (head 0, tail E + 1) and unanswered
-    // operations' calls (head E + 2, tail E + 3), so that scanning the
-    // answered candidates never walks past unanswered operations left behind.
-    struct Entry {
-      TimeUs time_us;
-      bool is_return;
-      uint32_t op;
-    };
-    std::vector<Entry> entries;
-    for (uint32_t i = 0; i < op_count; ++i) entries.push_back({op(i).call_us, false, i});
-    for (uint32_t i = 0; i < closed_count; ++i) entries.push_back({*op(i).return_us, true, i});
-    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-      if (a.time_us != b.time_us) return a.time_us < b.time_us;
-      if (a.is_return != b.is_return) return !a.is_return;
-      return a.op < b.op;
-    });
-    const uint32_t entry_count = static_cast<uint32_t>(entries.size());
-    tail_ = entry_count + 1;
-    open_head_ = entry_count + 2;
-    open_tail_ = entry_count + 3;
-    next_.assign(entry_count + 4, 0);
-    prev_.assign(entry_count + 4, 0);
-    entry_op_.assign(entry_count + 4, kNone);
-    entry_is_return_.assign(entry_count + 4, false);
-    call_entry_.assign(op_count, 0);
-    return_entry_.assign(op_count, 0);
-    uint32_t closed_last = 0;
-    uint32_t open_last = open_head_;
-    for (uint32_t e = 1; e <= entry_count; ++e) {
-      const Entry& entry = entries[e - 1];
-      entry_op_[e] = entry.op;
-      entry_is_return_[e] = entry.is_return;
-      (entry.is_return ? return_entry_ : call_entry_)[entry.op] = e;
-      uint32_t& tail = entry.op < closed_count ? closed_last : open_last;
-      next_[tail] = e;
-      prev_[e] = tail;
-      tail = e;
-    }
-    next_[closed_last] = tail_;
-    prev_[tail_] = closed_last;
-    next_[open_last] = open_tail_;
-    prev_[open_tail_] = open_last;
-    closed_bits_.assign((closed_count + 63) / 64, 0);
+    build_reach();
+    build_blockers();
+    build_entry_lists();
+    closed_bits_.assign((closed_.size() + 63) / 64, 0);
     open_bits_.assign((open_.size() + 63) / 64, 0);
     memo_ = StateMemo(open_bits_.size());
-
-    std::unordered_set<uint64_t> observed;  // looked up, never iterated
-    for (uint32_t i = 0; i < op_count; ++i) {
-      if (op(i).kind == OpKind::get) observed.insert(op(i).read_value);
-      if (op(i).kind == OpKind::cas) observed.insert(op(i).expected);
-    }
-    // A written value nobody observes is only ever compared unequal, so all
-    // such values are one: junk_value_, itself observed by nobody. Orders of
-    // concurrent unobserved writes then reach the same state.
-    junk_.resize(op_count);
-    for (uint32_t i = 0; i < op_count; ++i)
-      junk_[i] = op(i).kind != OpKind::get && observed.count(op(i).value) == 0;
-    while (observed.count(junk_value_) != 0) --junk_value_;
+    build_junk();
   }
 
   // Searches until decided or `max_states` new states were visited.
@@ -357,6 +276,103 @@ class KeySearch {
   }
 
  private:
+  // reach_[p]: the last answered operation called no later than p returned.
+  void build_reach() {
+    const uint32_t closed_count = static_cast<uint32_t>(closed_.size());
+    reach_.resize(closed_count);
+    uint32_t last = 0;
+    std::vector<uint32_t> by_return(closed_count);
+    for (uint32_t i = 0; i < closed_count; ++i) by_return[i] = i;
+    std::sort(by_return.begin(), by_return.end(), [&](uint32_t a, uint32_t b) {
+      return *op(a).return_us < *op(b).return_us || (*op(a).return_us == *op(b).return_us && a < b);
+    });
+    for (uint32_t p : by_return) {
+      while (last + 1 < closed_count && op(last + 1).call_us <= *op(p).return_us) ++last;
+      reach_[p] = std::max(last, p);
+    }
+  }
+
+  void build_blockers() {
+    const uint32_t closed_count = static_cast<uint32_t>(closed_.size());
+    const uint32_t op_count = static_cast<uint32_t>(closed_.size() + open_.size());
+    // The same client's previous operation, when it returned in the very
+    // microsecond this one was called: it must be linearized first.
+    std::map<std::pair<uint64_t, TimeUs>, uint32_t> returned_at;
+    for (uint32_t i = 0; i < closed_count; ++i)
+      returned_at.emplace(std::make_pair(op(i).client, *op(i).return_us), i);
+    blocker_.assign(op_count, kNone);
+    for (uint32_t i = 0; i < op_count; ++i) {
+      auto it = returned_at.find({op(i).client, op(i).call_us});
+      if (it != returned_at.end() && same_client_tie(op(it->second), op(i)))
+        blocker_[i] = it->second;
+    }
+  }
+
+  void build_entry_lists() {
+    const uint32_t closed_count = static_cast<uint32_t>(closed_.size());
+    const uint32_t op_count = static_cast<uint32_t>(closed_.size() + open_.size());
+    // Entries 1..E, numbered in time order; a call sorts before a return at
+    // the same time (the two operations are concurrent). Two lists: answered
+    // operations' calls and returns (head 0, tail E + 1) and unanswered
+    // operations' calls (head E + 2, tail E + 3), so that scanning the
+    // answered candidates never walks past unanswered operations left behind.
+    struct Entry {
+      TimeUs time_us;
+      bool is_return;
+      uint32_t op;
+    };
+    std::vector<Entry> entries;
+    for (uint32_t i = 0; i < op_count; ++i) entries.push_back({op(i).call_us, false, i});
+    for (uint32_t i = 0; i < closed_count; ++i) entries.push_back({*op(i).return_us, true, i});
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      if (a.time_us != b.time_us) return a.time_us < b.time_us;
+      if (a.is_return != b.is_return) return !a.is_return;
+      return a.op < b.op;
+    });
+    const uint32_t entry_count = static_cast<uint32_t>(entries.size());
+    tail_ = entry_count + 1;
+    open_head_ = entry_count + 2;
+    open_tail_ = entry_count + 3;
+    next_.assign(entry_count + 4, 0);
+    prev_.assign(entry_count + 4, 0);
+    entry_op_.assign(entry_count + 4, kNone);
+    entry_is_return_.assign(entry_count + 4, false);
+    call_entry_.assign(op_count, 0);
+    return_entry_.assign(op_count, 0);
+    uint32_t closed_last = 0;
+    uint32_t open_last = open_head_;
+    for (uint32_t e = 1; e <= entry_count; ++e) {
+      const Entry& entry = entries[e - 1];
+      entry_op_[e] = entry.op;
+      entry_is_return_[e] = entry.is_return;
+      (entry.is_return ? return_entry_ : call_entry_)[entry.op] = e;
+      uint32_t& tail = entry.op < closed_count ? closed_last : open_last;
+      next_[tail] = e;
+      prev_[e] = tail;
+      tail = e;
+    }
+    next_[closed_last] = tail_;
+    prev_[tail_] = closed_last;
+    next_[open_last] = open_tail_;
+    prev_[open_tail_] = open_last;
+  }
+
+  void build_junk() {
+    const uint32_t op_count = static_cast<uint32_t>(closed_.size() + open_.size());
+    std::unordered_set<uint64_t> observed;  // looked up, never iterated
+    for (uint32_t i = 0; i < op_count; ++i) {
+      if (op(i).kind == OpKind::get) observed.insert(op(i).read_value);
+      if (op(i).kind == OpKind::cas) observed.insert(op(i).expected);
+    }
+    // A written value nobody observes is only ever compared unequal, so all
+    // such values are one: junk_value_, itself observed by nobody. Orders of
+    // concurrent unobserved writes then reach the same state.
+    junk_.resize(op_count);
+    for (uint32_t i = 0; i < op_count; ++i)
+      junk_[i] = op(i).kind != OpKind::get && observed.count(op(i).value) == 0;
+    while (observed.count(junk_value_) != 0) --junk_value_;
+  }
+
   const Operation& op(uint32_t i) const {
     return history_[i < closed_.size() ? closed_[i] : open_[i - closed_.size()]];
   }

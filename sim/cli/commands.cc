@@ -7,20 +7,17 @@
 #include <cerrno>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <numeric>
 #include <optional>
-#include <thread>
 
+#include "sim/base/seed_pool.h"
 #include "sim/scenario/scenario_loader.h"
 #include "sim/trace/chrome_trace.h"
 #include "sim/trace/trace.h"
@@ -108,112 +105,140 @@ bool copy_trace(const std::string& from, std::ostream& out) {
   return static_cast<bool>(out);
 }
 
+// Where one run's trace goes. With --chrome-trace the run writes JSON Lines
+// to a scratch file, which is then copied to the --trace output and
+// converted; otherwise it writes straight to the --trace output.
+struct TraceSinks {
+  bool to_stdout = false, to_file = false, chrome = false;
+  std::optional<ScratchFile> scratch;
+  std::ofstream scratch_out;
+  OutputFile trace_out, chrome_out;
+};
+
+// Opens the outputs `cmd` names and points the run's trace at them; false,
+// having said why, when one cannot be opened.
+bool open_trace(const RunCommand& cmd, TraceSinks& t, RunOptions& options) {
+  t.to_stdout = cmd.trace_path == "-";
+  t.to_file = !cmd.trace_path.empty() && !t.to_stdout;
+  t.chrome = !cmd.chrome_trace_path.empty();
+  if (t.to_file && !t.trace_out.open(cmd.trace_path)) {
+    std::cerr << "raftsim: " << t.trace_out.error() << "\n";
+    return false;
+  }
+  if (t.chrome) {
+    if (!t.chrome_out.open(cmd.chrome_trace_path)) {
+      std::cerr << "raftsim: " << t.chrome_out.error() << "\n";
+      return false;
+    }
+    t.scratch.emplace();
+    if (t.scratch->path().empty()) {
+      std::cerr << "raftsim: " << t.scratch->error() << "\n";
+      return false;
+    }
+    t.scratch_out.open(t.scratch->path(), std::ios::binary | std::ios::trunc);
+    options.trace = &t.scratch_out;
+  } else if (t.to_file) {
+    options.trace = &t.trace_out.stream();
+  } else if (t.to_stdout) {
+    options.trace = &std::cout;
+  }
+  return true;
+}
+
+// After the run with --chrome-trace: the scratch trace copied to the
+// --trace output and converted; false, having said why, when that fails.
+bool finish_chrome_trace(const RunCommand& cmd, TraceSinks& t) {
+  errno = 0;
+  t.scratch_out.close();
+  if (!t.scratch_out) {
+    std::cerr << "raftsim: " << t.scratch->path()
+              << ": cannot write the temporary trace: " << std::strerror(errno) << "\n";
+    return false;
+  }
+  if (t.to_file && !copy_trace(t.scratch->path(), t.trace_out.stream())) {
+    std::cerr << "raftsim: " << cmd.trace_path
+              << ": cannot write the file: " << std::strerror(errno) << "\n";
+    return false;
+  }
+  if (t.to_stdout && !copy_trace(t.scratch->path(), std::cout)) {
+    stdout_ok();  // prints the reason
+    return false;
+  }
+  std::ifstream in(t.scratch->path(), std::ios::binary);
+  try {
+    convert_to_chrome_trace(in, t.chrome_out.stream());
+  } catch (const ChromeTraceError& e) {
+    std::cerr << "raftsim: " << cmd.chrome_trace_path
+              << ": cannot convert the trace to Chrome JSON: " << e.what() << "\n";
+    return false;
+  }
+  if (!t.chrome_out.commit()) {
+    std::cerr << "raftsim: " << t.chrome_out.error() << "\n";
+    return false;
+  }
+  return true;
+}
+
+// The outputs complete after the run; false, having said why, when one is not.
+bool close_trace(const RunCommand& cmd, TraceSinks& t) {
+  if (t.chrome && !finish_chrome_trace(cmd, t)) return false;
+  if (t.to_file && !t.trace_out.commit()) {
+    std::cerr << "raftsim: " << t.trace_out.error() << "\n";
+    return false;
+  }
+  return !t.to_stdout || stdout_ok();
+}
+
+// One run's report as text: the checks (unless --quiet) and the summary line.
+void print_run(const RunCommand& cmd, const std::string& file, uint64_t seed, const RunResult& r,
+               double wall_s, std::ostream& out) {
+  if (!cmd.quiet) {
+    for (const CheckOutcome& c : r.checks) out << "  " << c.text << "\n";
+    if (r.violation) {
+      out << "  VIOLATION " << r.violation->invariant << " at " << format_time(r.failure_time_us)
+          << ": " << r.violation->detail << "\n";
+    } else if (!r.pass && r.checks.empty() && !r.interrupted) {
+      out << "  FAIL " << r.failure << "\n";
+    }
+    if (r.linearizability_undecided) {
+      out << "  note: the linearizability check of a key ran out of its search bound "
+             "(undecided, not a failure)\n";
+    }
+  }
+  // An interrupted run neither passed nor failed: it says so, and offers no
+  // command to reproduce a failure that did not happen.
+  out << (r.interrupted ? "INTERRUPTED "
+          : r.pass      ? "PASS "
+                        : "FAIL ")
+      << file << " seed=" << seed << " events=" << r.events
+      << " virtual=" << fixed(static_cast<double>(r.virtual_us) / 1e6, 3) << "s"
+      << " wall=" << fixed(wall_s, 3) << "s digest=" << r.digest << "\n";
+  if (r.interrupted) {
+    out << "  " << r.failure << "\n";
+  } else if (!r.pass) {
+    out << "  " << r.failure << "\n";
+    out << "  reproduce: raftsim run " << file << " --seed " << seed
+        << " --trace trace.jsonl --trace-level messages\n";
+  }
+}
+
 int run_one(const RunCommand& cmd, const std::string& file, const Scenario& scenario) {
   RunOptions options;
   options.seed = cmd.seed;
   options.trace_level = cmd.trace_level;
   options.stop = interrupt_flag();
   const uint64_t seed = cmd.seed.value_or(scenario.seed);
-  const bool trace_to_stdout = cmd.trace_path == "-";
-  const bool trace_to_file = !cmd.trace_path.empty() && !trace_to_stdout;
-  const bool chrome = !cmd.chrome_trace_path.empty();
-  // With --chrome-trace the run writes JSON Lines to a scratch file, which is
-  // then copied to the --trace output and converted; otherwise it writes
-  // straight to the --trace output.
-  std::optional<ScratchFile> scratch;
-  std::ofstream scratch_out;
-  OutputFile trace_out, chrome_out;
-  if (trace_to_file && !trace_out.open(cmd.trace_path)) {
-    std::cerr << "raftsim: " << trace_out.error() << "\n";
-    return 2;
-  }
-  if (chrome) {
-    if (!chrome_out.open(cmd.chrome_trace_path)) {
-      std::cerr << "raftsim: " << chrome_out.error() << "\n";
-      return 2;
-    }
-    scratch.emplace();
-    if (scratch->path().empty()) {
-      std::cerr << "raftsim: " << scratch->error() << "\n";
-      return 2;
-    }
-    scratch_out.open(scratch->path(), std::ios::binary | std::ios::trunc);
-    options.trace = &scratch_out;
-  } else if (trace_to_file) {
-    options.trace = &trace_out.stream();
-  } else if (trace_to_stdout) {
-    options.trace = &std::cout;
-  }
+  TraceSinks sinks;
+  if (!open_trace(cmd, sinks, options)) return 2;
   const auto start = Clock::now();
   const RunResult r = run_scenario(scenario, options);
   const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
-  if (chrome) {
-    errno = 0;
-    scratch_out.close();
-    if (!scratch_out) {
-      std::cerr << "raftsim: " << scratch->path()
-                << ": cannot write the temporary trace: " << std::strerror(errno) << "\n";
-      return 2;
-    }
-    if (trace_to_file && !copy_trace(scratch->path(), trace_out.stream())) {
-      std::cerr << "raftsim: " << cmd.trace_path
-                << ": cannot write the file: " << std::strerror(errno) << "\n";
-      return 2;
-    }
-    if (trace_to_stdout && !copy_trace(scratch->path(), std::cout)) {
-      stdout_ok();  // prints the reason
-      return 2;
-    }
-    std::ifstream in(scratch->path(), std::ios::binary);
-    try {
-      convert_to_chrome_trace(in, chrome_out.stream());
-    } catch (const ChromeTraceError& e) {
-      std::cerr << "raftsim: " << cmd.chrome_trace_path
-                << ": cannot convert the trace to Chrome JSON: " << e.what() << "\n";
-      return 2;
-    }
-    if (!chrome_out.commit()) {
-      std::cerr << "raftsim: " << chrome_out.error() << "\n";
-      return 2;
-    }
-  }
-  if (trace_to_file && !trace_out.commit()) {
-    std::cerr << "raftsim: " << trace_out.error() << "\n";
-    return 2;
-  }
-  if (trace_to_stdout && !stdout_ok()) return 2;
-  std::ostream& out = trace_to_stdout ? std::cerr : std::cout;
+  if (!close_trace(cmd, sinks)) return 2;
+  std::ostream& out = sinks.to_stdout ? std::cerr : std::cout;
   if (cmd.json) {
     out << result_json(file, scenario, seed, r, wall_s).dump() << "\n";
   } else {
-    if (!cmd.quiet) {
-      for (const CheckOutcome& c : r.checks) out << "  " << c.text << "\n";
-      if (r.violation) {
-        out << "  VIOLATION " << r.violation->invariant << " at " << format_time(r.failure_time_us)
-            << ": " << r.violation->detail << "\n";
-      } else if (!r.pass && r.checks.empty() && !r.interrupted) {
-        out << "  FAIL " << r.failure << "\n";
-      }
-      if (r.linearizability_undecided) {
-        out << "  note: the linearizability check of a key ran out of its search bound "
-               "(undecided, not a failure)\n";
-      }
-    }
-    // An interrupted run neither passed nor failed: it says so, and offers no
-    // command to reproduce a failure that did not happen.
-    out << (r.interrupted ? "INTERRUPTED "
-            : r.pass      ? "PASS "
-                          : "FAIL ")
-        << file << " seed=" << seed << " events=" << r.events
-        << " virtual=" << fixed(static_cast<double>(r.virtual_us) / 1e6, 3) << "s"
-        << " wall=" << fixed(wall_s, 3) << "s digest=" << r.digest << "\n";
-    if (r.interrupted) {
-      out << "  " << r.failure << "\n";
-    } else if (!r.pass) {
-      out << "  " << r.failure << "\n";
-      out << "  reproduce: raftsim run " << file << " --seed " << seed
-          << " --trace trace.jsonl --trace-level messages\n";
-    }
+    print_run(cmd, file, seed, r, wall_s, out);
   }
   out.flush();
   if (r.interrupted) return interrupt_exit_code();
@@ -249,25 +274,18 @@ struct SeedRecord {
   Histogram commit_latency_us;
 };
 
-int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& scenario) {
-  const uint64_t first = *cmd.seed_first;
-  const uint64_t n = *cmd.seed_last - first + 1;
-  const auto start = Clock::now();
-
-  // Aggregated in seed order as the finished prefix grows, so the figures
-  // (and the order of election times) are the same for any --jobs, and
-  // memory holds only the seeds finished out of order, not one result per
-  // seed.
-  std::mutex mu;
-  std::condition_variable cv;
-  std::map<uint64_t, SeedRecord> waiting;  // finished, not yet folded
-  uint64_t folded = 0;                     // seeds [0, folded) are in the aggregate
+// The seeds' figures, folded in seed order (SeedJobs reports in that order),
+// so they (and the order of election times) are the same for any --jobs, and
+// memory holds only the seeds finished out of order, not one result per seed.
+struct SeedAggregate {
   std::vector<double> election;
   Histogram latency;
   std::vector<uint64_t> failed;
   double elections_sum = 0, events_sum = 0;
   uint64_t elections_max = 0, passed = 0;
-  auto fold = [&](const SeedRecord& r, uint64_t i) {
+  uint64_t runs = 0;  // after an interrupt, the unbroken prefix of seeds that ran
+
+  void fold(const SeedRecord& r, uint64_t seed) {
     election.insert(election.end(), r.election_time_ms.begin(), r.election_time_ms.end());
     elections_sum += static_cast<double>(r.elections);
     elections_max = std::max(elections_max, r.elections);
@@ -276,75 +294,60 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
     if (r.pass) {
       ++passed;
     } else {
-      failed.push_back(first + i);
-    }
-  };
-
-  std::atomic<uint64_t> next{0};
-  unsigned workers_left = 0;
-  auto worker = [&]() {
-    for (uint64_t i = next++; i < n && !interrupted(); i = next++) {
-      RunOptions options;
-      options.seed = first + i;
-      options.stop = interrupt_flag();
-      RunResult r = run_scenario(scenario, options);
-      if (r.interrupted) break;  // a partial run is not a result
-      SeedRecord record{r.pass, r.elections, r.events, std::move(r.election_time_ms),
-                        r.commit_latency_us};
-      std::lock_guard<std::mutex> lock(mu);
-      if (i == folded) {
-        fold(record, i);
-        ++folded;
-        for (auto it = waiting.begin(); it != waiting.end() && it->first == folded;
-             it = waiting.erase(it)) {
-          fold(it->second, it->first);
-          ++folded;
-        }
-      } else {
-        waiting.emplace(i, std::move(record));
-      }
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    --workers_left;
-    cv.notify_one();
-  };
-  const unsigned jobs =
-      static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(cmd.jobs, n)));
-  workers_left = jobs;
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(worker);
-  const bool progress = !cmd.json && isatty(STDERR_FILENO) != 0;
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    while (workers_left > 0) {
-      if (progress) {
-        const double t = std::chrono::duration<double>(Clock::now() - start).count();
-        std::cerr << "\r\033[Krun: " << folded << "/" << n << " seeds, " << failed.size()
-                  << " failed, " << fixed(t, 1) << "s" << std::flush;
-      }
-      cv.wait_for(lock, std::chrono::milliseconds(200));
+      failed.push_back(seed);
     }
   }
-  for (std::thread& t : threads) t.join();
-  if (progress) std::cerr << "\r\033[K" << std::flush;
-  const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
-  // After an interrupt, seeds past a gap ran but cannot be folded in order:
-  // the aggregate is the unbroken prefix [first, first + folded).
-  const uint64_t runs = folded;
+  double per_run(double sum) const {
+    return sum / static_cast<double>(std::max<uint64_t>(runs, 1));
+  }
+};
 
+// Runs every seed of --seeds A..B on --jobs threads.
+SeedAggregate run_all_seeds(const RunCommand& cmd, const Scenario& scenario, bool progress) {
+  const uint64_t first = *cmd.seed_first;
+  const auto start = Clock::now();
+  SeedAggregate agg;
+  SeedJobs<SeedRecord> jobs;
+  jobs.keep_going = [] { return !interrupted(); };
+  jobs.run = [&](size_t i) -> std::optional<SeedRecord> {
+    RunOptions options;
+    options.seed = first + i;
+    options.stop = interrupt_flag();
+    RunResult r = run_scenario(scenario, options);
+    if (r.interrupted) return std::nullopt;  // a partial run is not a result
+    return SeedRecord{r.pass, r.elections, r.events, std::move(r.election_time_ms),
+                      r.commit_latency_us};
+  };
+  jobs.report = [&](size_t i, SeedRecord&& r) { agg.fold(r, first + i); };
+  const uint64_t n = *cmd.seed_last - first + 1;
+  if (progress) {
+    jobs.progress = [&](size_t done) {
+      const double t = std::chrono::duration<double>(Clock::now() - start).count();
+      std::cerr << "\r\033[Krun: " << done << "/" << n << " seeds, " << agg.failed.size()
+                << " failed, " << fixed(t, 1) << "s" << std::flush;
+    };
+  }
+  agg.runs = run_seed_jobs(n, cmd.jobs, jobs);
+  if (progress) std::cerr << "\r\033[K" << std::flush;
+  return agg;
+}
+
+// The aggregate as the --summary file and --json print it.
+nlohmann::ordered_json seeds_summary(const RunCommand& cmd, const std::string& file,
+                                     const Scenario& scenario, const SeedAggregate& agg) {
   nlohmann::ordered_json summary;
   summary["scenario"] = scenario.name;
   summary["file"] = file;
-  summary["seeds"] = {first, *cmd.seed_last};
-  summary["runs"] = runs;
+  summary["seeds"] = {*cmd.seed_first, *cmd.seed_last};
+  summary["runs"] = agg.runs;
   if (interrupted()) summary["interrupted"] = true;
-  summary["passed"] = passed;
-  summary["failed_seeds"] = failed;
+  summary["passed"] = agg.passed;
+  summary["failed_seeds"] = agg.failed;
   nlohmann::ordered_json metrics;
-  metrics["election_time_ms"] = distribution(election, true);
-  metrics["elections_per_run"] = {
-      {"mean", elections_sum / static_cast<double>(std::max<uint64_t>(runs, 1))},
-      {"max", elections_max}};
+  metrics["election_time_ms"] = distribution(agg.election, true);
+  metrics["elections_per_run"] = {{"mean", agg.per_run(agg.elections_sum)},
+                                  {"max", agg.elections_max}};
+  const Histogram& latency = agg.latency;
   nlohmann::ordered_json commit;
   commit["count"] = latency.count();
   for (const auto& [key, p] : {std::pair<const char*, double>{"p50", 50}, {"p99", 99}}) {
@@ -356,9 +359,44 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
                       ? nlohmann::ordered_json(static_cast<double>(latency.max()) / 1000.0)
                       : nlohmann::ordered_json(nullptr);
   metrics["commit_latency_ms"] = commit;
-  metrics["events_per_run"] = {
-      {"mean", events_sum / static_cast<double>(std::max<uint64_t>(runs, 1))}};
+  metrics["events_per_run"] = {{"mean", agg.per_run(agg.events_sum)}};
   summary["metrics"] = metrics;
+  return summary;
+}
+
+// The aggregate as text (not with --quiet).
+void print_seeds(const RunCommand& cmd, const std::string& file, const Scenario& scenario,
+                 const SeedAggregate& agg, const nlohmann::ordered_json& metrics) {
+  auto show = [](const nlohmann::ordered_json& d, const char* key) {
+    return d.contains(key) && !d[key].is_null() ? fixed(d[key].get<double>(), 1) : std::string("-");
+  };
+  const auto& et = metrics["election_time_ms"];
+  const auto& cl = metrics["commit_latency_ms"];
+  std::cout << "scenario \"" << scenario.name << "\" seeds " << *cmd.seed_first << ".."
+            << *cmd.seed_last << ": " << agg.passed << "/" << agg.runs << " passed"
+            << (interrupted() ? " (interrupted: only these ran)" : "") << "\n";
+  std::cout << "  election_time_ms   count " << et["count"] << "  mean " << show(et, "mean")
+            << "  p50 " << show(et, "p50") << "  p90 " << show(et, "p90") << "  p99 "
+            << show(et, "p99") << "  max " << show(et, "max") << "\n";
+  std::cout << "  elections_per_run  mean " << fixed(agg.per_run(agg.elections_sum), 2) << "  max "
+            << agg.elections_max << "\n";
+  std::cout << "  commit_latency_ms  count " << cl["count"] << "  p50 " << show(cl, "p50")
+            << "  p99 " << show(cl, "p99") << "  max " << show(cl, "max") << "\n";
+  std::cout << "  events_per_run     mean " << fixed(agg.per_run(agg.events_sum), 0) << "\n";
+  const std::vector<uint64_t>& failed = agg.failed;
+  if (!failed.empty()) {
+    std::cout << "  failed seeds:";
+    for (size_t i = 0; i < failed.size() && i < 20; ++i) std::cout << " " << failed[i];
+    if (failed.size() > 20) std::cout << " ... (" << failed.size() << " in all)";
+    std::cout << "\n  reproduce: raftsim run " << file << " --seed " << failed.front() << "\n";
+  }
+}
+
+int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& scenario) {
+  const auto start = Clock::now();
+  const SeedAggregate agg = run_all_seeds(cmd, scenario, !cmd.json && isatty(STDERR_FILENO) != 0);
+  const double wall_s = std::chrono::duration<double>(Clock::now() - start).count();
+  const nlohmann::ordered_json summary = seeds_summary(cmd, file, scenario, agg);
   std::string write_error;
   if (!cmd.summary_path.empty() &&
       !write_file_atomically(cmd.summary_path, summary.dump(2) + "\n", &write_error)) {
@@ -368,42 +406,19 @@ int run_seeds(const RunCommand& cmd, const std::string& file, const Scenario& sc
   if (cmd.json) {
     std::cout << summary.dump() << "\n";
   } else if (!cmd.quiet) {
-    auto show = [](const nlohmann::ordered_json& d, const char* key) {
-      return d.contains(key) && !d[key].is_null() ? fixed(d[key].get<double>(), 1)
-                                                  : std::string("-");
-    };
-    const auto& et = metrics["election_time_ms"];
-    const auto& cl = metrics["commit_latency_ms"];
-    std::cout << "scenario \"" << scenario.name << "\" seeds " << first << ".." << *cmd.seed_last
-              << ": " << passed << "/" << runs << " passed"
-              << (interrupted() ? " (interrupted: only these ran)" : "") << "\n";
-    std::cout << "  election_time_ms   count " << et["count"] << "  mean " << show(et, "mean")
-              << "  p50 " << show(et, "p50") << "  p90 " << show(et, "p90") << "  p99 "
-              << show(et, "p99") << "  max " << show(et, "max") << "\n";
-    std::cout << "  elections_per_run  mean "
-              << fixed(elections_sum / static_cast<double>(std::max<uint64_t>(runs, 1)), 2)
-              << "  max " << elections_max << "\n";
-    std::cout << "  commit_latency_ms  count " << cl["count"] << "  p50 " << show(cl, "p50")
-              << "  p99 " << show(cl, "p99") << "  max " << show(cl, "max") << "\n";
-    std::cout << "  events_per_run     mean "
-              << fixed(events_sum / static_cast<double>(std::max<uint64_t>(runs, 1)), 0) << "\n";
-    if (!failed.empty()) {
-      std::cout << "  failed seeds:";
-      for (size_t i = 0; i < failed.size() && i < 20; ++i) std::cout << " " << failed[i];
-      if (failed.size() > 20) std::cout << " ... (" << failed.size() << " in all)";
-      std::cout << "\n  reproduce: raftsim run " << file << " --seed " << failed.front() << "\n";
-    }
+    print_seeds(cmd, file, scenario, agg, summary["metrics"]);
   }
   if (!cmd.json) {
     // After an interrupt the range was not run: neither PASS nor FAIL.
-    std::cout << (interrupted()    ? "INTERRUPTED "
-                  : failed.empty() ? "PASS "
-                                   : "FAIL ")
-              << file << " seeds=" << first << ".." << *cmd.seed_last << " runs=" << runs
-              << " passed=" << passed << " wall=" << fixed(wall_s, 3) << "s\n";
+    std::cout << (interrupted()        ? "INTERRUPTED "
+                  : agg.failed.empty() ? "PASS "
+                                       : "FAIL ")
+              << file << " seeds=" << *cmd.seed_first << ".." << *cmd.seed_last
+              << " runs=" << agg.runs << " passed=" << agg.passed << " wall=" << fixed(wall_s, 3)
+              << "s\n";
   }
   if (interrupted()) return interrupt_exit_code();
-  return failed.empty() ? 0 : 1;
+  return agg.failed.empty() ? 0 : 1;
 }
 
 std::atomic<int> g_signal{0};

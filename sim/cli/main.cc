@@ -168,10 +168,9 @@ std::optional<int> parse_impl(const std::string& command, const std::string& nam
   return std::nullopt;
 }
 
-int cmd_run(const std::vector<std::string>& args) {
-  po::options_description desc("raftsim run FILE... [options]  (FILE - reads stdin)");
-  sim::RunCommand cmd;
-  std::string seeds, level = "events", impl;
+// The options of `run`, read into `cmd` and the strings parsed afterwards.
+void describe_run(po::options_description& desc, sim::RunCommand& cmd, std::string& seeds,
+                  std::string& level, std::string& impl) {
   desc.add_options()("help,h", "show this help")("seed", po::value<std::string>(),
                                                  "override the file's seed")(
       "seeds", po::value<std::string>(&seeds), "run once per seed in A..B and print the aggregate")(
@@ -186,6 +185,67 @@ int cmd_run(const std::vector<std::string>& args) {
       "quiet,q", po::bool_switch(&cmd.quiet), "print only the summary line")(
       "impl", po::value<std::string>(&impl),
       "run the nodes as raftsim or canonical (canonical/raft), whatever the file says");
+}
+
+// --seeds A..B, and what cannot go with it; an exit code to stop with.
+std::optional<int> parse_seed_range(const std::string& seeds, sim::RunCommand& cmd) {
+  if (seeds.empty()) {
+    if (!cmd.summary_path.empty()) return usage_error("run: --summary needs --seeds", "run");
+    return std::nullopt;
+  }
+  const size_t dots = seeds.find("..");
+  const auto seed_first =
+      dots == std::string::npos ? std::nullopt : parse_count(seeds.substr(0, dots), UINT64_MAX);
+  const auto seed_last =
+      dots == std::string::npos ? std::nullopt : parse_count(seeds.substr(dots + 2), UINT64_MAX);
+  if (!seed_first || !seed_last) {
+    return usage_error(
+        "run: --seeds must be A..B, two whole numbers with A <= B, e.g. 1..100, not \"" + seeds +
+            "\"",
+        "run");
+  }
+  cmd.seed_first = seed_first;
+  cmd.seed_last = seed_last;
+  if (*cmd.seed_last < *cmd.seed_first) return usage_error("run: --seeds A..B needs A <= B", "run");
+  if (*cmd.seed_last - *cmd.seed_first >= 10'000'000)
+    return usage_error("run: --seeds covers more than 10,000,000 seeds", "run");
+  if (!cmd.trace_path.empty())
+    return usage_error("run: --trace writes one run; it cannot be combined with --seeds", "run");
+  if (!cmd.chrome_trace_path.empty()) {
+    return usage_error("run: --chrome-trace writes one run; it cannot be combined with --seeds",
+                       "run");
+  }
+  if (cmd.seed) return usage_error("run: --seed and --seeds cannot be combined", "run");
+  return std::nullopt;
+}
+
+// The outputs of `run`: one run per trace, files not "-", no output over an
+// input or another output; an exit code to stop with.
+std::optional<int> check_run_outputs(const sim::RunCommand& cmd) {
+  if (!cmd.trace_path.empty() && cmd.files.size() > 1) {
+    return usage_error("run: --trace writes one run; give one scenario file", "run");
+  }
+  if (!cmd.chrome_trace_path.empty() && cmd.files.size() > 1) {
+    return usage_error("run: --chrome-trace writes one run; give one scenario file", "run");
+  }
+  if (cmd.chrome_trace_path == "-")
+    return usage_error("run: --chrome-trace needs a file name, not -", "run");
+  if (cmd.summary_path == "-") return usage_error("run: --summary needs a file name, not -", "run");
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const std::string& file : cmd.files) inputs.emplace_back("the scenario file", file);
+  const std::string clash = sim::clashing_paths({{"--trace", cmd.trace_path},
+                                                 {"--chrome-trace", cmd.chrome_trace_path},
+                                                 {"--summary", cmd.summary_path}},
+                                                inputs);
+  if (!clash.empty()) return usage_error("run: " + clash, "run");
+  return std::nullopt;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+  po::options_description desc("raftsim run FILE... [options]  (FILE - reads stdin)");
+  sim::RunCommand cmd;
+  std::string seeds, level = "events", impl;
+  describe_run(desc, cmd, seeds, level, impl);
   const std::string epilog =
       std::string(
           "examples:\n"
@@ -216,51 +276,8 @@ int cmd_run(const std::vector<std::string>& args) {
     return usage_error("run: --trace-level must be events or messages, not \"" + level + "\"",
                        "run");
   }
-  if (!seeds.empty()) {
-    const size_t dots = seeds.find("..");
-    const auto seed_first =
-        dots == std::string::npos ? std::nullopt : parse_count(seeds.substr(0, dots), UINT64_MAX);
-    const auto seed_last =
-        dots == std::string::npos ? std::nullopt : parse_count(seeds.substr(dots + 2), UINT64_MAX);
-    if (!seed_first || !seed_last) {
-      return usage_error(
-          "run: --seeds must be A..B, two whole numbers with A <= B, e.g. 1..100, not \"" + seeds +
-              "\"",
-          "run");
-    }
-    cmd.seed_first = seed_first;
-    cmd.seed_last = seed_last;
-    if (*cmd.seed_last < *cmd.seed_first)
-      return usage_error("run: --seeds A..B needs A <= B", "run");
-    if (*cmd.seed_last - *cmd.seed_first >= 10'000'000)
-      return usage_error("run: --seeds covers more than 10,000,000 seeds", "run");
-    if (!cmd.trace_path.empty())
-      return usage_error("run: --trace writes one run; it cannot be combined with --seeds", "run");
-    if (!cmd.chrome_trace_path.empty()) {
-      return usage_error("run: --chrome-trace writes one run; it cannot be combined with --seeds",
-                         "run");
-    }
-    if (cmd.seed) return usage_error("run: --seed and --seeds cannot be combined", "run");
-  } else if (!cmd.summary_path.empty()) {
-    return usage_error("run: --summary needs --seeds", "run");
-  }
-  if (!cmd.trace_path.empty() && cmd.files.size() > 1) {
-    return usage_error("run: --trace writes one run; give one scenario file", "run");
-  }
-  if (!cmd.chrome_trace_path.empty() && cmd.files.size() > 1) {
-    return usage_error("run: --chrome-trace writes one run; give one scenario file", "run");
-  }
-  if (cmd.chrome_trace_path == "-")
-    return usage_error("run: --chrome-trace needs a file name, not -", "run");
-  if (cmd.summary_path == "-") return usage_error("run: --summary needs a file name, not -", "run");
-  // An output must never overwrite an input or another output.
-  std::vector<std::pair<std::string, std::string>> inputs;
-  for (const std::string& file : cmd.files) inputs.emplace_back("the scenario file", file);
-  const std::string clash = sim::clashing_paths({{"--trace", cmd.trace_path},
-                                                 {"--chrome-trace", cmd.chrome_trace_path},
-                                                 {"--summary", cmd.summary_path}},
-                                                inputs);
-  if (!clash.empty()) return usage_error("run: " + clash, "run");
+  if (auto rc = parse_seed_range(seeds, cmd)) return *rc;
+  if (auto rc = check_run_outputs(cmd)) return *rc;
   if (cmd.jobs == 0) cmd.jobs = std::max(1u, std::thread::hardware_concurrency());
   return sim::run_command(cmd);
 }
@@ -297,11 +314,10 @@ std::optional<sim::TimeUs> parse_cli_time(const std::string& text) {
   return t;
 }
 
-int cmd_fuzz(const std::vector<std::string>& args) {
-  po::options_description desc("raftsim fuzz [options]");
-  sim::FuzzCommand cmd;
-  std::vector<std::string> bugs;
-  std::string duration, shard, impl;
+// The options of `fuzz`, read into `cmd` and the strings parsed afterwards.
+void describe_fuzz(po::options_description& desc, sim::FuzzCommand& cmd,
+                   std::vector<std::string>& bugs, std::string& duration, std::string& shard,
+                   std::string& impl) {
   desc.add_options()("help,h", "show this help")(
       "seeds", po::value<std::string>()->default_value("100"), "number of seeds to run")(
       "start", po::value<std::string>()->default_value("0"), "first seed")(
@@ -329,6 +345,108 @@ int cmd_fuzz(const std::vector<std::string>& args) {
       "a seed fails (event_limit) after handling this many events")(
       "impl", po::value<std::string>(&impl),
       "run the nodes as raftsim or canonical (canonical/raft; only the features it supports)");
+}
+
+// --duration: at most this much virtual time per seed; an error message.
+std::optional<std::string> parse_fuzz_duration(const std::string& duration, sim::FuzzCommand& cmd) {
+  if (duration.empty()) return std::nullopt;
+  const auto d = parse_cli_time(duration);
+  if (!d) return "--duration must be a time such as 15s or 8000ms, not \"" + duration + "\"";
+  if (*d < sim::min_fuzz_duration_us()) {
+    return "--duration must be at least " + sim::format_time(sim::min_fuzz_duration_us()) +
+           " (a fault phase and the liveness bound)";
+  }
+  cmd.limits.duration_us = *d;
+  cmd.generation_flags += " --duration " + duration;
+  return std::nullopt;
+}
+
+// --bug NAME...: planted bugs switched on in every scenario; an error message.
+std::optional<std::string> add_fuzz_bugs(const std::vector<std::string>& bugs,
+                                         sim::FuzzCommand& cmd) {
+  for (const std::string& bug : bugs) {
+    raft::PlantedBugs probe;
+    if (!probe.enable(bug)) {
+      const std::string hint = closest(bug, raft::PlantedBugs::names());
+      return "unknown planted bug \"" + bug + "\"" +
+             (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") +
+             "; known bugs: " + planted_bug_list();
+    }
+    cmd.limits.bugs.push_back(bug);
+    cmd.generation_flags += " --bug " + bug;
+  }
+  return std::nullopt;
+}
+
+// --shard K/N; an error message.
+std::optional<std::string> parse_shard(const std::string& shard, sim::FuzzCommand& cmd) {
+  if (shard.empty()) return std::nullopt;
+  const size_t slash = shard.find('/');
+  try {
+    if (slash == std::string::npos) throw std::invalid_argument("no /");
+    size_t used = 0;
+    cmd.shard_index = std::stoull(shard.substr(0, slash), &used);
+    if (used != slash) throw std::invalid_argument("trailing");
+    const std::string count = shard.substr(slash + 1);
+    cmd.shard_count = std::stoull(count, &used);
+    if (used != count.size()) throw std::invalid_argument("trailing");
+  } catch (const std::exception&) {
+    cmd.shard_count = 0;
+  }
+  if (cmd.shard_count == 0 || cmd.shard_index >= cmd.shard_count) {
+    return "--shard must be K/N with 0 <= K < N, e.g. 0/4, not \"" + shard + "\"";
+  }
+  return std::nullopt;
+}
+
+// The counts of `fuzz` (--seeds, --start, --seed, --jobs, --nodes,
+// --max-events); an error message.
+std::optional<std::string> read_fuzz_counts(const po::variables_map& vm, sim::FuzzCommand& cmd,
+                                            uint64_t& seed, uint64_t& nodes) {
+  uint64_t jobs = 0;
+  for (const auto& [name, max, out] :
+       {std::tuple<const char*, uint64_t, uint64_t*>{"seeds", 100'000'000, &cmd.seeds},
+        {"start", UINT64_MAX, &cmd.start},
+        {"seed", UINT64_MAX, &seed},
+        {"jobs", 1024, &jobs},
+        {"nodes", 50, &nodes},
+        {"max-events", UINT64_MAX, &cmd.limits.max_events}}) {
+    if (auto e = read_count(vm, name, max, *out)) return e;
+  }
+  cmd.jobs = static_cast<unsigned>(jobs);
+  return std::nullopt;
+}
+
+// What must hold between the counts of `fuzz`; an error message.
+std::optional<std::string> check_fuzz_counts(const po::variables_map& vm, const std::string& shard,
+                                             uint64_t seed, uint64_t nodes, sim::FuzzCommand& cmd) {
+  if (vm.count("seed")) {
+    if (!vm["seeds"].defaulted() || !vm["start"].defaulted() || !shard.empty()) {
+      return "--seed runs one seed; it cannot be combined with --seeds, --start or --shard";
+    }
+    cmd.one_seed = seed;
+  }
+  if (cmd.seeds > 0 && cmd.seeds - 1 > UINT64_MAX - cmd.start) {
+    return "--start " + std::to_string(cmd.start) + " with --seeds " + std::to_string(cmd.seeds) +
+           " runs past the largest seed, 2^64 - 1";
+  }
+  // With fewer than three nodes the generator drops the fault families that
+  // need more (docs/fuzzing.md).
+  if (nodes < 1) return "--nodes must be between 1 and 50";
+  cmd.limits.nodes = static_cast<unsigned>(nodes);
+  if (cmd.limits.max_events == 0) return "--max-events must be at least 1";
+  if (!vm["max-events"].defaulted())
+    cmd.generation_flags += " --max-events " + std::to_string(cmd.limits.max_events);
+  if (!vm["nodes"].defaulted()) cmd.generation_flags += " --nodes " + std::to_string(nodes);
+  return std::nullopt;
+}
+
+int cmd_fuzz(const std::vector<std::string>& args) {
+  po::options_description desc("raftsim fuzz [options]");
+  sim::FuzzCommand cmd;
+  std::vector<std::string> bugs;
+  std::string duration, shard, impl;
+  describe_fuzz(desc, cmd, bugs, duration, shard, impl);
   const std::string epilog =
       std::string(
           "examples:\n"
@@ -342,18 +460,8 @@ int cmd_fuzz(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (auto rc = parse_options("fuzz", args, desc, epilog, nullptr, vm)) return *rc;
   auto fail = [](const std::string& message) { return usage_error("fuzz: " + message, "fuzz"); };
-  uint64_t jobs = 0, nodes = 0;
-  uint64_t seed = 0;
-  for (const auto& [name, max, out] :
-       {std::tuple<const char*, uint64_t, uint64_t*>{"seeds", 100'000'000, &cmd.seeds},
-        {"start", UINT64_MAX, &cmd.start},
-        {"seed", UINT64_MAX, &seed},
-        {"jobs", 1024, &jobs},
-        {"nodes", 50, &nodes},
-        {"max-events", UINT64_MAX, &cmd.limits.max_events}}) {
-    if (auto e = read_count(vm, name, max, *out)) return fail(*e);
-  }
-  cmd.jobs = static_cast<unsigned>(jobs);
+  uint64_t seed = 0, nodes = 0;
+  if (auto e = read_fuzz_counts(vm, cmd, seed, nodes)) return fail(*e);
   std::optional<sim::Implementation> implementation;
   if (auto rc = parse_impl("fuzz", impl, implementation)) return *rc;
   if (implementation == sim::Implementation::canonical) {
@@ -362,63 +470,10 @@ int cmd_fuzz(const std::vector<std::string>& args) {
     cmd.limits.implementation = *implementation;
     cmd.generation_flags += " --impl canonical";
   }
-  if (vm.count("seed")) {
-    if (!vm["seeds"].defaulted() || !vm["start"].defaulted() || !shard.empty()) {
-      return fail("--seed runs one seed; it cannot be combined with --seeds, --start or --shard");
-    }
-    cmd.one_seed = seed;
-  }
-  if (cmd.seeds > 0 && cmd.seeds - 1 > UINT64_MAX - cmd.start) {
-    return fail("--start " + std::to_string(cmd.start) + " with --seeds " +
-                std::to_string(cmd.seeds) + " runs past the largest seed, 2^64 - 1");
-  }
-  // With fewer than three nodes the generator drops the fault families that
-  // need more (docs/fuzzing.md).
-  if (nodes < 1) return fail("--nodes must be between 1 and 50");
-  cmd.limits.nodes = static_cast<unsigned>(nodes);
-  if (cmd.limits.max_events == 0) return fail("--max-events must be at least 1");
-  if (!vm["max-events"].defaulted())
-    cmd.generation_flags += " --max-events " + std::to_string(cmd.limits.max_events);
-  if (!vm["nodes"].defaulted()) cmd.generation_flags += " --nodes " + std::to_string(nodes);
-  if (!duration.empty()) {
-    const auto d = parse_cli_time(duration);
-    if (!d)
-      return fail("--duration must be a time such as 15s or 8000ms, not \"" + duration + "\"");
-    if (*d < sim::min_fuzz_duration_us()) {
-      return fail("--duration must be at least " + sim::format_time(sim::min_fuzz_duration_us()) +
-                  " (a fault phase and the liveness bound)");
-    }
-    cmd.limits.duration_us = *d;
-    cmd.generation_flags += " --duration " + duration;
-  }
-  for (const std::string& bug : bugs) {
-    raft::PlantedBugs probe;
-    if (!probe.enable(bug)) {
-      const std::string hint = closest(bug, raft::PlantedBugs::names());
-      return fail("unknown planted bug \"" + bug + "\"" +
-                  (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") +
-                  "; known bugs: " + planted_bug_list());
-    }
-    cmd.limits.bugs.push_back(bug);
-    cmd.generation_flags += " --bug " + bug;
-  }
-  if (!shard.empty()) {
-    const size_t slash = shard.find('/');
-    try {
-      if (slash == std::string::npos) throw std::invalid_argument("no /");
-      size_t used = 0;
-      cmd.shard_index = std::stoull(shard.substr(0, slash), &used);
-      if (used != slash) throw std::invalid_argument("trailing");
-      const std::string count = shard.substr(slash + 1);
-      cmd.shard_count = std::stoull(count, &used);
-      if (used != count.size()) throw std::invalid_argument("trailing");
-    } catch (const std::exception&) {
-      cmd.shard_count = 0;
-    }
-    if (cmd.shard_count == 0 || cmd.shard_index >= cmd.shard_count) {
-      return fail("--shard must be K/N with 0 <= K < N, e.g. 0/4, not \"" + shard + "\"");
-    }
-  }
+  if (auto e = check_fuzz_counts(vm, shard, seed, nodes, cmd)) return fail(*e);
+  if (auto e = parse_fuzz_duration(duration, cmd)) return fail(*e);
+  if (auto e = add_fuzz_bugs(bugs, cmd)) return fail(*e);
+  if (auto e = parse_shard(shard, cmd)) return fail(*e);
   if (vm.count("time-limit") && !(cmd.time_limit_s > 0))
     return fail("--time-limit must be positive");
   if (cmd.out_dir.empty()) return fail("--out needs a directory name");

@@ -35,6 +35,7 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
   std::sort(bootstrap.voters.begin(), bootstrap.voters.end());
   std::sort(bootstrap.learners.begin(), bootstrap.learners.end());
   if (!raft_options_.auto_promote) bootstrap.permanent_learners = bootstrap.learners;
+  const raft::ConfigPtr bootstrap_ptr = raft::make_shared_config(std::move(bootstrap));
   for (size_t i = 0; i < all.size(); ++i) {
     SimNode& n = nodes_[i];
     n.id = all[i];
@@ -43,7 +44,7 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
     // Spares know no configuration until one that includes them reaches them.
     const bool spare =
         std::find(scenario.spares.begin(), scenario.spares.end(), n.id) != scenario.spares.end();
-    if (!spare) n.disk.bootstrap_config = bootstrap;
+    if (!spare) n.disk.bootstrap_config = bootstrap_ptr;
   }
 }
 
@@ -280,10 +281,10 @@ bool Simulation::dispatch_to_node(SimNode& n, const Event& event) {
   switch (event.kind) {
     case EventKind::timer: {
       n.timers[event.a].armed = false;
-      n.api->timer_fired(static_cast<raft::TimerKind>(event.a), local_now(n), scratch_);
+      n.api->on_timer(static_cast<raft::TimerKind>(event.a), local_now(n), scratch_);
       break;
     }
-    case EventKind::disk_done: n.api->persisted(event.b, local_now(n), scratch_); break;
+    case EventKind::disk_done: n.api->on_persisted(event.b, local_now(n), scratch_); break;
     case EventKind::client_request: {
       client_writes_.clear();
       for (uint64_t id = event.a; id < event.a + event.b; ++id) {

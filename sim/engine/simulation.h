@@ -176,7 +176,9 @@ class Simulation {
   void process(SimNode& n, raft::Outputs& out);
   void set_timer(SimNode& n, raft::TimerKind kind, TimeUs local_us);
   void trace_node_event(SimNode& n, const raft::NodeEvent& ev);
-  void disk_complete(SimNode& n, uint64_t token);
+  void count_event(const char* type, NodeId who, const char* reason);
+  void on_elected(SimNode& n, raft::Term term);
+  void trace_config_committed(SimNode& n, const raft::NodeEvent& ev);
   void send_message(SimNode& n, raft::Message& msg);  // moves msg away
   void deliver(SimNode& n, uint64_t slot);
 

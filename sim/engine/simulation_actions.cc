@@ -238,7 +238,7 @@ void Simulation::admin_action(size_t index, NodeId target, bool retry) {
           : a.kind == ActionKind::promote   ? raft::ConfigChange::promote
           : a.kind == ActionKind::demote    ? raft::ConfigChange::demote
                                             : raft::ConfigChange::remove;
-      accepted = l.api->change_config(change, target, a.promote, local_now(l), scratch_);
+      accepted = l.api->request_config_change(change, target, a.promote, local_now(l), scratch_);
     }
     outcome = accepted ? "accepted" : "refused";
     process(l, scratch_);

@@ -102,11 +102,50 @@ void Simulation::remember(const char* type, NodeId node, const char* reason) {
   if (watched_events_.count(type)) seen_events_.push_back({now_us_, type, node, reason});
 }
 
+// Counts an event of `type` (fuzz coverage) and remembers it as the latest
+// (what a failure's signature names).
+void Simulation::count_event(const char* type, NodeId who, const char* reason) {
+  ++result_.event_counts[type];
+  remember(type, who, reason ? reason : "");
+}
+
+// A leader elected: the checker judges the election, and the time without a
+// leader ends.
+void Simulation::on_elected(SimNode& n, raft::Term term) {
+  checker_.on_became_leader(n.id, term);
+  checker_.on_election_won(n.id, term);
+  ++result_.elections;
+  if (leaderless_since_us_) {
+    result_.election_time_ms.push_back(static_cast<double>(now_us_ - *leaderless_since_us_) /
+                                       1000.0);
+    leaderless_since_us_.reset();
+  }
+  last_leader_ = n.id;
+}
+
+// A leader's configuration entry committed: the configuration, and each
+// member whose role it changed.
+void Simulation::trace_config_committed(SimNode& n, const raft::NodeEvent& ev) {
+  const raft::Configuration& c = *ev.config;
+  trace_.event(now_us_, "config_committed", n.id)
+      .ids("voters", c.voters)
+      .ids("learners", c.learners)
+      .unum("index", ev.index);
+  count_event("config_committed", n.id, nullptr);
+  for (const auto& [who, lag] : ev.lags) {
+    const bool promoted = c.is_voter(who);
+    if (!c.contains(who) && !promoted) {
+      count_event("removed", who, nullptr);
+      continue;
+    }
+    const char* type = promoted ? "promoted" : "demoted";
+    trace_.event(now_us_, type, who).unum("lag", lag).unum("index", ev.index);
+    count_event(type, who, nullptr);
+  }
+  connectivity_dirty_ = true;
+}
+
 void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
-  auto count = [&](const char* type, NodeId who, const char* reason) {
-    ++result_.event_counts[type];
-    remember(type, who, reason ? reason : "");
-  };
   switch (ev.type) {
     case raft::EventType::role:
       trace_.event(now_us_, "role", n.id)
@@ -129,24 +168,16 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
           .unum("candidate", ev.peer)
           .unum("term", ev.term)
           .boolean("pre_vote", ev.pre_vote);
-      count("vote_granted", n.id, ev.pre_vote ? "pre_vote" : "");
+      count_event("vote_granted", n.id, ev.pre_vote ? "pre_vote" : "");
       break;
     case raft::EventType::elected:
       trace_.event(now_us_, "elected", n.id).unum("term", ev.term).unum("votes", ev.votes);
-      count("elected", n.id, nullptr);
-      checker_.on_became_leader(n.id, ev.term);
-      checker_.on_election_won(n.id, ev.term);
-      ++result_.elections;
-      if (leaderless_since_us_) {
-        result_.election_time_ms.push_back(static_cast<double>(now_us_ - *leaderless_since_us_) /
-                                           1000.0);
-        leaderless_since_us_.reset();
-      }
-      last_leader_ = n.id;
+      count_event("elected", n.id, nullptr);
+      on_elected(n, ev.term);
       break;
     case raft::EventType::step_down:
       trace_.event(now_us_, "step_down", n.id).unum("term", ev.term).str("reason", ev.reason);
-      count("step_down", n.id, ev.reason);
+      count_event("step_down", n.id, ev.reason);
       ++result_.event_counts[std::string("step_down:") + ev.reason];
       quorum_.stop(n.id);
       note_leader_lost();
@@ -155,32 +186,13 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
       trace_.event(now_us_, "commit", n.id).unum("index", ev.index).unum("term", ev.term);
       checker_.on_commit(n.id, ev.index, n.api->role() == Role::leader, ev.config->voters);
       break;
-    case raft::EventType::config_committed: {
-      const raft::Configuration& c = *ev.config;
-      trace_.event(now_us_, "config_committed", n.id)
-          .ids("voters", c.voters)
-          .ids("learners", c.learners)
-          .unum("index", ev.index);
-      count("config_committed", n.id, nullptr);
-      for (const auto& [who, lag] : ev.lags) {
-        const bool promoted = c.is_voter(who);
-        if (!c.contains(who) && !promoted) {
-          count("removed", who, nullptr);
-          continue;
-        }
-        const char* type = promoted ? "promoted" : "demoted";
-        trace_.event(now_us_, type, who).unum("lag", lag).unum("index", ev.index);
-        count(type, who, nullptr);
-      }
-      connectivity_dirty_ = true;
-      break;
-    }
+    case raft::EventType::config_committed: trace_config_committed(n, ev); break;
     case raft::EventType::snapshot_taken:
       trace_.event(now_us_, "snapshot_taken", n.id)
           .unum("index", ev.index)
           .unum("term", ev.term)
           .unum("bytes", ev.bytes);
-      count("snapshot_taken", n.id, nullptr);
+      count_event("snapshot_taken", n.id, nullptr);
       checker_.on_snapshot_taken(ev.index, n.id);
       break;
     case raft::EventType::snapshot_sent:
@@ -188,14 +200,14 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
           .unum("to", ev.peer)
           .unum("index", ev.index)
           .unum("bytes", ev.bytes);
-      count("snapshot_sent", n.id, nullptr);
+      count_event("snapshot_sent", n.id, nullptr);
       break;
     case raft::EventType::snapshot_installed:
       trace_.event(now_us_, "snapshot_installed", n.id)
           .unum("from", ev.peer)
           .unum("index", ev.index)
           .unum("bytes", ev.bytes);
-      count("snapshot_installed", n.id, nullptr);
+      count_event("snapshot_installed", n.id, nullptr);
       break;
   }
 }
@@ -302,7 +314,7 @@ void Simulation::deliver(SimNode& n, uint64_t slot) {
     return;
   }
   scratch_.clear();
-  n.api->receive(msg, local_now(n), scratch_);
+  n.api->step(msg, local_now(n), scratch_);
   // process() sends, which may grow in_flight_ and move msg: done with it.
   free_slots_.push_back(slot);
   process(n, scratch_);

@@ -5,17 +5,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <mutex>
 #include <set>
 #include <sstream>
-#include <thread>
 
+#include "sim/base/seed_pool.h"
 #include "sim/cli/commands.h"
 #include "sim/fuzz/fuzz_classify.h"
 #include "sim/scenario/scenario_loader.h"
@@ -351,78 +349,53 @@ int fuzz_command(const FuzzCommand& cmd) {
   const std::vector<uint64_t> seeds = campaign_seeds(cmd);
   const size_t n = seeds.size();
   std::vector<SeedOutcome> outcomes(n);
-  std::vector<char> done(n, 0);
-  std::atomic<size_t> next{0};
-  // With --stop-on-failure, the index of the first failing seed found so far
-  // (n: none): no seed after it is started or reported.
-  std::atomic<size_t> stop_after{n};
-  std::atomic<bool> out_of_time{false};
+  std::atomic<bool> out_of_time{false}, stopped{false};
   std::atomic<uint64_t> events_total{0};
-  std::mutex mu;
-  std::condition_variable cv;
-  unsigned workers_left = 0;  // guarded by mu
   const auto start = Clock::now();
   auto elapsed = [&]() { return std::chrono::duration<double>(Clock::now() - start).count(); };
 
-  // Seeds are claimed in order, so the seeds run always form a prefix of the
-  // list, also when the time limit stops the campaign early.
-  auto worker = [&]() {
-    for (;;) {
-      if (cmd.time_limit_s > 0 && elapsed() >= cmd.time_limit_s) out_of_time = true;
-      if (out_of_time || interrupted()) break;  // Ctrl-C: finish the seeds running, start no more
-      const size_t i = next++;
-      if (i >= n || i > stop_after) break;
-      SeedOutcome o = run_seed(cmd, seeds[i]);
-      events_total += o.events;
-      if (cmd.stop_on_failure && !o.pass) {
-        size_t seen = stop_after;
-        while (i < seen && !stop_after.compare_exchange_weak(seen, i)) {
-        }
-      }
-      std::lock_guard<std::mutex> lock(mu);
-      outcomes[i] = std::move(o);
-      done[i] = 1;
-      cv.notify_one();
-    }
-    std::lock_guard<std::mutex> lock(mu);
-    --workers_left;
-    cv.notify_one();
-  };
-  const unsigned jobs = static_cast<unsigned>(std::max<size_t>(1, std::min<size_t>(cmd.jobs, n)));
-  workers_left = jobs;
-  std::vector<std::thread> threads;
-  for (unsigned t = 0; t < jobs; ++t) threads.emplace_back(worker);
-
-  // Report in seed order as the finished prefix grows, so that the output is
-  // the same for any --jobs.
+  // Seeds are claimed in order and reported in seed order as the finished
+  // prefix grows, so the output is the same for any --jobs, and the seeds
+  // run always form a prefix of the list, also when the time limit stops the
+  // campaign early.
   const bool progress = isatty(STDERR_FILENO) != 0;
   Report rep;
-  size_t& printed = rep.printed;
-  {
-    std::unique_lock<std::mutex> lock(mu);
-    for (;;) {
-      while (printed < n && printed <= stop_after && done[printed]) {
-        lock.unlock();
-        rep.add(cmd, outcomes[printed], progress);  // a finished outcome is not written again
-        lock.lock();
-        ++printed;
-      }
-      if (workers_left == 0) break;
-      if (progress) {
-        const double t = elapsed();
-        std::cerr << "\r\033[Kfuzz: " << printed << "/" << n << " seeds, " << rep.failed
-                  << " failed, "
-                  << fixed(static_cast<double>(events_total) / std::max(t, 1e-9) / 1e6, 1)
-                  << "M events/s, " << fixed(t, 1) << "s" << std::flush;
-      }
-      cv.wait_for(lock, std::chrono::milliseconds(200));
-    }
+  SeedJobs<SeedOutcome> jobs;
+  jobs.keep_going = [&] {
+    if (cmd.time_limit_s > 0 && elapsed() >= cmd.time_limit_s) out_of_time = true;
+    return !out_of_time && !interrupted();  // Ctrl-C: finish the seeds running, start no more
+  };
+  jobs.run = [&](size_t i) {
+    std::optional<SeedOutcome> o = run_seed(cmd, seeds[i]);
+    events_total += o->events;
+    return o;
+  };
+  // With --stop-on-failure no seed after the first failing one is started or
+  // reported.
+  jobs.is_last = [&](const SeedOutcome& o) {
+    if (!cmd.stop_on_failure || o.pass) return false;
+    stopped = true;
+    return true;
+  };
+  jobs.report = [&](size_t i, SeedOutcome&& o) {
+    outcomes[i] = std::move(o);
+    rep.add(cmd, outcomes[i], progress);
+    ++rep.printed;
+  };
+  if (progress) {
+    jobs.progress = [&](size_t printed) {
+      const double t = elapsed();
+      std::cerr << "\r\033[Kfuzz: " << printed << "/" << n << " seeds, " << rep.failed
+                << " failed, "
+                << fixed(static_cast<double>(events_total) / std::max(t, 1e-9) / 1e6, 1)
+                << "M events/s, " << fixed(t, 1) << "s" << std::flush;
+    };
   }
-  for (std::thread& t : threads) t.join();
+  run_seed_jobs(n, cmd.jobs, jobs);
   const double wall_s = elapsed();
   if (progress) std::cerr << "\r\033[K" << std::flush;
 
-  const char* why_stopped = stop_after < n  ? "stopped at the first failure"
+  const char* why_stopped = stopped         ? "stopped at the first failure"
                             : out_of_time   ? "time limit reached"
                             : interrupted() ? "interrupted"
                                             : nullptr;
