@@ -158,7 +158,6 @@ class Loader {
   }
 
   Scenario load(const json& root);
-  static const char* action_name(ActionKind kind) { return action_row(kind).name; }
 
  private:
   void keys(const json& obj, const std::string& path, const std::vector<std::string>& allowed,

@@ -184,6 +184,4 @@ struct Scenario {
   bool has_node(NodeId id) const;
 };
 
-const char* action_name(ActionKind kind);
-
 }  // namespace sim

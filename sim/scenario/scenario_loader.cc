@@ -595,8 +595,4 @@ bool Scenario::uses_read_mode(raft::ReadMode mode) const {
   return false;
 }
 
-const char* action_name(ActionKind kind) {
-  return Loader::action_name(kind);
-}
-
 }  // namespace sim

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "raft/types.h"
-#include "sim/engine/event_queue.h"
+#include "sim/base/time.h"
 
 namespace sim {
 
