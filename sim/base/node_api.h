@@ -40,6 +40,12 @@ class NodeApi {
   // (thesis §4.1, canonical/raft) rather than when it commits (raft::Node,
   // raft-roles.md); the checker judges each node's configuration by its rule.
   virtual bool config_on_append() const = 0;
+  // Whether the node's role events with reason "pre_vote_won" (pre-candidate
+  // to candidate, thesis §9.6) follow pre-vote grants of that round's term
+  // (the term it then campaigns in) from a majority of its configuration,
+  // sent as pre_vote_resp of that term; the checker then judges each such
+  // win. An implementation whose pre-vote messages or events differ opts out.
+  virtual bool pre_vote_wins_judged() const = 0;
   // How long, on its own clock, a leader may stay leader after it last heard
   // from a quorum, by the node's own check-quorum rule (thesis §6.2); the
   // quorum invariant adds the latency of messages in flight.
@@ -92,6 +98,7 @@ class RaftNodeAdapter final : public NodeApi {
   raft::Term current_term() const override { return node_.current_term(); }
   raft::NodeId leader_id() const override { return node_.leader_id(); }
   bool config_on_append() const override { return false; }
+  bool pre_vote_wins_judged() const override { return true; }
   // Checked every heartbeat against the last election timeout (raft-roles.md).
   raft::TimeUs check_quorum_bound_us() const override {
     return node_.options().election_timeout_max_us + node_.options().heartbeat_interval_us;

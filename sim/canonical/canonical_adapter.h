@@ -55,6 +55,9 @@ class CanonicalNode final : public NodeApi {
   // The library switches configuration on append (replication.c), as the
   // thesis §4.1 does.
   bool config_on_append() const override { return true; }
+  // Its pre-vote responses are translated from the library's, whose terms
+  // follow its own rules (election.c): not judged.
+  bool pre_vote_wins_judged() const override { return false; }
   ::raft::TimeUs check_quorum_bound_us() const override;
   const ::raft::Configuration& config() const override { return config_; }
   uint64_t applied_writes() const override { return sm_.applied_writes(); }

@@ -411,6 +411,10 @@ void Checker::on_became_leader(NodeId node, Term term) {
 }
 
 void Checker::on_message(NodeId node, const raft::Message& msg) {
+  if (msg.type == raft::MsgType::pre_vote_resp && msg.success) {
+    record_grant(pre_vote_grants_, pre_vote_floor_, msg.term, node, msg.to);
+    return;
+  }
   if (msg.type == raft::MsgType::pre_vote || msg.type == raft::MsgType::pre_vote_resp) return;
   Persistence& p = persistence_[node_slot(node)];
   if (msg.term > p.durable_term) {
@@ -459,13 +463,18 @@ void Checker::on_message(NodeId node, const raft::Message& msg) {
   }
   p.granted_term = msg.term;
   p.granted_to = msg.to;
-  if (msg.term < grants_floor_) return;
-  auto& granted = grants_[msg.term];
-  const std::pair<NodeId, NodeId> grant{node, msg.to};
+  record_grant(grants_, grants_floor_, msg.term, node, msg.to);
+}
+
+void Checker::record_grant(std::map<Term, std::vector<std::pair<NodeId, NodeId>>>& grants,
+                           Term& floor, Term term, NodeId voter, NodeId candidate) {
+  if (term < floor) return;
+  auto& granted = grants[term];
+  const std::pair<NodeId, NodeId> grant{voter, candidate};
   if (std::find(granted.begin(), granted.end(), grant) == granted.end()) granted.push_back(grant);
-  if (grants_.size() > kGrantTermsKept) {
-    grants_floor_ = grants_.begin()->first + 1;
-    grants_.erase(grants_.begin());
+  if (grants.size() > kGrantTermsKept) {
+    floor = grants.begin()->first + 1;
+    grants.erase(grants.begin());
   }
 }
 
@@ -502,6 +511,24 @@ void Checker::on_config(NodeId node, const raft::Configuration& config) {
          {node});
 }
 
+std::pair<size_t, size_t> Checker::granted_votes(
+    const std::map<Term, std::vector<std::pair<NodeId, NodeId>>>& grants, NodeId node,
+    Term term) const {
+  const raft::Configuration* config = config_in_force(mirrors_[node_slot(node)]);
+  if (!config) return {0, 0};
+  size_t votes = 0;
+  const auto it = grants.find(term);
+  for (NodeId v : config->voters) {
+    bool granted = v == node;
+    if (!granted && it != grants.end()) {
+      granted = std::find(it->second.begin(), it->second.end(), std::make_pair(v, node)) !=
+                it->second.end();
+    }
+    if (granted) ++votes;
+  }
+  return {votes, config->voters.size()};
+}
+
 void Checker::on_election_won(NodeId node, Term term) {
   // Anyone asked may grant a vote, learners included (a node may not know
   // yet that it was promoted, or know that its demotion committed while the
@@ -510,25 +537,29 @@ void Checker::on_election_won(NodeId node, Term term) {
   // itself included. Votes of learners and outsiders must never make up
   // that majority.
   if (term < grants_floor_) return;
-  const raft::Configuration* config = config_in_force(mirrors_[node_slot(node)]);
-  if (!config) return;
-  const std::vector<NodeId>& voters = config->voters;
-  size_t votes = 0;
-  const auto it = grants_.find(term);
-  for (NodeId v : voters) {
-    bool granted = v == node;
-    if (!granted && it != grants_.end()) {
-      granted = std::find(it->second.begin(), it->second.end(), std::make_pair(v, node)) !=
-                it->second.end();
-    }
-    if (granted) ++votes;
-  }
-  if (it != grants_.end()) grants_.erase(it);
-  if (votes < raft::majority(voters.size())) {
+  const auto [votes, voters] = granted_votes(grants_, node, term);
+  grants_.erase(term);
+  if (voters > 0 && votes < raft::majority(voters)) {
     report("learner_vote",
            "node " + std::to_string(node) + " became leader of term " + std::to_string(term) +
                " with the votes of only " + std::to_string(votes) + " of the " +
-               std::to_string(voters.size()) + " voters of its configuration",
+               std::to_string(voters) + " voters of its configuration",
+           {node});
+  }
+}
+
+void Checker::on_pre_vote_won(NodeId node, Term term) {
+  // Thesis §9.6: a pre-candidate campaigns only once a majority would vote
+  // for it in the term it is about to start. Grants of an earlier round
+  // (an earlier term) say nothing about this one: a late or duplicated one
+  // counted again starts an election the cluster did not agree to.
+  if (term < pre_vote_floor_) return;
+  const auto [votes, voters] = granted_votes(pre_vote_grants_, node, term);
+  if (voters > 0 && votes < raft::majority(voters)) {
+    report("pre_vote",
+           "node " + std::to_string(node) + " campaigned in term " + std::to_string(term) +
+               " after pre-vote grants of that term from only " + std::to_string(votes) +
+               " of the " + std::to_string(voters) + " voters of its configuration",
            {node});
   }
 }

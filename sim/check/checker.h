@@ -57,6 +57,11 @@ class Checker {
   // `node` won `term`; the voters that must have elected it are those of the
   // configuration the checker holds in force at the node, not its own word.
   void on_election_won(NodeId node, Term term);
+  // `node` won a pre-vote round and now campaigns in `term` (thesis §9.6):
+  // pre-vote grants of that term from a majority of the configuration the
+  // checker holds in force at the node, itself included, must have been
+  // sent (NodeApi::pre_vote_wins_judged).
+  void on_pre_vote_won(NodeId node, Term term);
   // After every input of a node: `config` is the configuration it now uses.
   void on_config(NodeId node, const raft::Configuration& config);
   // A node took a snapshot whose last entry is at index.
@@ -175,6 +180,19 @@ class Checker {
   std::map<Term, std::vector<std::pair<NodeId, NodeId>>> grants_;
   Term grants_floor_ = 0;
   static constexpr size_t kGrantTermsKept = 1024;
+  // Pre-vote grants sent, per term they grant: (voter, pre-candidate);
+  // bounded the same way.
+  std::map<Term, std::vector<std::pair<NodeId, NodeId>>> pre_vote_grants_;
+  Term pre_vote_floor_ = 0;
+  // Records a grant of a vote (or pre-vote) in `term`: one per term and pair.
+  static void record_grant(std::map<Term, std::vector<std::pair<NodeId, NodeId>>>& grants,
+                           Term& floor, Term term, NodeId voter, NodeId candidate);
+  // How many of the voters of the configuration in force at `node` granted
+  // it `term` in `grants` (itself included), and how many voters it has;
+  // {0, 0} if the checker never saw the node's durable state.
+  std::pair<size_t, size_t> granted_votes(
+      const std::map<Term, std::vector<std::pair<NodeId, NodeId>>>& grants, NodeId node,
+      Term term) const;
   // Chain hash at each snapshot's index: one entry per snapshot taken, so a
   // late transfer of an old snapshot can still be checked after its index
   // left the window.

@@ -261,6 +261,47 @@ TEST_CASE("learner_vote: votes granted to another candidate or in another term d
   CHECK(fired(c) == "learner_vote");
 }
 
+// Node `voter` grants node `candidate` a pre-vote for `term` (no durable
+// write: a pre-vote changes nobody's term or vote).
+void pre_grant(Checker& c, NodeId voter, NodeId candidate, Term term) {
+  c.on_message(voter, message(MsgType::pre_vote_resp, voter, candidate, term, true));
+}
+
+TEST_CASE("pre_vote: a pre-candidate campaigns on a late grant of its previous round") {
+  // Node 1 (term 1) wins a pre-vote round for term 2 with node 2's grant and
+  // campaigns; it loses, and its next round asks for term 3. Node 3's grant
+  // of the first round arrives late (or duplicated): it is for term 2.
+  Checker c({1, 2, 3});
+  boot(c, {1, 2, 3}, kVoters);
+  pre_grant(c, 2, 1, 2);
+  c.on_pre_vote_won(1, 2);
+  REQUIRE(fired(c) == "");
+  pre_grant(c, 3, 1, 2);
+  c.on_pre_vote_won(1, 3);
+  CHECK(fired(c) == "pre_vote");
+  CHECK(c.violation()->nodes == std::vector<NodeId>{1});
+}
+
+TEST_CASE("pre_vote: grants of the round's term from a majority of voters are needed") {
+  Checker c({1, 2, 3, 4, 5});
+  boot(c, {1, 2, 3, 4, 5}, kVoters);
+  boot(c, {5}, {5});      // node 5 believes it is alone
+  pre_grant(c, 3, 1, 2);  // two rounds of one term: both count
+  c.on_pre_vote_won(1, 2);
+  c.on_pre_vote_won(5, 4);  // a lone voter wins on its own grant
+  CHECK(fired(c) == "");
+  pre_grant(c, 4, 2, 5);  // node 4 is a learner
+  pre_grant(c, 3, 1, 5);  // granted to another pre-candidate
+  c.on_pre_vote_won(2, 5);
+  CHECK(fired(c) == "pre_vote");
+  // A vote granted in the term is not a pre-vote grant.
+  Checker votes({1, 2, 3});
+  boot(votes, {1, 2, 3}, kVoters);
+  grant(votes, 2, 1, 2);
+  votes.on_pre_vote_won(1, 2);
+  CHECK(fired(votes) == "pre_vote");
+}
+
 TEST_CASE("vote_durability: a grant leaves only with the durable vote of its term") {
   Checker c({1, 2, 3});
   c.on_durable(1, durable_term(3, 2));

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <string_view>
 
 #include "sim/canonical/canonical_node.h"
 #include "sim/engine/simulation.h"
@@ -155,6 +156,10 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
           .str("reason", ev.reason);
       ++result_.event_counts[std::string("role:") + raft::role_name(ev.to)];
       connectivity_dirty_ = true;
+      if (ev.to == Role::candidate && std::string_view(ev.reason) == "pre_vote_won" &&
+          n.api->pre_vote_wins_judged()) {
+        checker_.on_pre_vote_won(n.id, ev.term);
+      }
       break;
     case raft::EventType::election_started:
       trace_.event(now_us_, "election_started", n.id)
