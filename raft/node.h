@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "raft/durability.h"
@@ -224,6 +225,8 @@ class Node {
   Progress* progress_of(NodeId id);
   void broadcast_heartbeat(TimeUs now, Outputs& out);
   void send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Outputs& out);
+  // The prev index and last entry of a probe (one AppendEntries at a time).
+  std::pair<Index, Index> probe_range(const Progress& pr) const;
   void send_snapshot_chunk(NodeId peer, Progress& pr, TimeUs now, Outputs& out);
   void maybe_commit(TimeUs now, Outputs& out);
   // The largest index a majority of these voters holds, as far as known.

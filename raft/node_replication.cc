@@ -297,8 +297,8 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     // One AppendEntries at a time until the follower's log is found to match;
     // a heartbeat resends it in case it was lost.
     if (pr.probe_sent && !heartbeat) return;
-    const Index prev = pr.next_index - 1;
-    send(make_append(prev, pr.next_index, batch_end(pr.next_index)), 0, out);
+    const auto [prev, last] = probe_range(pr);
+    send(make_append(prev, prev + 1, last), 0, out);
     pr.probe_sent = true;
     return;
   }
@@ -324,6 +324,18 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     send(make_append(first - 1, first, last), 0, out);
     pr.sent_entries(last, now);
   }
+}
+
+std::pair<Index, Index> Node::probe_range(const Progress& pr) const {
+  const Index prev = pr.next_index - 1;
+  if (options_.probe_back == 0) {
+    return {prev, std::min<Index>(log_.last_index(), prev + options_.max_entries_per_message)};
+  }
+  // Options::probe_back: an empty probe below where backtracking points; its
+  // answer moves the follower to replicate from there.
+  const Index below = prev > options_.probe_back ? prev - options_.probe_back : 0;
+  const Index from = std::max({below, pr.match_index, log_.snapshot_index()});
+  return {from, from};
 }
 
 void Node::send_snapshot_chunk(NodeId peer, Progress& pr, TimeUs now, Outputs& out) {

@@ -42,6 +42,15 @@ struct Options {
   uint64_t snapshot_chunk_size = 65536;
   uint32_t max_inflight = 64;
   uint32_t max_entries_per_message = 64;
+  // A leader that probes a follower's log (after its election, a refusal or
+  // an unanswered AppendEntries) first sends an empty AppendEntries this many
+  // entries below where it would probe (never below the known match or its
+  // snapshot): legal (§5.3: any prev index the follower holds verifies its
+  // log up to there), one round trip slower, and a test of a follower's
+  // commit rule (Figure 2, AppendEntries rule 5: the index of the last new
+  // entry, not of its last entry). 0 (default): probe where fast
+  // backtracking points.
+  uint32_t probe_back = 0;
   // Lease reads (thesis §6.4.1): how far any clock may drift from real time,
   // in parts per million. A leader serves reads locally for
   // election_timeout_min * (1 - d) / (1 + d) of its clock after a heartbeat

@@ -109,6 +109,8 @@ void Simulation::begin() {
                  {"max_inflight", o.max_inflight},
                  {"max_entries_per_message", o.max_entries_per_message},
                  {"bugs", scenario_.bugs}};
+    // (Only when set, so that the traces of scenarios without it stay as they were.)
+    if (o.probe_back) h["raft"]["probe_back"] = o.probe_back;
     h["network"] = {{"latency", latency_json(scenario_.network.latency)},
                     {"drop", scenario_.network.drop},
                     {"duplicate", scenario_.network.duplicate}};

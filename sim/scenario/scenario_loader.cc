@@ -70,8 +70,8 @@ void Loader::load_raft(const json& v) {
   keys(v, "/raft",
        {"election_timeout", "heartbeat_interval", "check_quorum", "pre_vote", "max_lag_threshold",
         "promotion_threshold", "auto_promote", "min_voters", "snapshot_threshold",
-        "snapshot_chunk_size", "max_inflight", "max_entries_per_message", "clock_drift_bound",
-        "bugs"});
+        "snapshot_chunk_size", "max_inflight", "max_entries_per_message", "probe_back",
+        "clock_drift_bound", "bugs"});
   raft::Options& o = scenario_.raft;
   if (v.contains("election_timeout")) load_election_timeout(v["election_timeout"]);
   if (v.contains("heartbeat_interval")) {
@@ -99,6 +99,9 @@ void Loader::load_raft(const json& v) {
   if (v.contains("max_entries_per_message"))
     o.max_entries_per_message = static_cast<uint32_t>(
         integer(v["max_entries_per_message"], "/raft/max_entries_per_message", 1, 1'000'000));
+  if (v.contains("probe_back"))
+    o.probe_back =
+        static_cast<uint32_t>(integer(v["probe_back"], "/raft/probe_back", 0, 1'000'000));
   if (v.contains("clock_drift_bound")) {
     const json& d = v["clock_drift_bound"];
     if (!d.is_number() || !(d.get<double>() >= 0 && d.get<double>() < 1)) {

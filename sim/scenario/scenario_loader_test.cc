@@ -151,7 +151,7 @@ TEST_CASE("keys: unknown with a suggestion, missing, wrong type") {
           "heartbeat_interval, check_quorum, pre_vote, max_lag_threshold, promotion_threshold, "
           "auto_promote, min_voters, "
           "snapshot_threshold, snapshot_chunk_size, max_inflight, max_entries_per_message, "
-          "clock_drift_bound, bugs");
+          "probe_back, clock_drift_bound, bugs");
   // Keys are escaped as pointer tokens; control characters stay on one line.
   CHECK(refusal(with(R"(, "a/b~\n": 1)"))
             .rfind(kFile + ": /a~1b~0\\u000a: unknown key \"a/b~\\n\"", 0) == 0);
