@@ -23,6 +23,7 @@ Checker::Checker(const std::vector<NodeId>& nodes) : nodes_(nodes) {
   mirrors_.resize(nodes.size());
   persistence_.resize(nodes.size());
   led_term_.resize(nodes.size());
+  applied_index_.resize(nodes.size());
 }
 
 void Checker::report(std::string invariant, std::string detail, std::vector<NodeId> nodes) {
@@ -212,6 +213,7 @@ void Checker::apply_log_write(NodeId node, const raft::PersistOp& op, bool from_
 }
 
 void Checker::on_restart(NodeId node, const raft::DurableState& durable) {
+  applied_index_[node_slot(node)] = 0;  // a restart applies again from its snapshot
   Mirror& mirror = mirrors_[node_slot(node)];
   const raft::RaftLog& log = durable.log;
   const Index base = log.snapshot_index();
@@ -344,10 +346,31 @@ inline void Checker::check_applied(NodeId node, const raft::Applied& applied) {
 
 void Checker::on_applied(NodeId node, const raft::Applied& applied) {
   check_applied(node, applied);
+  Index& last = applied_index_[node_slot(node)];
+  last = std::max(last, applied.index);
 }
 
 void Checker::on_applied(NodeId node, const std::vector<raft::Applied>& applied) {
   for (const raft::Applied& a : applied) check_applied(node, a);
+  if (!applied.empty()) {
+    Index& last = applied_index_[node_slot(node)];
+    last = std::max(last, applied.back().index);
+  }
+}
+
+void Checker::on_snapshot_installed(NodeId node, Index index) {
+  // Figure 13: a snapshot that describes a prefix of what the node holds
+  // resets nothing (paper §7: the entries after it stay valid); only one
+  // beyond what it applied replaces its state machine. A running node's
+  // state never goes back to an index it has applied past (a restart
+  // applies again from its snapshot).
+  const Index applied = applied_index_[node_slot(node)];
+  if (index <= applied) {
+    report("snapshot",
+           "node " + std::to_string(node) + " installed a snapshot at index " + idx(index) +
+               " after applying index " + idx(applied) + ": its state machine went back",
+           {node});
+  }
 }
 
 void Checker::report_applied(NodeId node, Index index, bool differs) {

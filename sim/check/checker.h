@@ -52,6 +52,8 @@ class Checker {
   void on_applied(NodeId node, const raft::Applied& applied);
   void on_applied(NodeId node, const std::vector<raft::Applied>& applied);  // in order
   void on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how);
+  // A node installed a snapshot (InstallSnapshot) whose last entry is at index.
+  void on_snapshot_installed(NodeId node, Index index);
   void on_became_leader(NodeId node, Term term);
   void on_message(NodeId node, const raft::Message& msg);
   // `node` won `term`; the voters that must have elected it are those of the
@@ -174,6 +176,8 @@ class Checker {
   Index committed_max_ = 0;
   std::map<Term, NodeId> leader_of_term_;
   std::vector<Term> led_term_;  // per node: the term of its latest election
+  // Per node: the highest index it applied since it last (re)started.
+  std::vector<Index> applied_index_;
   // Granted votes (vote responses sent), per term: (voter, candidate). A
   // term's are dropped once it has a leader; only the most recent terms
   // without one are kept, and a win in an older term is not judged.

@@ -534,6 +534,21 @@ TEST_CASE("snapshot: a snapshot whose state differs from applying the log") {
   CHECK(fired(c) == "snapshot");
 }
 
+TEST_CASE("snapshot: a running node installs a snapshot of what it has already applied") {
+  // Figure 13: a snapshot of a prefix of what the follower holds (a late
+  // duplicate, say) keeps the entries after it and resets nothing.
+  Checker c({1, 2, 3});
+  committed_pair(c);
+  c.on_applied(2, {applied(1, write_entry(1, 1), 11), applied(2, write_entry(1, 2), 12)});
+  c.on_snapshot_installed(3, 2);  // node 3 applied nothing yet
+  c.on_restart(2, durable_term(1));
+  c.on_snapshot_installed(2, 2);  // a restart applies again from its snapshot
+  CHECK(fired(c) == "");
+  c.on_applied(1, applied(1, write_entry(1, 1), 11));
+  c.on_snapshot_installed(1, 1);
+  CHECK(fired(c) == "snapshot");
+}
+
 // What node 1's disk holds once the first of its writes is durable.
 raft::DurableState durable_log(const raft::PersistOp& op) {
   raft::DurableState d;

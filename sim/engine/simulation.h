@@ -176,6 +176,7 @@ class Simulation {
   void process(SimNode& n, raft::Outputs& out);
   void set_timer(SimNode& n, raft::TimerKind kind, TimeUs local_us);
   void trace_node_event(SimNode& n, const raft::NodeEvent& ev);
+  void trace_role(SimNode& n, const raft::NodeEvent& ev);
   void count_event(const char* type, NodeId who, const char* reason);
   void on_elected(SimNode& n, raft::Term term);
   void trace_config_committed(SimNode& n, const raft::NodeEvent& ev);
@@ -302,6 +303,11 @@ class Simulation {
   std::unordered_map<std::string, NodeId> aliases_;
   QuorumDeadline quorum_;
   bool connectivity_dirty_ = true;  // the quorum deadline must judge the leaders anew
+  // While the events of one output are traced: the node stepped down from
+  // leader in that output and its role event is still to come, so its
+  // commits before it are a leader's (a transfer that completes on the
+  // answer that commits, say).
+  bool leader_until_role_event_ = false;
   std::optional<TimeUs> leaderless_since_us_;
   std::optional<NodeId> last_leader_;
   struct SeenEvent {

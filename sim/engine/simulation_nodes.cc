@@ -69,7 +69,12 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
     schedule(done, Phase::node, EventKind::disk_done, n.id, n.incarnation, op.token);
     n.disk_queue.push_back(std::move(op));
   }
+  leader_until_role_event_ =
+      std::any_of(out.events.begin(), out.events.end(), [](const raft::NodeEvent& ev) {
+        return ev.type == raft::EventType::role && ev.from == Role::leader;
+      });
   for (const raft::NodeEvent& ev : out.events) trace_node_event(n, ev);
+  leader_until_role_event_ = false;
   checker_.on_applied(n.id, out.applied);
   for (const raft::Applied& applied : out.applied) {
     if (applied.entry.kind == raft::EntryKind::write && !applied.duplicate) {
@@ -146,21 +151,24 @@ void Simulation::trace_config_committed(SimNode& n, const raft::NodeEvent& ev) {
   connectivity_dirty_ = true;
 }
 
+void Simulation::trace_role(SimNode& n, const raft::NodeEvent& ev) {
+  trace_.event(now_us_, "role", n.id)
+      .str("from", raft::role_name(ev.from))
+      .str("to", raft::role_name(ev.to))
+      .unum("term", ev.term)
+      .str("reason", ev.reason);
+  ++result_.event_counts[std::string("role:") + raft::role_name(ev.to)];
+  connectivity_dirty_ = true;
+  if (ev.from == Role::leader) leader_until_role_event_ = false;
+  if (ev.to == Role::candidate && std::string_view(ev.reason) == "pre_vote_won" &&
+      n.api->pre_vote_wins_judged()) {
+    checker_.on_pre_vote_won(n.id, ev.term);
+  }
+}
+
 void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
   switch (ev.type) {
-    case raft::EventType::role:
-      trace_.event(now_us_, "role", n.id)
-          .str("from", raft::role_name(ev.from))
-          .str("to", raft::role_name(ev.to))
-          .unum("term", ev.term)
-          .str("reason", ev.reason);
-      ++result_.event_counts[std::string("role:") + raft::role_name(ev.to)];
-      connectivity_dirty_ = true;
-      if (ev.to == Role::candidate && std::string_view(ev.reason) == "pre_vote_won" &&
-          n.api->pre_vote_wins_judged()) {
-        checker_.on_pre_vote_won(n.id, ev.term);
-      }
-      break;
+    case raft::EventType::role: trace_role(n, ev); break;
     case raft::EventType::election_started:
       trace_.event(now_us_, "election_started", n.id)
           .unum("term", ev.term)
@@ -189,7 +197,8 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
       break;
     case raft::EventType::commit:
       trace_.event(now_us_, "commit", n.id).unum("index", ev.index).unum("term", ev.term);
-      checker_.on_commit(n.id, ev.index, n.api->role() == Role::leader, ev.config->voters);
+      checker_.on_commit(n.id, ev.index, n.api->role() == Role::leader || leader_until_role_event_,
+                         ev.config->voters);
       break;
     case raft::EventType::config_committed: trace_config_committed(n, ev); break;
     case raft::EventType::snapshot_taken:
@@ -213,6 +222,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
           .unum("index", ev.index)
           .unum("bytes", ev.bytes);
       count_event("snapshot_installed", n.id, nullptr);
+      checker_.on_snapshot_installed(n.id, ev.index);
       break;
   }
 }
