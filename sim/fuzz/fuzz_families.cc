@@ -344,11 +344,18 @@ void Generator::add_lone_crashes() {
 // that seeds without these cycles keep their scenarios.
 void Generator::add_stale_acks() {
   Prng r = Prng::stream(seed_, "fuzz/stale");
-  if (initial_voters_.size() != 3 || enabled_[kChurn] || !coin(r, 0.5)) return;
+  if (initial_voters_.size() != 3 || enabled_[kChurn] || !coin(r, 0.9)) return;
   const auto [lat_lo, lat_hi] = latency_range();
+  // A must crash after appending the writes and before they are durable: a
+  // disk too fast for that is slowed down, within an eighth of the minimum
+  // election timeout (choose_network).
+  const TimeUs need = lat_hi - lat_lo + 2 * kMs;
+  if (disk_latency_us_ < need) {
+    const TimeUs slower = need + draw_ms(r, kMs, 5 * kMs);
+    if (slower > timeouts_->min_us / 8) return;
+    disk_latency_us_ = slower;
+  }
   const TimeUs disk = disk_latency_us_;
-  // A must crash after appending the writes and before they are durable.
-  if (disk < lat_hi - lat_lo + 2 * kMs) return;
   const TimeUs et_max = timeouts_->max_us;
   const TimeUs pre = raft_["pre_vote"].get<bool>() ? 2 * lat_hi : 0;
   const TimeUs win = 2 * disk + 2 * lat_hi + pre;  // a campaign's win, at worst
@@ -458,9 +465,12 @@ void Generator::add_vote_crashes() {
 void Generator::add_snapshot_races() {
   Prng r = Prng::stream(seed_, "fuzz/snapshot_race");
   // Not with churn, whose narrow pipelines carry only the workload they were
-  // sized for; elsewhere the cycles' writes stay within what a pipeline
-  // carries, so that F can still catch up within the liveness bound.
-  if (initial_voters_.size() < 3 || enabled_[kChurn] || !coin(r, 0.3)) return;
+  // sized for, nor with pre-vote replays (above); elsewhere the cycles' writes stay within what a
+  // pipeline carries, so that F can still catch up within the liveness bound.
+  if (initial_voters_.size() < 3 || enabled_[kChurn] || pre_vote_replay_cycles_ > 0 ||
+      !coin(r, 0.9)) {
+    return;
+  }
   const TimeUs et_max = timeouts_->max_us;
   const TimeUs rtt = round_trip_us();
   const int64_t max_writes = std::clamp<int64_t>(pipeline_entries_per_s() / 8, 5, 60);
@@ -488,7 +498,7 @@ void Generator::add_snapshot_races() {
     at(t_back, {{"action", "set_network"},
                 {"between", {a, f}},
                 {"latency", {{"min", time_text(kMs)}, {"max", time_text(kMs + spread)}}},
-                {"duplicate", draw_pct(r, 20, 60)}});
+                {"duplicate", draw_pct(r, 30, 80)}});
     at(t_back, {{"action", "heal"}});
     at(t_write2, {{"action", "write"}, {"count", r.uniform_int(1, max_writes / 3)}, {"node", a}});
     at(t_snap2, {{"action", "snapshot"}, {"node", a}});

@@ -81,9 +81,12 @@ json Generator::build() {
   add_stale_acks();
   add_lone_crashes();
   add_vote_crashes();
+  add_pre_vote_replays();
   add_snapshot_races();
+  add_returning_leaders();
   add_cut_off_leader_reads();
   add_heal_phase();
+  add_late_transfer();
   return document();
 }
 
@@ -186,6 +189,11 @@ void Generator::choose_raft() {
   if (coin(r, 0.2)) raft_["min_voters"] = r.uniform_int(1, 3);
   if (coin(r, 0.2)) raft_["auto_promote"] = false;
   if (!limits_.bugs.empty()) raft_["bugs"] = limits_.bugs;
+  // Probes from below where fast backtracking points (Options::probe_back):
+  // a follower then verifies entries it already holds while a conflicting
+  // suffix it must not commit follows them. Drawn from a stream of its own.
+  Prng probe = Prng::stream(seed_, "fuzz/probe_back");
+  if (coin(probe, 0.3)) raft_["probe_back"] = probe.uniform_int(1, 16);
 }
 
 LatencyModel Generator::draw_latency(TimeUs cap_us) {
@@ -382,12 +390,18 @@ json Generator::document() {
       (snapshot_race_cycles_
            ? ", " + std::to_string(snapshot_race_cycles_) + " snapshot-race cycles"
            : std::string()) +
+      (pre_vote_replay_cycles_
+           ? ", " + std::to_string(pre_vote_replay_cycles_) + " pre-vote replay cycles"
+           : std::string()) +
+      (returning_leader_cycles_
+           ? ", " + std::to_string(returning_leader_cycles_) + " returning-leader cycles"
+           : std::string()) +
       "; then everything heals and, " + std::to_string(kLivenessBoundTimeouts) +
       " election timeouts later, exactly one leader must lead and every write "
       "must be everywhere.";
   doc["seed"] = seed_;
   const TimeUs check_us = heal_us_ + bound_us_;
-  doc["duration"] = time_text(check_us);
+  doc["duration"] = time_text(std::max(check_us, late_check_us_));
   doc["max_events"] = limits_.max_events;
   json cluster = {{"voters", initial_voters_}};
   if (!initial_learners_.empty()) cluster["learners"] = initial_learners_;
@@ -404,6 +418,10 @@ json Generator::document() {
   doc["timeline"] = timeline;
   doc["expect"] = json::array({{{"at", time_text(check_us)}, {"check", "leaders"}, {"count", 1}},
                                {{"at", time_text(check_us)}, {"check", "converged"}}});
+  if (late_target_) {
+    doc["expect"].push_back(
+        {{"at", time_text(late_check_us_)}, {"check", "leader"}, {"is", late_target_}});
+  }
   return doc;
 }
 

@@ -1,6 +1,7 @@
 // Internal to `raftsim fuzz` (docs/fuzzing.md): the scenario generator of one
 // seed. Its setup (profile, cluster, settings, network, workload, heal, the
-// document) is in fuzz_generator.cc, its fault families in fuzz_families.cc.
+// document) is in fuzz_generator.cc, its fault families in fuzz_families.cc
+// and fuzz_cycles.cc.
 #pragma once
 
 #include <cstdint>
@@ -138,8 +139,11 @@ class Generator {
   void add_stale_acks();
   void add_vote_crashes();
   void add_snapshot_races();
+  void add_pre_vote_replays();
+  void add_returning_leaders();
   void add_membership_change(TimeUs t);
   void add_heal_phase();
+  void add_late_transfer();
   json document();
 
   uint64_t seed_;
@@ -156,6 +160,11 @@ class Generator {
   int stale_cycles_ = 0;
   int vote_crash_cycles_ = 0;
   int snapshot_race_cycles_ = 0;
+  int pre_vote_replay_cycles_ = 0;
+  int returning_leader_cycles_ = 0;
+  // The late transfer (add_late_transfer): its target and when it must lead.
+  NodeId late_target_ = 0;
+  TimeUs late_check_us_ = 0;
   std::vector<NodeId> voters_, learners_, spares_, removed_, all_;
   std::set<NodeId> remove_targets_;
   std::vector<NodeId> initial_voters_, initial_learners_, initial_spares_;
