@@ -38,6 +38,29 @@ TEST_CASE("§8: a new leader appends a no-op of its term and sends it to every p
   }
 }
 
+TEST_CASE("Options::probe_back: a leader probes with an empty AppendEntries that far back") {
+  // §5.3: any prev index the follower holds verifies its log up to there;
+  // the probe carries no entries, so the follower commits nothing past it.
+  Options options;
+  options.probe_back = 3;
+  Solo n(1, disk_with(kThree, {1, 1, 1, 1, 1}, 1), options);
+  n.start();
+  const Outputs out = make_leader(n, {2});
+  REQUIRE(n.node().log().last_index() == 6);  // and the no-op
+  const std::vector<Message> probes = of_type(out, MsgType::append);
+  REQUIRE(probes.size() == 2);
+  for (const Message& m : probes) {
+    CHECK(m.index == 2);  // 3 below the no-op's prev, 5
+    CHECK(m.entries.empty());
+  }
+  // Node 2 holds index 2: the leader replicates from there.
+  const std::vector<Message> rest =
+      of_type(n.step(append_resp_msg(2, 1, 2, true, 2)), MsgType::append);
+  REQUIRE(rest.size() == 1);
+  CHECK(rest[0].index == 2);
+  CHECK(rest[0].entries.size() == 4);
+}
+
 // Figure 8: node 1 led term 2 and left an uncommitted entry at index 2; as
 // leader of term 3 it must not commit it by counting replicas, only together
 // with an entry of term 3.
