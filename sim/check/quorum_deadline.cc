@@ -59,7 +59,11 @@ bool QuorumDeadline::leader(raft::NodeId id, raft::Term term, const raft::Config
     l.reachable_until.assign(nodes_.size(), now_local);
     l.members.clear();
   }
+  // Voters, then (after kNoNode, which names no node) learners: a promotion
+  // or a demotion is a change too (fuzz seed 4222: a learner cut off with
+  // most of the voters was promoted, and the leader then needed it).
   std::vector<raft::NodeId> members = config.voters;
+  members.push_back(raft::kNoNode);
   members.insert(members.end(), config.learners.begin(), config.learners.end());
   if (members != l.members) {
     // A configuration change can raise what the leader needs (it stops

@@ -104,6 +104,16 @@ TEST_CASE("quorum deadline: a configuration change that needs an unreachable vot
   CHECK(q.overdue(1, 1, 500 + kBound + 1, kBound));
 }
 
+TEST_CASE("quorum deadline: the promotion of an unreachable learner is a configuration change") {
+  // Learner 4 and voter 3 are unreachable from 10 on; 1 and 2 are a quorum
+  // of three until, at 500, 4's promotion makes them too few of four.
+  QuorumDeadline q(kNodes, 0, 1'000'000);
+  CHECK_FALSE(judge(q, config({1, 2, 3}, {4}), 10, {3, 4}));
+  CHECK(judge(q, config({1, 2, 3, 4}), 500, {3, 4}));
+  CHECK_FALSE(q.overdue(1, 1, 500 + kBound, kBound));  // not from 10
+  CHECK(q.overdue(1, 1, 500 + kBound + 1, kBound));
+}
+
 TEST_CASE("quorum deadline: a voter new to the configuration counts as just heard") {
   QuorumDeadline q(kNodes, 0, 1'000'000);
   CHECK_FALSE(judge(q, config({1, 2, 3}), 10, {}));
