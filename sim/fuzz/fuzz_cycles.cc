@@ -28,7 +28,7 @@ namespace sim::fuzz_detail {
 void Generator::add_pre_vote_replays() {
   Prng r = Prng::stream(seed_, "fuzz/pre_vote_replay");
   const size_t n = initial_voters_.size();
-  if (n < 5 || n % 2 == 0 || enabled_[kChurn] || !raft_["pre_vote"].get<bool>() ||
+  if (n < 5 || n % 2 == 0 || enabled_[kChurn] || read_bug_ || !raft_["pre_vote"].get<bool>() ||
       !raft_["check_quorum"].get<bool>() || !coin(r, 0.5)) {
     return;
   }
@@ -98,7 +98,7 @@ void Generator::add_pre_vote_replays() {
 // scenarios.
 void Generator::add_returning_leaders() {
   Prng r = Prng::stream(seed_, "fuzz/returning_leader");
-  if (initial_voters_.size() < 3 || enabled_[kChurn] || lone_ || !coin(r, 0.3)) return;
+  if (initial_voters_.size() < 3 || enabled_[kChurn] || lone_ || read_bug_ || !coin(r, 0.3)) return;
   const TimeUs et_max = timeouts_->max_us;
   const TimeUs rtt = round_trip_us();
   const TimeUs win = 2 * disk_latency_us_ + 3 * latency_range().second;  // a transfer's election

@@ -467,7 +467,7 @@ void Generator::add_snapshot_races() {
   // Not with churn, whose narrow pipelines carry only the workload they were
   // sized for, nor with pre-vote replays (above); elsewhere the cycles' writes stay within what a
   // pipeline carries, so that F can still catch up within the liveness bound.
-  if (initial_voters_.size() < 3 || enabled_[kChurn] || pre_vote_replay_cycles_ > 0 ||
+  if (initial_voters_.size() < 3 || enabled_[kChurn] || pre_vote_replay_cycles_ > 0 || read_bug_ ||
       !coin(r, 0.9)) {
     return;
   }

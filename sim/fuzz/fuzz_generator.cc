@@ -264,6 +264,8 @@ void Generator::choose_reads() {
   // A lease is safe only while clocks drift within the bound; the drift
   // family runs clocks at 0.5x..2x (0.2x..4x when brutal): a bound d
   // shortens the lease by (1 - d) / (1 + d), 1/4 and 1/21 for these.
+  read_bug_ = bug("lease_ignores_drift") || bug("read_index_without_heartbeat") ||
+              bug("read_before_noop_commit");
   if (read_mode_ == "lease") {
     raft_["clock_drift_bound"] = profile_ == &kProfiles[4] ? 0.91 : 0.6;
   }

@@ -151,6 +151,10 @@ class Generator {
   Prng profile_rng_, cluster_rng_, fault_rng_, write_rng_, lone_rng_, read_rng_;
   std::string read_mode_;  // empty: no reads
   bool no_check_quorum_ = false;
+  // A planted read bug: the cycles whose heals would undo the cut-off
+  // leader reads it needs (snapshot races, pre-vote replays, returning
+  // leaders) are left out.
+  bool read_bug_ = false;
   bool lone_ = false;
   const Profile* profile_ = nullptr;
   const Timeouts* timeouts_ = nullptr;
