@@ -32,9 +32,9 @@ struct DurableState {
   HardState hard_state;
   RaftLog log;
   std::shared_ptr<const Snapshot> snapshot;  // null until the first snapshot
-  // The configuration before any log entry; null for a spare, which knows
+  // The configuration before any log entry; empty for a spare, which knows
   // none until one that includes it reaches it.
-  ConfigPtr bootstrap_config;
+  Configuration bootstrap_config;
 };
 
 // One durable write. The disk applies, in this order: the snapshot (if any:

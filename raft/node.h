@@ -117,7 +117,7 @@ struct NodeEvent {
   uint64_t bytes = 0;
   bool pre_vote = false;
   uint32_t votes = 0;
-  ConfigPtr config;                               // config_committed; commit: config in force
+  const Configuration* config = nullptr;          // config_committed; commit: config in force
   std::vector<std::pair<NodeId, uint64_t>> lags;  // config_committed: lag of each changed node
 };
 
@@ -148,7 +148,10 @@ class Node {
  public:
   // A node restarts from its durable state; a new node passes a DurableState
   // that holds only the bootstrap configuration.
-  Node(NodeId id, const Options& options, Random& random, const DurableState& durable);
+  // `configs` is the run's arena, which outlives the node and every entry
+  // it makes.
+  Node(NodeId id, const Options& options, Random& random, const DurableState& durable,
+       ConfigArena& configs);
 
   // Starts the node: re-applies committed entries and arms its timers.
   void start(TimeUs now, Outputs& out);
@@ -249,7 +252,7 @@ class Node {
   // Commit, apply, snapshots, configuration.
   void advance_commit(Index index, TimeUs now, Outputs& out);
   void apply_committed(TimeUs now, Outputs& out);
-  void apply_config(const ConfigPtr& config, Index index, TimeUs now, Outputs& out);
+  void apply_config(const Configuration* config, Index index, TimeUs now, Outputs& out);
   void maybe_snapshot(Outputs& out);
   void snapshot_now(Outputs& out);
   static constexpr uint64_t kSnapshotHeaderBytes = 64;  // index, term, configuration
@@ -296,7 +299,8 @@ class Node {
 
   // Membership: the configuration in force is the latest committed one
   // (applied on commit, as etcd does).
-  ConfigPtr config_;  // never null
+  const Configuration* config_ = nullptr;  // in configs_, never null
+  ConfigArena* configs_;
   // Persistent: the latest snapshot (paper §7).
   std::shared_ptr<const Snapshot> snapshot_;
 

@@ -1,5 +1,7 @@
 #include "raft/types.h"
 
+#include <tuple>
+
 #include "raft/message.h"
 #include "raft/node.h"
 #include "raft/options.h"
@@ -56,6 +58,15 @@ std::string Configuration::describe() const {
   out += " learners=";
   describe_ids(out, learners);
   return out;
+}
+
+bool ConfigArena::Less::operator()(const Configuration& a, const Configuration& b) const {
+  return std::tie(a.voters, a.learners, a.permanent_learners) <
+         std::tie(b.voters, b.learners, b.permanent_learners);
+}
+
+const Configuration* ConfigArena::intern(const Configuration& config) {
+  return &*configs_.insert(config).first;
 }
 
 uint64_t config_entry_key(const Entry& entry) {

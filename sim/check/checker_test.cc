@@ -221,7 +221,7 @@ void boot(Checker& c, const std::vector<NodeId>& nodes, const std::vector<NodeId
   raft::DurableState d;
   raft::Configuration config;
   config.voters = voters;
-  d.bootstrap_config = raft::make_shared_config(config);
+  d.bootstrap_config = config;
   for (NodeId n : nodes) c.on_restart(n, d);
 }
 
@@ -347,7 +347,8 @@ TEST_CASE("acked_entries: a follower drops an entry it acknowledged in its term"
 }
 
 TEST_CASE("config_consistency: the configuration in force is the last committed entry's") {
-  Checker c({1, 2, 3, 4});
+  raft::ConfigArena configs;
+  Checker c({1, 2, 3, 4}, configs);
   boot(c, {1, 2, 3, 4}, kVoters);
   raft::Configuration bootstrap;
   bootstrap.voters = kVoters;
@@ -356,7 +357,7 @@ TEST_CASE("config_consistency: the configuration in force is the last committed 
   Entry change;
   change.term = 1;
   change.kind = raft::EntryKind::config;
-  change.config = raft::make_shared_config(next);
+  change.config = configs.intern(next);
   c.on_log_write(2, log_write(1, {write_entry(1, 1), change}), false, 0);
   c.on_config(2, bootstrap);  // appended, not committed: still the old one
   CHECK(fired(c) == "");
@@ -424,7 +425,8 @@ TEST_CASE("commit_quorum: a majority of voters holding the index is enough") {
 TEST_CASE("config_change: a leader appends a second configuration while one is uncommitted") {
   Entry config = write_entry(1, 0);
   config.kind = raft::EntryKind::config;
-  config.config = raft::make_shared_config(raft::test::make_config({1, 2}));
+  raft::ConfigArena configs;
+  config.config = configs.intern(raft::test::make_config({1, 2}));
   SUBCASE("two pending at once") {
     Checker c({1, 2, 3});
     c.on_log_write(1, log_write(1, {config}), true, 0);

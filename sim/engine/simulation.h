@@ -247,6 +247,9 @@ class Simulation {
   uint64_t max_work_;  // RunOptions::max_work
   uint64_t seed_;
   raft::Options raft_options_;
+  // The run's configurations: the nodes, the checker and every entry in
+  // logs, disks and messages point into it, so it outlives them all.
+  raft::ConfigArena configs_;
   Trace trace_;
   EventQueue queue_;
   TimeUs now_us_ = 0;
