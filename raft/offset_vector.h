@@ -26,6 +26,21 @@ namespace raft {
 template <typename T>
 class OffsetVector {
  public:
+  OffsetVector() = default;
+  // A copy holds only the live elements, with room for a batch more: a
+  // restarted node copies its durable log and appends to it at once, which
+  // would otherwise copy the whole log a second time to grow it.
+  OffsetVector(const OffsetVector& other) { copy_from(other); }
+  OffsetVector& operator=(const OffsetVector& other) {
+    if (this != &other) {
+      clear();
+      copy_from(other);
+    }
+    return *this;
+  }
+  OffsetVector(OffsetVector&&) noexcept = default;
+  OffsetVector& operator=(OffsetVector&&) noexcept = default;
+
   size_t size() const { return items_.size() - head_; }
   bool empty() const { return items_.size() == head_; }
   T& operator[](size_t i) { return items_[head_ + i]; }
@@ -90,7 +105,13 @@ class OffsetVector {
   }
 
  private:
+  void copy_from(const OffsetVector& other) {
+    items_.reserve(other.size() + kCopyRoom);
+    items_.insert(items_.end(), other.begin(), other.end());
+  }
+
   static constexpr size_t kMinCompaction = 64;
+  static constexpr size_t kCopyRoom = 16;
   std::vector<T> items_;
   size_t head_ = 0;
 };
