@@ -147,6 +147,11 @@ bool Simulation::step() {
   Event event;
   if (stopped_ || !queue_.pop_until(scenario_.duration_us, event)) return false;
   now_us_ = event.time_us;
+  const bool one_node = event.kind == EventKind::deliver || event.kind == EventKind::timer ||
+                        event.kind == EventKind::disk_done ||
+                        event.kind == EventKind::client_request ||
+                        event.kind == EventKind::read_request;
+  stepped_node_ = one_node ? event.node : raft::kNoNode;
   if (handle(event)) ++result_.events;
   close_client_batch();
   after_event();

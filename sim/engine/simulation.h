@@ -97,6 +97,11 @@ class Simulation {
     if (n.crashed) return NodeView{true, raft::Role::follower, 0, raft::kNoNode};
     return NodeView{false, n.api->role(), n.api->current_term(), n.api->leader_id()};
   }
+  // The node whose event the last step() handled (a delivery, a timer, a
+  // disk write, a client request), or kNoNode if it was no one node's (an
+  // action, a check, a client's retry): only that node's view can have
+  // changed, so a driver need not ask every node after every event.
+  NodeId stepped_node() const { return stepped_node_; }
   void crash(NodeId id);
   void restart(NodeId id);
 
@@ -317,6 +322,7 @@ class Simulation {
   std::set<std::string> watched_events_;  // the event types those checks name
   void remember(const char* type, NodeId node, const char* reason);
   bool stopped_ = false;
+  NodeId stepped_node_ = raft::kNoNode;
   RunResult result_;
   raft::Outputs scratch_;
 };
