@@ -44,6 +44,10 @@ struct TimerRequest {
 };
 
 struct Applied {
+  // (A constructor, so that a replay of many entries builds each record in
+  // place instead of copying a temporary.)
+  Applied(Index index_, const Entry& entry_, bool duplicate_, uint64_t state_hash_)
+      : index(index_), entry(entry_), duplicate(duplicate_), state_hash(state_hash_) {}
   Index index;
   Entry entry;
   bool duplicate;       // a write whose id the state machine already held

@@ -33,7 +33,7 @@ void Node::apply_committed(TimeUs now, Outputs& out) {
         unapplied_writes_.erase(entry.write_id);
       }
     }
-    out.applied.push_back({index, entry, duplicate, state_machine_.state_hash()});
+    out.applied.emplace_back(index, entry, duplicate, state_machine_.state_hash());
     ++applied_since_snapshot_;
     if (entry.kind == EntryKind::config) {
       apply_config(entry.config, index, now, out);

@@ -331,14 +331,16 @@ void Checker::on_commit(NodeId node, Index commit, bool leader, const std::vecto
 
 inline void Checker::check_applied(NodeId node, const raft::Applied& applied) {
   if (applied.index > committed_max_) return report_applied(node, applied.index, false);
-  Slot* s = slot(applied.index);
-  if (!s) return;
+  if (Slot* s = slot(applied.index)) check_applied_at(node, *s, applied);
+}
+
+inline void Checker::check_applied_at(NodeId node, Slot& s, const raft::Applied& applied) {
   const uint64_t entry = raft::entry_key(applied.entry);
-  if (!s->applied) {
-    s->applied = true;
-    s->applied_entry = entry;
-    s->state_hash = applied.state_hash;
-  } else if (s->applied_entry != entry || s->state_hash != applied.state_hash) {
+  if (!s.applied) {
+    s.applied = true;
+    s.applied_entry = entry;
+    s.state_hash = applied.state_hash;
+  } else if (s.applied_entry != entry || s.state_hash != applied.state_hash) {
     report_applied(node, applied.index, true);
   }
 }
@@ -348,7 +350,26 @@ void Checker::on_applied(NodeId node, const raft::Applied& applied) {
 }
 
 void Checker::on_applied(NodeId node, const std::vector<raft::Applied>& applied) {
-  for (const raft::Applied& a : applied) check_applied(node, a);
+  if (applied.empty()) return;
+  // One input applies consecutive indexes (a restarted node replays up to a
+  // snapshot interval at once): when they are all committed and in the
+  // window, their slots are found from the first one's.
+  const Index first = applied.front().index;
+  const Index span = applied.back().index - first;
+  if (applied.back().index < first || first < slots_base_ || first + span > committed_max_ ||
+      first + span - slots_base_ >= slots_.size()) {
+    for (const raft::Applied& a : applied) check_applied(node, a);
+    return;
+  }
+  Slot* base = &slots_[first - slots_base_];
+  for (const raft::Applied& a : applied) {
+    const Index offset = a.index - first;  // (below first, wraps to a huge number)
+    if (offset <= span) {
+      check_applied_at(node, base[offset], a);
+    } else {
+      check_applied(node, a);
+    }
+  }
 }
 
 void Checker::report_applied(NodeId node, Index index, bool differs) {

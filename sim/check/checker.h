@@ -148,6 +148,7 @@ class Checker {
   }
   void compare_later_term(NodeId node, Index index, Term term, uint64_t chain);
   void check_applied(NodeId node, const raft::Applied& applied);
+  void check_applied_at(NodeId node, Slot& s, const raft::Applied& applied);
   [[gnu::cold, gnu::noinline]] void report_applied(NodeId node, Index index, bool differs);
   [[gnu::cold, gnu::noinline]] void report_log_mismatch(NodeId node, Index index, Term term);
   size_t node_slot(NodeId id) const { return slot_of_[id]; }

@@ -156,6 +156,33 @@ TEST_CASE("state_machine_safety: the same entry reaching a different state") {
   CHECK(fired(c) == "state_machine_safety");
 }
 
+TEST_CASE("state_machine_safety: entries applied in one batch are each compared") {
+  // One input's applied entries (a restart's replay) are checked as a run
+  // of consecutive slots; a batch that is not one falls back to each index.
+  const std::vector<raft::Applied> pair = {applied(1, write_entry(1, 1), 111),
+                                           applied(2, write_entry(1, 2), 222)};
+  SUBCASE("the same entries and states: fine; a different second entry is caught") {
+    Checker c({1, 2, 3});
+    committed_pair(c);
+    c.on_applied(1, pair);
+    c.on_applied(2, pair);
+    CHECK(fired(c) == "");
+    c.on_applied(3, {pair[0], applied(2, write_entry(1, 9), 222)});
+    CHECK(fired(c) == "state_machine_safety");
+  }
+  SUBCASE("out of order, and past the commit index") {
+    Checker c({1, 2, 3});
+    committed_pair(c);
+    c.on_applied(1, pair);
+    c.on_applied(2, {pair[1], applied(1, write_entry(1, 1), 110)});
+    CHECK(fired(c) == "state_machine_safety");
+    Checker d({1, 2, 3});
+    committed_pair(d);
+    d.on_applied(1, {pair[0], pair[1], applied(3, write_entry(1, 3), 333)});
+    CHECK(fired(d) == "state_machine_safety");
+  }
+}
+
 TEST_CASE("state_machine_safety: applying an index before it is committed") {
   Checker c({1, 2, 3});
   c.on_log_write(1, log_write(1, {write_entry(1, 1)}), true, 0);
