@@ -78,7 +78,7 @@ class Durability {
   void persisted(uint64_t token, std::vector<Message>& out);
   // Sends msg once write after_token (0: none) and the latest change of term
   // or vote are durable; at once if they are.
-  void send(Message msg, uint64_t after_token, std::vector<Message>& out);
+  void send(Message&& msg, uint64_t after_token, std::vector<Message>& out);
 
   // The last write that changed the log (0: none yet).
   uint64_t last_log_token() const { return last_log_token_; }

@@ -423,7 +423,7 @@ void Node::mark_hard_state_dirty() {
   writes_.hard_state_dirty();
 }
 
-void Node::send(Message msg, uint64_t after_token, Outputs& out) {
+void Node::send(Message&& msg, uint64_t after_token, Outputs& out) {
   writes_.send(std::move(msg), after_token, out.messages);
 }
 

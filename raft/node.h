@@ -265,7 +265,7 @@ class Node {
   void mark_log_dirty(Index from);
   void mark_hard_state_dirty();
   void flush(Outputs& out);
-  void send(Message msg, uint64_t after_token, Outputs& out);
+  void send(Message&& msg, uint64_t after_token, Outputs& out);
 
   // Members are laid out by how often an input touches them, hottest first,
   // rather than in Figure 2's order (each is still labelled with its role). In
