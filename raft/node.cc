@@ -184,6 +184,7 @@ void Node::client_writes(const std::vector<ClientWrite>& writes, TimeUs now, Out
   const bool accepting =
       role_ == Role::leader && transfer_target_ == kNoNode && leaving_index_ == 0;
   const Index first_new = log_.last_index() + 1;
+  if (accepting) log_.reserve_for(writes.size());
   for (const ClientWrite& write : writes) {
     if (!accepting) {
       // Followers, candidates and learners redirect with the leader they know.

