@@ -32,7 +32,7 @@ void Durability::log_dirty(Index from) {
   durable_index_ = std::min(durable_index_, from - 1);
 }
 
-void Durability::send(Message msg, uint64_t after_token, std::vector<Message>& out) {
+void Durability::send(Message&& msg, uint64_t after_token, std::vector<Message>& out) {
   // Figure 2: persistent state is "updated on stable storage before
   // responding to RPCs", so every message also waits for the term and vote.
   if (hard_state_token_ > durable_token_) after_token = std::max(after_token, hard_state_token_);

@@ -32,9 +32,9 @@ struct DurableState {
   HardState hard_state;
   RaftLog log;
   std::shared_ptr<const Snapshot> snapshot;  // null until the first snapshot
-  // The configuration before any log entry; null for a spare, which knows
+  // The configuration before any log entry; empty for a spare, which knows
   // none until one that includes it reaches it.
-  ConfigPtr bootstrap_config;
+  Configuration bootstrap_config;
 };
 
 // One durable write. The disk applies, in this order: the snapshot (if any:
@@ -78,7 +78,7 @@ class Durability {
   void persisted(uint64_t token, std::vector<Message>& out);
   // Sends msg once write after_token (0: none) and the latest change of term
   // or vote are durable; at once if they are.
-  void send(Message msg, uint64_t after_token, std::vector<Message>& out);
+  void send(Message&& msg, uint64_t after_token, std::vector<Message>& out);
 
   // The last write that changed the log (0: none yet).
   uint64_t last_log_token() const { return last_log_token_; }

@@ -50,9 +50,12 @@ class FlatMap {
   // The position of key, or size() if absent.
   size_t position_of(const K& key) const {
     if (items_.empty() || key < items_.front().first) return items_.size();
-    // Node ids are usually dense (1..n): try where key would be then.
+    // Node ids are usually dense (1..n): try where key would be then, and
+    // one before, since a leader's progress maps lack its own id (at 1,001
+    // voters a binary search per acknowledgement was 4% of a run).
     const size_t guess = static_cast<size_t>(key - items_.front().first);
     if (guess < items_.size() && items_[guess].first == key) return guess;
+    if (guess - 1 < items_.size() && items_[guess - 1].first == key) return guess - 1;
     const size_t at = lower_bound(key);
     return at < items_.size() && items_[at].first == key ? at : items_.size();
   }

@@ -37,5 +37,21 @@ TEST_CASE("FlatMap keeps keys sorted and unique, like std::map") {
   CHECK(flat.find(0) == flat.end());
 }
 
+TEST_CASE("FlatMap finds every key of a dense range that lacks one (a leader's peers)") {
+  FlatMap<uint32_t, uint32_t> peers;
+  for (uint32_t id = 1; id <= 9; ++id) {
+    if (id != 4) peers.emplace(id, 10 * id);
+  }
+  for (uint32_t id = 0; id <= 11; ++id) {
+    const auto it = peers.find(id);
+    if (id == 0 || id == 4 || id > 9) {
+      CHECK(it == peers.end());
+    } else {
+      REQUIRE(it != peers.end());
+      CHECK(it->second == 10 * id);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace raft

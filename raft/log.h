@@ -28,6 +28,8 @@ class RaftLog {
     entries_.push_back(entry);
     last_term_ = entry.term;
   }
+  // Room for `more` appends to come (a batch of client writes).
+  void reserve_for(size_t more) { entries_.reserve_for(more); }
   // Appends [first, last) (entries of a message, say) in one copy.
   void append(const Entry* first, const Entry* last) {
     if (first == last) return;

@@ -24,12 +24,6 @@ struct Snapshot {
   Index config_index = 0;
 };
 
-// A snapshot's configuration, sharing the snapshot's ownership: no copy, and
-// whoever sees the same snapshot (the node, the checker) finds the same one.
-inline ConfigPtr config_of(const std::shared_ptr<const Snapshot>& snapshot) {
-  return ConfigPtr(snapshot, &snapshot->config);
-}
-
 enum class MsgType : uint8_t {
   append,  // AppendEntries (also the heartbeat)
   append_resp,

@@ -4,19 +4,24 @@
 
 namespace raft {
 
-Node::Node(NodeId id, const Options& options, Random& random, const DurableState& durable)
-    : id_(id), random_(random), writes_(durable.log.last_index()), options_(options) {
+Node::Node(NodeId id, const Options& options, Random& random, const DurableState& durable,
+           ConfigArena& configs)
+    : id_(id),
+      random_(random),
+      writes_(durable.log.last_index()),
+      options_(options),
+      configs_(&configs) {
   current_term_ = durable.hard_state.current_term;
   voted_for_ = durable.hard_state.voted_for;
   if (options_.bugs.forget_vote_on_restart) voted_for_ = kNoNode;  // PLANTED BUG
   log_ = durable.log;
   snapshot_ = durable.snapshot;
   if (snapshot_) {
-    config_ = config_of(snapshot_);
+    config_ = configs_->intern(snapshot_->config);
     state_machine_ = snapshot_->state;
     commit_index_ = last_applied_ = snapshot_->last_included_index;
   } else {
-    config_ = durable.bootstrap_config ? durable.bootstrap_config : make_shared_config({});
+    config_ = configs_->intern(durable.bootstrap_config);
   }
   commit_index_ =
       std::max(commit_index_, std::min(durable.hard_state.commit_index, log_.last_index()));
@@ -179,6 +184,7 @@ void Node::client_writes(const std::vector<ClientWrite>& writes, TimeUs now, Out
   const bool accepting =
       role_ == Role::leader && transfer_target_ == kNoNode && leaving_index_ == 0;
   const Index first_new = log_.last_index() + 1;
+  if (accepting) log_.reserve_for(writes.size());
   for (const ClientWrite& write : writes) {
     if (!accepting) {
       // Followers, candidates and learners redirect with the leader they know.
@@ -418,7 +424,7 @@ void Node::mark_hard_state_dirty() {
   writes_.hard_state_dirty();
 }
 
-void Node::send(Message msg, uint64_t after_token, Outputs& out) {
+void Node::send(Message&& msg, uint64_t after_token, Outputs& out) {
   writes_.send(std::move(msg), after_token, out.messages);
 }
 

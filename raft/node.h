@@ -45,6 +45,10 @@ struct TimerRequest {
 };
 
 struct Applied {
+  // (A constructor, so that a replay of many entries builds each record in
+  // place instead of copying a temporary.)
+  Applied(Index index_, const Entry& entry_, bool duplicate_, uint64_t state_hash_)
+      : index(index_), entry(entry_), duplicate(duplicate_), state_hash(state_hash_) {}
   Index index;
   Entry entry;
   bool duplicate;       // a write whose id the state machine already held
@@ -118,7 +122,7 @@ struct NodeEvent {
   uint64_t bytes = 0;
   bool pre_vote = false;
   uint32_t votes = 0;
-  ConfigPtr config;                               // config_committed; commit: config in force
+  const Configuration* config = nullptr;          // config_committed; commit: config in force
   std::vector<std::pair<NodeId, uint64_t>> lags;  // config_committed: lag of each changed node
 };
 
@@ -149,7 +153,10 @@ class Node {
  public:
   // A node restarts from its durable state; a new node passes a DurableState
   // that holds only the bootstrap configuration.
-  Node(NodeId id, const Options& options, Random& random, const DurableState& durable);
+  // `configs` is the run's arena, which outlives the node and every entry
+  // it makes.
+  Node(NodeId id, const Options& options, Random& random, const DurableState& durable,
+       ConfigArena& configs);
 
   // Starts the node: re-applies committed entries and arms its timers.
   void start(TimeUs now, Outputs& out);
@@ -252,7 +259,7 @@ class Node {
   // Commit, apply, snapshots, configuration.
   void advance_commit(Index index, TimeUs now, Outputs& out);
   void apply_committed(TimeUs now, Outputs& out);
-  void apply_config(const ConfigPtr& config, Index index, TimeUs now, Outputs& out);
+  void apply_config(const Configuration* config, Index index, TimeUs now, Outputs& out);
   void maybe_snapshot(Outputs& out);
   void snapshot_now(Outputs& out);
   static constexpr uint64_t kSnapshotHeaderBytes = 64;  // index, term, configuration
@@ -261,7 +268,7 @@ class Node {
   void mark_log_dirty(Index from);
   void mark_hard_state_dirty();
   void flush(Outputs& out);
-  void send(Message msg, uint64_t after_token, Outputs& out);
+  void send(Message&& msg, uint64_t after_token, Outputs& out);
 
   // Members are laid out by how often an input touches them, hottest first,
   // rather than in Figure 2's order (each is still labelled with its role). In
@@ -299,7 +306,8 @@ class Node {
 
   // Membership: the configuration in force is the latest committed one
   // (applied on commit, as etcd does).
-  ConfigPtr config_;  // never null
+  const Configuration* config_ = nullptr;  // in configs_, never null
+  ConfigArena* configs_;
   // Persistent: the latest snapshot (paper §7).
   std::shared_ptr<const Snapshot> snapshot_;
 

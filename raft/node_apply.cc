@@ -33,7 +33,7 @@ void Node::apply_committed(TimeUs now, Outputs& out) {
         unapplied_writes_.erase(entry.write_id);
       }
     }
-    out.applied.push_back({index, entry, duplicate, state_machine_.state_hash()});
+    out.applied.emplace_back(index, entry, duplicate, state_machine_.state_hash());
     ++applied_since_snapshot_;
     if (entry.kind == EntryKind::config) {
       apply_config(entry.config, index, now, out);
@@ -93,7 +93,7 @@ uint64_t Node::confirmed_round() {
   // A quorum of the configuration in force and, during a change, of the new
   // one too (as for commits).
   uint64_t confirmed = heartbeat_round_;
-  for (const Configuration* config : {config_.get(), &latest_config()}) {
+  for (const Configuration* config : {config_, &latest_config()}) {
     std::vector<uint64_t>& rounds = quorum_buffer_;
     rounds.clear();
     for (NodeId v : config->voters) {
@@ -140,8 +140,8 @@ void Node::redirect_reads(Outputs& out) {
   read_round_wanted_ = false;
 }
 
-void Node::apply_config(const ConfigPtr& config, Index index, TimeUs now, Outputs& out) {
-  const ConfigPtr previous = std::exchange(config_, config);
+void Node::apply_config(const Configuration* config, Index index, TimeUs now, Outputs& out) {
+  const Configuration* previous = std::exchange(config_, config);
   if (pending_config_index_ <= index) pending_config_index_ = 0;
   writes_.pending();  // make the new commit index durable: a restart must know this config
   if (role_ == Role::leader) {

@@ -125,7 +125,7 @@ void Node::propose_config(const Configuration& next, TimeUs now, Outputs& out) {
   Entry entry;
   entry.term = current_term_;
   entry.kind = EntryKind::config;
-  entry.config = make_shared_config(next);
+  entry.config = configs_->intern(next);
   append_entry(std::move(entry));
   pending_config_index_ = log_.last_index();
   for (auto* peers : {&voter_progress_, &learner_progress_}) {

@@ -164,7 +164,7 @@ void Node::handle_snapshot(const Message& msg, TimeUs now, Outputs& out) {
   if (pending_config_index_ <= index) pending_config_index_ = 0;
   snapshot_ = snapshot;
   state_machine_ = snapshot->state;
-  config_ = config_of(snapshot);
+  config_ = configs_->intern(snapshot->config);
   commit_index_ = index;
   last_applied_ = index;
   applied_since_snapshot_ = 0;

@@ -282,13 +282,15 @@ TEST_CASE("a learner asked for its vote grants it, but still never campaigns") {
 }
 
 // A disk whose log holds a write (term 1) and then a configuration entry
-// (term 1) that replaces `before` with `after`, committed up to `commit`.
-DurableState disk_changing(const Configuration& before, const Configuration& after, Index commit) {
+// (term 1) that replaces `before` with `after` (in `configs`), committed up
+// to `commit`.
+DurableState disk_changing(ConfigArena& configs, const Configuration& before,
+                           const Configuration& after, Index commit) {
   DurableState d = disk_with(before, {1}, 1, kNoNode, commit);
   Entry change;
   change.term = 1;
   change.kind = EntryKind::config;
-  change.config = make_shared_config(after);
+  change.config = configs.intern(after);
   d.log.append(change);
   return d;
 }
@@ -298,7 +300,8 @@ TEST_CASE("a node that knows its removal committed votes for a candidate that do
   // {3} committed, before node 3 learned of the commit. Node 3 still
   // counts under {1, 3}; only node 1's vote can elect it, and only a leader
   // can tell it of the commit.
-  Solo n(1, disk_changing(make_config({1, 3}), make_config({3}), 2));
+  ConfigArena configs;
+  Solo n(1, disk_changing(configs, make_config({1, 3}), make_config({3}), 2), {}, &configs);
   n.start();
   REQUIRE(n.node().role() == Role::learner);
   CHECK(only(respond(n, vote_msg(3, 1, 2, 2, 1)), MsgType::vote_resp).success);
@@ -310,7 +313,8 @@ TEST_CASE("a voter whose removal has not committed is heard: its higher term is 
   // and the longer log. Had it ignored node 3's vote requests, node 3 would
   // stay a term ahead, refusing node 1's requests as a repeat of its own
   // vote term after term.
-  Solo n(1, disk_changing(make_config({1, 3}), make_config({1}), 1));
+  ConfigArena configs;
+  Solo n(1, disk_changing(configs, make_config({1, 3}), make_config({1}), 1), {}, &configs);
   n.start();
   REQUIRE(n.node().latest_config().voters == std::vector<NodeId>{1});
   const Message refused = only(respond(n, vote_msg(3, 1, 5, 1, 1)), MsgType::vote_resp);

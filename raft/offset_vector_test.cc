@@ -72,5 +72,32 @@ TEST_CASE("OffsetVector::append into an empty vector keeps the elements in order
   CHECK(items.back() == 100);
 }
 
+TEST_CASE("OffsetVector::reserve_for makes room for a whole batch at once") {
+  OffsetVector<uint64_t> items;
+  items.push_back(0);
+  items.reserve_for(1000);
+  const uint64_t* first = &items.front();
+  for (uint64_t i = 1; i <= 1000; ++i) items.push_back(i);
+  CHECK(&items.front() == first);  // no reallocation on the way
+  CHECK(items.size() == 1001);
+  CHECK(items.back() == 1000);
+}
+
+// A copy keeps only the live elements, in order.
+TEST_CASE("OffsetVector copies hold the live elements only") {
+  OffsetVector<uint64_t> items;
+  for (uint64_t i = 0; i < 200; ++i) items.push_back(i);
+  items.drop_front(70);
+  const OffsetVector<uint64_t> copy = items;
+  REQUIRE(copy.size() == 130);
+  CHECK(copy.front() == 70);
+  CHECK(copy.back() == 199);
+  OffsetVector<uint64_t> assigned;
+  assigned.push_back(7);
+  assigned = copy;
+  CHECK(assigned.size() == 130);
+  CHECK(assigned[0] == 70);
+}
+
 }  // namespace
 }  // namespace raft

@@ -156,7 +156,7 @@ class Script {
     if (members_.count(id)) throw ScriptError("node " + std::to_string(id) + " exists");
     auto m = std::make_unique<Member>();
     m->disk = disk;
-    m->node = std::make_unique<Node>(id, options_, random_, m->disk);
+    m->node = std::make_unique<Node>(id, options_, random_, m->disk, configs_);
     members_[id] = std::move(m);
     input(id, "start", [&](Node& x, Outputs& o) { x.start(now_, o); });
   }
@@ -404,7 +404,7 @@ class Script {
   void restart(Command& cmd) {
     const NodeId id = node_arg(cmd);
     Member& m = member(id);
-    m.node = std::make_unique<Node>(id, options_, random_, m.disk);
+    m.node = std::make_unique<Node>(id, options_, random_, m.disk, configs_);
     m.up = true;
     input(id, "restart", [&](Node& x, Outputs& o) { x.start(now_, o); });
   }
@@ -528,6 +528,7 @@ class Script {
 
   Options options_;
   FakeRandom random_;
+  ConfigArena configs_;  // the nodes'
   TimeUs now_ = 0;
   std::map<NodeId, std::unique_ptr<Member>> members_;
   std::deque<Message> queue_;

@@ -44,7 +44,7 @@ inline DurableState disk_with(const Configuration& config, const std::vector<Ter
                               Term current_term = 0, NodeId voted_for = kNoNode,
                               Index commit_index = 0) {
   DurableState d;
-  d.bootstrap_config = make_shared_config(config);
+  d.bootstrap_config = config;
   for (size_t i = 0; i < terms.size(); ++i) d.log.append(write_entry(terms[i], i + 1));
   d.hard_state.current_term = current_term;
   d.hard_state.voted_for = voted_for;
@@ -124,15 +124,17 @@ inline Message timeout_now_msg(NodeId from, NodeId to, Term term) {
 }
 
 // One node with its own fake Random and disk. Every input returns what the
-// node emitted for it; durable writes stay pending until persist().
+// node emitted for it; durable writes stay pending until persist(). Its
+// configurations live in `configs` (a Cluster's, shared by its members) or,
+// alone, in an arena of its own.
 class Solo {
  public:
-  Solo(NodeId id, const DurableState& disk, Options options = {})
-      : disk_(disk), options_(std::move(options)) {
-    node_ = std::make_unique<Node>(id, options_, random_, disk_);
+  Solo(NodeId id, const DurableState& disk, Options options = {}, ConfigArena* configs = nullptr)
+      : configs_(configs ? *configs : own_configs_), disk_(disk), options_(std::move(options)) {
+    node_ = std::make_unique<Node>(id, options_, random_, disk_, configs_);
   }
-  Solo(NodeId id, const Configuration& config, Options options = {})
-      : Solo(id, disk_with(config, {}), std::move(options)) {}
+  Solo(NodeId id, const Configuration& config, Options options = {}, ConfigArena* configs = nullptr)
+      : Solo(id, disk_with(config, {}), std::move(options), configs) {}
 
   Node& node() { return *node_; }
   const Node& node() const { return *node_; }
@@ -186,7 +188,7 @@ class Solo {
   // A crash loses the writes still pending; the node restarts from its disk.
   Outputs restart() {
     pending_.clear();
-    node_ = std::make_unique<Node>(node_->id(), options_, random_, disk_);
+    node_ = std::make_unique<Node>(node_->id(), options_, random_, disk_, configs_);
     return start();
   }
 
@@ -201,6 +203,8 @@ class Solo {
   }
 
  private:
+  ConfigArena own_configs_;
+  ConfigArena& configs_;
   FakeRandom random_;
   DurableState disk_;
   Options options_;
@@ -218,7 +222,7 @@ class Cluster {
     std::vector<NodeId> ids = config.voters;
     ids.insert(ids.end(), config.learners.begin(), config.learners.end());
     for (NodeId id : ids) {
-      members_.emplace(id, std::make_unique<Solo>(id, config, options));
+      members_.emplace(id, std::make_unique<Solo>(id, config, options, &configs_));
     }
     for (NodeId id : ids) route(id, node_solo(id).start());
   }
@@ -275,6 +279,7 @@ class Cluster {
     for (ClientReply& r : out.replies) replies[id].push_back(r);
   }
 
+  ConfigArena configs_;  // the members'
   std::map<NodeId, std::unique_ptr<Solo>> members_;
   std::deque<Message> queue_;
 };

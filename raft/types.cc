@@ -1,5 +1,7 @@
 #include "raft/types.h"
 
+#include <cstring>
+
 #include "raft/message.h"
 #include "raft/node.h"
 #include "raft/options.h"
@@ -56,6 +58,28 @@ std::string Configuration::describe() const {
   out += " learners=";
   describe_ids(out, learners);
   return out;
+}
+
+// Any strict order will do (the set is never iterated): sizes first, then
+// the bytes, so that interning 1,001 voters compares memory, not ids one
+// by one (a node and the checker intern the bootstrap configuration at
+// every boot).
+bool ConfigArena::Less::operator()(const Configuration& a, const Configuration& b) const {
+  const std::vector<NodeId>* x[] = {&a.voters, &a.learners, &a.permanent_learners};
+  const std::vector<NodeId>* y[] = {&b.voters, &b.learners, &b.permanent_learners};
+  for (int i = 0; i < 3; ++i) {
+    if (x[i]->size() != y[i]->size()) return x[i]->size() < y[i]->size();
+  }
+  for (int i = 0; i < 3; ++i) {
+    if (x[i]->empty()) continue;
+    const int c = std::memcmp(x[i]->data(), y[i]->data(), x[i]->size() * sizeof(NodeId));
+    if (c != 0) return c < 0;
+  }
+  return false;
+}
+
+const Configuration* ConfigArena::intern(const Configuration& config) {
+  return &*configs_.insert(config).first;
 }
 
 uint64_t config_entry_key(const Entry& entry) {

@@ -4,9 +4,9 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <memory>
+#include <set>
 #include <string>
-#include <utility>
+#include <type_traits>
 #include <vector>
 
 namespace raft {
@@ -46,19 +46,30 @@ struct Configuration {
   std::string describe() const;
 };
 
-// A configuration is immutable once made, and shared by whoever holds it:
-// the configuration entry that proposed it, each copy of that entry in logs,
-// messages and durable writes, the node that has it in force, the checker.
-// It lives as long as one of them does, so nothing global keeps it (fuzz
-// runs seeds on several threads, each with its own). Entries of other kinds
-// hold a null pointer, which costs nothing to copy but its two words: logs,
-// messages and durable writes copy entries by the million. A pointer's value
-// never influences a run; where two are compared (the checker), equal
-// pointers only short-cut comparing the configurations.
-using ConfigPtr = std::shared_ptr<const Configuration>;
-inline ConfigPtr make_shared_config(Configuration config) {
-  return std::make_shared<const Configuration>(std::move(config));
-}
+// Every configuration of one run, each kept once, never freed before the
+// arena: log entries name theirs by a plain pointer and stay trivially
+// copyable, since logs, messages and durable writes copy entries by the
+// million (membership changes make a handful of configurations). One arena
+// per run, given by reference to whoever makes or adopts a configuration
+// (the nodes, the checker): no global table, no lock, and fuzz's threads
+// each run their own. A pointer is only dereferenced; where two are
+// compared (the checker), equal pointers only short-cut comparing the
+// configurations, so an address never influences a run.
+class ConfigArena {
+ public:
+  ConfigArena() = default;
+  ConfigArena(const ConfigArena&) = delete;
+  ConfigArena& operator=(const ConfigArena&) = delete;
+  // The arena's one configuration equal to `config`, made on first use.
+  const Configuration* intern(const Configuration& config);
+  size_t size() const { return configs_.size(); }
+
+ private:
+  struct Less {
+    bool operator()(const Configuration& a, const Configuration& b) const;
+  };
+  std::set<Configuration, Less> configs_;  // a set's elements never move
+};
 
 enum class EntryKind : uint8_t { noop, write, config };
 
@@ -69,14 +80,15 @@ enum class WriteOp : uint8_t { put, cas };
 
 struct Entry {
   Term term = 0;
-  uint64_t write_id = 0;  // client write id, for kind == write
-  ConfigPtr config;       // for kind == config, else null
-  uint64_t expected = 0;  // cas: the value the key must hold (0: absent)
+  uint64_t write_id = 0;                  // client write id, for kind == write
+  const Configuration* config = nullptr;  // for kind == config: in the run's ConfigArena
+  uint64_t expected = 0;                  // cas: the value the key must hold (0: absent)
   uint32_t size_bytes = 0;
   uint32_t key = 0;  // write: the key it writes
   EntryKind kind = EntryKind::noop;
   WriteOp op = WriteOp::put;
 };
+static_assert(std::is_trivially_copyable_v<Entry>);
 
 // 64-bit mixing used for every hash in raftsim (SplitMix64 finaliser).
 inline uint64_t mix64(uint64_t x) {

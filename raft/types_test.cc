@@ -1,10 +1,11 @@
-// Configurations are shared, not interned: an entry, its copies, the node
-// that has it in force and the disk all hold the one object, which lives as
-// long as any of them (issue 15: no global table, no mutex in raft/).
+// Configurations live in a per-run arena (raft::ConfigArena): entries name
+// theirs by a plain pointer and stay trivially copyable, with no global
+// table and no mutex in raft/ (issues 15 and 16).
 #include "raft/types.h"
 
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <memory>
 #include <type_traits>
 
@@ -17,60 +18,63 @@ namespace {
 
 using namespace node_test;
 
-TEST_CASE("an entry without a configuration holds none, and its copies none either") {
+Entry config_entry(Term term, const Configuration* config) {
   Entry e;
-  e.term = 3;
-  e.write_id = 7;
-  const Entry copy = e;
-  CHECK(copy.config.get() == nullptr);
+  e.term = term;
+  e.kind = EntryKind::config;
+  e.config = config;
+  return e;
+}
+
+TEST_CASE("an entry is copied byte for byte, its configuration by address") {
+  static_assert(std::is_trivially_copyable_v<Entry>);
+  ConfigArena configs;
+  const Entry e = config_entry(1, configs.intern(make_config({1, 2, 3})));
+  Entry copy;
+  std::memcpy(&copy, &e, sizeof e);
+  CHECK(copy.config == e.config);
   CHECK(entry_key(copy) == entry_key(e));
-  // A null pointer: two words, no count to maintain.
-  static_assert(sizeof(ConfigPtr) == 2 * sizeof(void*));
-}
-
-TEST_CASE("a configuration entry's copies share one configuration, which outlives the original") {
   RaftLog log;
-  {
-    Entry e;
-    e.term = 1;
-    e.kind = EntryKind::config;
-    e.config = make_shared_config(make_config({1, 2, 3}));
-    log.append(e);
-    CHECK(log.at(1).config.get() == e.config.get());
-    CHECK(e.config.use_count() == 2);
-  }
-  REQUIRE(log.at(1).config.get() != nullptr);
-  CHECK(log.at(1).config.use_count() == 1);
-  CHECK(*log.at(1).config == make_config({1, 2, 3}));
+  log.append(e);
+  CHECK(log.at(1).config == e.config);
 }
 
-TEST_CASE("equal configurations made apart are equal values at different addresses") {
-  const ConfigPtr a = make_shared_config(make_config({1, 2}, {3}));
-  const ConfigPtr b = make_shared_config(make_config({1, 2}, {3}));
-  CHECK(a.get() != b.get());
+TEST_CASE("an arena keeps one configuration per value, at an address that never moves") {
+  ConfigArena configs;
+  const Configuration* a = configs.intern(make_config({1, 2}, {3}));
+  CHECK(configs.intern(make_config({1, 2}, {3})) == a);
+  CHECK(configs.intern(make_config({1, 2})) != a);
+  Configuration permanent = make_config({1, 2}, {3});
+  permanent.permanent_learners = {3};
+  CHECK(configs.intern(permanent) != a);
+  for (NodeId n = 4; n < 200; ++n) configs.intern(make_config({1, n}));
+  CHECK(configs.size() == 3 + 196);
+  CHECK(configs.intern(make_config({1, 2}, {3})) == a);
+  CHECK(*a == make_config({1, 2}, {3}));
+}
+
+TEST_CASE("two runs' arenas are apart: equal configurations, different addresses, same keys") {
+  // Fuzz runs seeds on several threads, each simulation with its own arena.
+  ConfigArena one, two;
+  const Configuration* a = one.intern(make_config({1, 2}, {3}));
+  const Configuration* b = two.intern(make_config({1, 2}, {3}));
+  CHECK(a != b);
   CHECK(*a == *b);
-  Entry x;
-  x.term = 2;
-  x.kind = EntryKind::config;
-  x.config = a;
-  Entry y = x;
-  y.config = b;
   // Checkers key entries by content, never by address.
-  CHECK(entry_key(x) == entry_key(y));
-  y.config = make_shared_config(make_config({1, 2}));
-  CHECK(entry_key(x) != entry_key(y));
+  CHECK(entry_key(config_entry(2, a)) == entry_key(config_entry(2, b)));
+  CHECK(entry_key(config_entry(2, a)) != entry_key(config_entry(2, one.intern(make_config({1})))));
 }
 
-TEST_CASE("a node starts with the disk's bootstrap configuration, not a copy") {
-  const DurableState disk = disk_with(kThree, {});
-  Solo n(1, disk);
-  // Solo keeps its own copy of the disk, which shares the configuration.
-  CHECK(&n.node().config() == disk.bootstrap_config.get());
+TEST_CASE("a node has its disk's bootstrap configuration in force, from the run's arena") {
+  ConfigArena configs;
+  Solo n(1, disk_with(kThree, {}), {}, &configs);
+  CHECK(&n.node().config() == configs.intern(kThree));
+  CHECK(configs.size() == 1);
 }
 
-TEST_CASE("a spare (no bootstrap configuration) knows an empty one") {
+TEST_CASE("a spare (empty bootstrap configuration) knows an empty one") {
   DurableState disk;
-  REQUIRE(disk.bootstrap_config.get() == nullptr);
+  REQUIRE(disk.bootstrap_config.voters.empty());
   Solo n(4, disk);
   CHECK(n.node().config().voters.empty());
   CHECK(n.node().config().learners.empty());
@@ -78,6 +82,7 @@ TEST_CASE("a spare (no bootstrap configuration) knows an empty one") {
 }
 
 TEST_CASE("a node restarted from a snapshot has the snapshot's configuration in force") {
+  ConfigArena configs;
   DurableState disk = disk_with(kThree, {});
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->last_included_index = 4;
@@ -86,9 +91,23 @@ TEST_CASE("a node restarted from a snapshot has the snapshot's configuration in 
   disk.snapshot = snapshot;
   disk.log.install_snapshot(4, 2);
   disk.log.compact_to(4, 2);
-  Solo n(1, disk);
-  CHECK(&n.node().config() == &snapshot->config);
+  Solo n(1, disk, {}, &configs);
+  CHECK(&n.node().config() == configs.intern(make_config({1, 2})));
   CHECK(n.node().commit_index() == 4);
+}
+
+TEST_CASE("a committed configuration change is one object in force on every member") {
+  Cluster cluster(kThree);
+  cluster.elect(1);
+  for (const Message& m : cluster.node_solo(1).change_config(ConfigChange::add_learner, 4).messages)
+    cluster.deliver(m);
+  cluster.settle();
+  cluster.timer(1, TimerKind::heartbeat);  // the followers learn the commit
+  cluster.settle();
+  const Configuration& leader = cluster.node(1).config();
+  REQUIRE(leader.contains(4));  // added, and promoted at once (auto_promote)
+  CHECK(&cluster.node(2).config() == &leader);
+  CHECK(&cluster.node(3).config() == &leader);
 }
 
 }  // namespace

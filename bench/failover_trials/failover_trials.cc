@@ -53,12 +53,10 @@ constexpr int kNodes = 5;
 // the same bound).
 constexpr sim::TimeUs kPhaseLimitUs = 60'000'000;
 
-// The fixture's stable leader, or kNoNode.
-raft::NodeId stable_leader(const sim::Simulation& s) {
-  sim::Simulation::NodeView v[kNodes + 1];
+// The fixture's stable leader, or kNoNode, over the nodes' views.
+raft::NodeId stable_leader(const sim::Simulation::NodeView (&v)[kNodes + 1]) {
   raft::NodeId leader = raft::kNoNode;
   for (raft::NodeId id = 1; id <= kNodes; ++id) {
-    v[id] = s.view(id);
     if (!v[id].crashed && v[id].role == raft::Role::leader &&
         (leader == raft::kNoNode || v[id].current_term > v[leader].current_term)) {
       leader = id;
@@ -77,24 +75,55 @@ raft::NodeId stable_leader(const sim::Simulation& s) {
   return acks >= kNodes / 2 ? leader : raft::kNoNode;
 }
 
+bool operator==(const sim::Simulation::NodeView& a, const sim::Simulation::NodeView& b) {
+  return a.crashed == b.crashed && a.role == b.role && a.current_term == b.current_term &&
+         a.leader_id == b.leader_id;
+}
+
+// The stable leader as of the last event, re-evaluated as the fixture does
+// after every step, from the one node the event could change (every node
+// after an event that was no one node's, and after a crash or restart).
+class Observer {
+ public:
+  explicit Observer(const sim::Simulation& s) : s_(s) { refresh_all(); }
+  raft::NodeId leader() const { return leader_; }
+  void refresh_all() {
+    for (raft::NodeId id = 1; id <= kNodes; ++id) views_[id] = s_.view(id);
+    leader_ = stable_leader(views_);
+  }
+  void after_step() {
+    const raft::NodeId id = s_.stepped_node();
+    if (id == raft::kNoNode) return refresh_all();
+    const sim::Simulation::NodeView now = s_.view(id);
+    if (now == views_[id]) return;  // nothing the predicate reads changed
+    views_[id] = now;
+    leader_ = stable_leader(views_);
+  }
+
+ private:
+  const sim::Simulation& s_;
+  sim::Simulation::NodeView views_[kNodes + 1];
+  raft::NodeId leader_ = raft::kNoNode;
+};
+
 [[noreturn]] void fail(const sim::Simulation& s, const std::string& why) {
   std::fprintf(stderr, "failover_trials: %s at %s\n", why.c_str(),
                sim::format_time(s.now_us()).c_str());
   std::exit(1);
 }
 
-void step(sim::Simulation& s) {
+void step(sim::Simulation& s, Observer& o) {
   if (!s.step()) fail(s, "the run ended (an invariant violation or no event left)");
+  o.after_step();
 }
 
-raft::NodeId step_until_stable_leader(sim::Simulation& s) {
+raft::NodeId step_until_stable_leader(sim::Simulation& s, Observer& o) {
   const sim::TimeUs start = s.now_us();
-  raft::NodeId leader;
-  while ((leader = stable_leader(s)) == raft::kNoNode) {
+  while (o.leader() == raft::kNoNode) {
     if (s.now_us() - start >= kPhaseLimitUs) fail(s, "no stable leader for 60 s");
-    step(s);
+    step(s, o);
   }
-  return leader;
+  return o.leader();
 }
 
 }  // namespace
@@ -114,19 +143,22 @@ int main(int argc, char** argv) {
 
   const auto wall0 = std::chrono::steady_clock::now();
   s.begin();
+  Observer o(s);
   long leader_gone_at_kill = 0;
   for (long k = 0; k < trials; ++k) {
-    step_until_stable_leader(s);
+    step_until_stable_leader(s, o);
     const sim::TimeUs until = s.now_us() + rng.uniform_int(0, 999) * 1000;
-    while (s.now_us() < until) step(s);
-    raft::NodeId victim = stable_leader(s);
+    while (s.now_us() < until) step(s, o);
+    raft::NodeId victim = o.leader();
     if (victim == raft::kNoNode) {  // never seen so far: nothing disturbs the cluster
       ++leader_gone_at_kill;
-      victim = step_until_stable_leader(s);
+      victim = step_until_stable_leader(s, o);
     }
     s.crash(victim);
-    step_until_stable_leader(s);
+    o.refresh_all();
+    step_until_stable_leader(s, o);
     s.restart(victim);
+    o.refresh_all();
   }
   const sim::TimeUs virtual_us = s.now_us();
   const sim::RunResult result = s.finish();

@@ -60,8 +60,8 @@ class NodeApi {
 class RaftNodeAdapter final : public NodeApi {
  public:
   RaftNodeAdapter(raft::NodeId id, const raft::Options& options, raft::Random& random,
-                  const raft::DurableState& durable)
-      : node_(id, options, random, durable) {}
+                  const raft::DurableState& durable, raft::ConfigArena& configs)
+      : node_(id, options, random, durable, configs) {}
 
   void start(raft::TimeUs now, raft::Outputs& out) override { node_.start(now, out); }
   void step(const raft::Message& msg, raft::TimeUs now, raft::Outputs& out) override {

@@ -28,7 +28,7 @@ namespace sim::canonical {
 class CanonicalNode final : public NodeApi {
  public:
   CanonicalNode(::raft::NodeId id, const ::raft::Options& options, ::raft::Random& random,
-                const ::raft::DurableState& durable);
+                const ::raft::DurableState& durable, ::raft::ConfigArena& configs);
   ~CanonicalNode() override;
 
   void start(::raft::TimeUs now, ::raft::Outputs& out) override;
@@ -178,7 +178,6 @@ class CanonicalNode final : public NodeApi {
   void refresh_config();
   void report_role_change(::raft::Role now_role, ::raft::Term term, ::raft::Outputs& out);
   void report_config_committed(::raft::Term term, ::raft::Outputs& out);
-  const ::raft::ConfigPtr& shared_config();
   NodeId current_leader() const;
   const char* role_reason(::raft::Role from, ::raft::Role to, bool term_rose) const;
   void emit_applied(::raft::Outputs& out);
@@ -222,7 +221,7 @@ class CanonicalNode final : public NodeApi {
   ::raft::Role role_ = ::raft::Role::follower;
   Observed before_;
   ::raft::Configuration config_;
-  ::raft::ConfigPtr shared_config_;  // a copy of config_ for events, see shared_config()
+  ::raft::ConfigArena& configs_;  // the run's: entries and events name configurations in it
   static constexpr std::pair<Index, Index> kConfigUnknown{UINT64_MAX, UINT64_MAX};
   std::pair<Index, Index> config_key_ = kConfigUnknown;  // indexes config_ was decoded at
   bool installing_ = false;  // an installed snapshot's write is not complete yet

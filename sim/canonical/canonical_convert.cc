@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
-#include <utility>
 
 namespace sim::canonical {
 
@@ -107,7 +106,7 @@ bool decode_configuration(const uint8_t* p, size_t len, ::raft::Configuration& o
 }  // namespace
 
 // The simulator's entry for a library entry.
-Entry to_entry(const struct raft_entry& e) {
+Entry to_entry(const struct raft_entry& e, ::raft::ConfigArena& configs) {
   Entry out;
   out.term = e.term;
   const auto* p = static_cast<const uint8_t*>(e.buf.base);
@@ -124,7 +123,7 @@ Entry to_entry(const struct raft_entry& e) {
         throw std::runtime_error("canonical: undecodable configuration entry");
       }
       out.kind = EntryKind::config;
-      out.config = ::raft::make_shared_config(std::move(c));
+      out.config = configs.intern(c);
       break;
     }
     default: out.kind = EntryKind::noop; break;

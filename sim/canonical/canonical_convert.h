@@ -48,9 +48,9 @@ void to_raft_configuration(const ::raft::Configuration& c, struct craft::raft_co
 // outside the configuration.
 ::raft::Configuration from_raft_configuration(const struct craft::raft_configuration& c);
 
-// The simulator's entry for a library entry; throws on a payload it cannot
-// decode.
-::raft::Entry to_entry(const struct craft::raft_entry& e);
+// The simulator's entry for a library entry, its configuration (if any) in
+// `configs`; throws on a payload it cannot decode.
+::raft::Entry to_entry(const struct craft::raft_entry& e, ::raft::ConfigArena& configs);
 
 // Library entries for simulator entries, all payloads in one raft_malloc'd
 // batch (the library frees entries by batch: entryBatchesDestroy); nullptr

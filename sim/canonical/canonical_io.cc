@@ -83,7 +83,7 @@ int CanonicalNode::io_bootstrap(struct raft_io* io, const struct raft_configurat
   Entry e;
   e.term = 1;
   e.kind = EntryKind::config;
-  e.config = ::raft::make_shared_config(from_raft_configuration(*conf));
+  e.config = n.configs_.intern(from_raft_configuration(*conf));
   op.entries.push_back(e);
   n.write_entries(op);
   n.finish_op(op);
@@ -133,7 +133,7 @@ int CanonicalNode::io_append(struct raft_io* io, struct raft_io_append* req,
   ::raft::PersistOp& op = n.new_op();
   op.has_entries = true;
   op.first_index = n.view_.log.last_index() + 1;
-  for (unsigned i = 0; i < count; ++i) op.entries.push_back(to_entry(entries[i]));
+  for (unsigned i = 0; i < count; ++i) op.entries.push_back(to_entry(entries[i], n.configs_));
   n.write_entries(op);
   n.pending_[op.token] = {Kind::append, req, reinterpret_cast<void*>(cb)};
   return 0;

@@ -31,8 +31,8 @@ CanonicalNode::Enter::~Enter() noexcept(false) {
 }
 
 CanonicalNode::CanonicalNode(NodeId id, const ::raft::Options& options, ::raft::Random& random,
-                             const ::raft::DurableState& durable)
-    : id_(id), options_(options), random_(random), view_(durable) {
+                             const ::raft::DurableState& durable, ::raft::ConfigArena& configs)
+    : id_(id), options_(options), random_(random), view_(durable), configs_(configs) {
   address_ = address_of(id);
   std::memset(&io_, 0, sizeof io_);
   std::memset(&fsm_, 0, sizeof fsm_);
@@ -61,11 +61,7 @@ CanonicalNode::CanonicalNode(NodeId id, const ::raft::Options& options, ::raft::
   fsm_.snapshot = &CanonicalNode::fsm_snapshot;
   fsm_.restore = &CanonicalNode::fsm_restore;
   if (view_.snapshot) sm_ = view_.snapshot->state;
-  if (view_.snapshot) {
-    config_ = view_.snapshot->config;
-  } else if (view_.bootstrap_config) {
-    config_ = *view_.bootstrap_config;
-  }
+  config_ = view_.snapshot ? view_.snapshot->config : view_.bootstrap_config;
   for (Index i = view_.log.first_index(); i <= view_.log.last_index(); ++i) {
     if (view_.log.at(i).kind == EntryKind::config) config_ = *view_.log.at(i).config;
   }
@@ -105,14 +101,13 @@ void CanonicalNode::start(TimeUs now, ::raft::Outputs& out) {
   raft_set_snapshot_trailing(
       &raft_, static_cast<unsigned>(std::max<uint64_t>(1, options_.snapshot_threshold / 4)));
   const bool fresh = view_.hard_state.current_term == 0 && view_.log.last_index() == 0 &&
-                     !view_.snapshot && view_.bootstrap_config &&
-                     !view_.bootstrap_config->voters.empty();
+                     !view_.snapshot && !view_.bootstrap_config.voters.empty();
   if (fresh) {
     // A new member of the initial cluster: the library writes the
     // configuration as entry 1 of term 1 (raft_bootstrap). A spare
     // (no bootstrap configuration) waits to be added.
     struct raft_configuration c;
-    to_raft_configuration(*view_.bootstrap_config, &c);
+    to_raft_configuration(view_.bootstrap_config, &c);
     const int rv = raft_bootstrap(&raft_, &c);
     raft_configuration_close(&c);
     if (rv != 0) fatal("raft_bootstrap");
@@ -339,8 +334,9 @@ namespace sim {
 
 std::unique_ptr<NodeApi> make_canonical_node(::raft::NodeId id, const ::raft::Options& options,
                                              ::raft::Random& random,
-                                             const ::raft::DurableState& durable) {
-  return std::make_unique<canonical::CanonicalNode>(id, options, random, durable);
+                                             const ::raft::DurableState& durable,
+                                             ::raft::ConfigArena& configs) {
+  return std::make_unique<canonical::CanonicalNode>(id, options, random, durable, configs);
 }
 
 }  // namespace sim

@@ -15,9 +15,11 @@
 namespace sim {
 
 // A node running canonical/raft. `random` (the simulator's per-node stream)
-// must outlive it; `durable` is read at construction.
+// and `configs` (the run's arena) must outlive it; `durable` is read at
+// construction.
 std::unique_ptr<NodeApi> make_canonical_node(raft::NodeId id, const raft::Options& options,
                                              raft::Random& random,
-                                             const raft::DurableState& durable);
+                                             const raft::DurableState& durable,
+                                             raft::ConfigArena& configs);
 
 }  // namespace sim

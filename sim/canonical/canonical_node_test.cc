@@ -80,8 +80,10 @@ TEST_CASE("each implementation's check-quorum bound is its own") {
   options.election_timeout_max_us = 200'000;
   options.heartbeat_interval_us = 33'000;
   const raft::DurableState durable;
-  CHECK(make_canonical_node(1, options, random, durable)->check_quorum_bound_us() == 265'000);
-  CHECK(RaftNodeAdapter(1, options, random, durable).check_quorum_bound_us() == 233'000);
+  raft::ConfigArena configs;
+  CHECK(make_canonical_node(1, options, random, durable, configs)->check_quorum_bound_us() ==
+        265'000);
+  CHECK(RaftNodeAdapter(1, options, random, durable, configs).check_quorum_bound_us() == 233'000);
 }
 
 }  // namespace

@@ -63,7 +63,8 @@ void CanonicalNode::translate_append(const struct raft_append_entries& a, ::raft
   out.index = a.prev_log_index;
   out.log_term = a.prev_log_term;
   out.commit = a.leader_commit;
-  for (unsigned i = 0; i < a.n_entries; ++i) out.entries.push_back(to_entry(a.entries[i]));
+  for (unsigned i = 0; i < a.n_entries; ++i)
+    out.entries.push_back(to_entry(a.entries[i], configs_));
   copy.append_entries.entries = nullptr;
   copy.append_entries.n_entries = 0;
 }
@@ -139,7 +140,7 @@ void CanonicalNode::after_input() {
     ::raft::NodeEvent ev{::raft::EventType::commit};
     ev.index = raft_.commit_index;
     ev.term = view_.log.term_at(ev.index).value_or(0);
-    ev.config = shared_config();
+    ev.config = configs_.intern(config_);
     out.events.push_back(ev);
   }
   emit_applied(out);
@@ -220,21 +221,13 @@ void CanonicalNode::report_role_change(::raft::Role now_role, Term term, ::raft:
   }
 }
 
-// config_ as the events that name it hold it: a new copy only when it
-// changed since the last event.
-const ::raft::ConfigPtr& CanonicalNode::shared_config() {
-  if (!shared_config_ || !(*shared_config_ == config_))
-    shared_config_ = ::raft::make_shared_config(config_);
-  return shared_config_;
-}
-
 // A leader's configuration_index rose: config_committed, with the members
 // whose role changed (lag 0: the library does not report lag).
 void CanonicalNode::report_config_committed(Term term, ::raft::Outputs& out) {
   ::raft::NodeEvent ev{::raft::EventType::config_committed};
   ev.index = raft_.configuration_index;
   ev.term = term;
-  ev.config = shared_config();
+  ev.config = configs_.intern(config_);
   for (NodeId v : config_.voters) {
     if (!last_committed_config_.is_voter(v)) ev.lags.emplace_back(v, 0);
   }

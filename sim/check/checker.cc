@@ -15,7 +15,8 @@ std::string idx(Index i) {
 
 }  // namespace
 
-Checker::Checker(const std::vector<NodeId>& nodes) : nodes_(nodes) {
+Checker::Checker(const std::vector<NodeId>& nodes, raft::ConfigArena& configs)
+    : configs_(configs), nodes_(nodes) {
   NodeId max_id = 0;
   for (NodeId id : nodes) max_id = std::max(max_id, id);
   slot_of_.assign(max_id + 1, 0);
@@ -37,10 +38,11 @@ Checker::Slot* Checker::extend_to(Index i) {
   return &slots_[i - slots_base_];
 }
 
-void Checker::set_base(Mirror& mirror, Index index, NodeId node, raft::ConfigPtr config) {
+void Checker::set_base(Mirror& mirror, Index index, NodeId node,
+                       const raft::Configuration* config) {
   mirror.entries.clear();
   mirror.configs.clear();
-  mirror.base_config = std::move(config);
+  mirror.base_config = config;
   mirror.base_index = index;
   mirror.base_chain = 0;
   if (index == 0) return;
@@ -138,7 +140,7 @@ void Checker::apply_log_write(NodeId node, const raft::PersistOp& op, bool from_
     const MirrorEntry* kept = mirror.at(snap.last_included_index);
     const bool holds = snap.last_included_index <= mirror.base_index ||
                        (kept && kept->term == snap.last_included_term);
-    if (!holds) set_base(mirror, snap.last_included_index, node, raft::config_of(op.snapshot));
+    if (!holds) set_base(mirror, snap.last_included_index, node, configs_.intern(snap.config));
     // A snapshot covers committed entries only (set_base checks that), and
     // its receiver adopts its index as its commit index.
     mirror.commit_index = std::max(mirror.commit_index, snap.last_included_index);
@@ -218,11 +220,10 @@ void Checker::on_restart(NodeId node, const raft::DurableState& durable) {
   const raft::RaftLog& log = durable.log;
   const Index base = log.snapshot_index();
   const Index last = log.last_index();
-  // The node's own (raft::Node shares them too), so on_config usually finds
-  // the very same configuration; a spare's is empty.
-  raft::ConfigPtr base_config = durable.snapshot           ? raft::config_of(durable.snapshot)
-                                : durable.bootstrap_config ? durable.bootstrap_config
-                                                           : raft::make_shared_config({});
+  // From the arena the node interns in too, so on_config usually finds the
+  // very same configuration; a spare's is empty.
+  const raft::Configuration* base_config =
+      configs_.intern(durable.snapshot ? durable.snapshot->config : durable.bootstrap_config);
   if (mirror.base_index == base && last <= mirror.last_index() &&
       (last == base || mirror.at(last)->term == log.last_term())) {
     // The usual restart: what was lost only came after the durable log. Every
@@ -233,9 +234,9 @@ void Checker::on_restart(NodeId node, const raft::DurableState& durable) {
     // instead of hashing the whole log again.
     mirror.entries.truncate(last - base);
     while (!mirror.configs.empty() && mirror.configs.back().first > last) mirror.configs.pop_back();
-    mirror.base_config = std::move(base_config);
+    mirror.base_config = base_config;
   } else {
-    set_base(mirror, base, node, std::move(base_config));
+    set_base(mirror, base, node, base_config);
     for (Index i = log.first_index(); i <= last; ++i) append_to_mirror(node, mirror, log.at(i));
   }
   // Entries are acknowledged only once durable (Figure 2: "before
@@ -332,14 +333,16 @@ void Checker::on_commit(NodeId node, Index commit, bool leader, const std::vecto
 
 inline void Checker::check_applied(NodeId node, const raft::Applied& applied) {
   if (applied.index > committed_max_) return report_applied(node, applied.index, false);
-  Slot* s = slot(applied.index);
-  if (!s) return;
+  if (Slot* s = slot(applied.index)) check_applied_at(node, *s, applied);
+}
+
+inline void Checker::check_applied_at(NodeId node, Slot& s, const raft::Applied& applied) {
   const uint64_t entry = raft::entry_key(applied.entry);
-  if (!s->applied) {
-    s->applied = true;
-    s->applied_entry = entry;
-    s->state_hash = applied.state_hash;
-  } else if (s->applied_entry != entry || s->state_hash != applied.state_hash) {
+  if (!s.applied) {
+    s.applied = true;
+    s.applied_entry = entry;
+    s.state_hash = applied.state_hash;
+  } else if (s.applied_entry != entry || s.state_hash != applied.state_hash) {
     report_applied(node, applied.index, true);
   }
 }
@@ -351,10 +354,27 @@ void Checker::on_applied(NodeId node, const raft::Applied& applied) {
 }
 
 void Checker::on_applied(NodeId node, const std::vector<raft::Applied>& applied) {
-  for (const raft::Applied& a : applied) check_applied(node, a);
-  if (!applied.empty()) {
-    Index& last = applied_index_[node_slot(node)];
-    last = std::max(last, applied.back().index);
+  if (applied.empty()) return;
+  Index& last = applied_index_[node_slot(node)];
+  last = std::max(last, applied.back().index);
+  // One input applies consecutive indexes (a restarted node replays up to a
+  // snapshot interval at once): when they are all committed and in the
+  // window, their slots are found from the first one's.
+  const Index first = applied.front().index;
+  const Index span = applied.back().index - first;
+  if (applied.back().index < first || first < slots_base_ || first + span > committed_max_ ||
+      first + span - slots_base_ >= slots_.size()) {
+    for (const raft::Applied& a : applied) check_applied(node, a);
+    return;
+  }
+  Slot* base = &slots_[first - slots_base_];
+  for (const raft::Applied& a : applied) {
+    const Index offset = a.index - first;  // (below first, wraps to a huge number)
+    if (offset <= span) {
+      check_applied_at(node, base[offset], a);
+    } else {
+      check_applied(node, a);
+    }
   }
 }
 
@@ -503,9 +523,9 @@ void Checker::record_grant(std::map<Term, std::vector<std::pair<NodeId, NodeId>>
 
 const raft::Configuration* Checker::config_in_force(const Mirror& mirror) {
   for (auto it = mirror.configs.rbegin(); it != mirror.configs.rend(); ++it) {
-    if (mirror.config_on_append || it->first <= mirror.commit_index) return it->second.get();
+    if (mirror.config_on_append || it->first <= mirror.commit_index) return it->second;
   }
-  return mirror.base_config.get();
+  return mirror.base_config;
 }
 
 void Checker::on_config(NodeId node, const raft::Configuration& config) {

@@ -35,7 +35,11 @@ struct Violation {
 
 class Checker {
  public:
-  explicit Checker(const std::vector<NodeId>& nodes);
+  // `configs` is the run's arena, shared with the nodes: a node's
+  // configuration and the one its log says are then the same object.
+  Checker(const std::vector<NodeId>& nodes, raft::ConfigArena& configs);
+  // A checker alone (unit tests) keeps an arena of its own.
+  explicit Checker(const std::vector<NodeId>& nodes) : Checker(nodes, own_configs_) {}
 
   // A node's in-memory log changed as this durable write describes;
   // commit_index is the node's after the input that made the change.
@@ -88,10 +92,10 @@ class Checker {
     // committed (NodeApi::config_on_append).
     bool config_on_append = false;
     // The configuration entries (rare) in entries, ascending by index.
-    std::vector<std::pair<Index, raft::ConfigPtr>> configs;
+    std::vector<std::pair<Index, const raft::Configuration*>> configs;
     // The configuration in force at base_index: the bootstrap one, the
     // snapshot's, or the last configuration entry compacted away.
-    raft::ConfigPtr base_config;
+    const raft::Configuration* base_config = nullptr;
     // The node's commit index as its inputs made it: commits it reported, a
     // snapshot it installed, what a restart recovers.
     Index commit_index = 0;
@@ -151,10 +155,11 @@ class Checker {
   }
   void compare_later_term(NodeId node, Index index, Term term, uint64_t chain);
   void check_applied(NodeId node, const raft::Applied& applied);
+  void check_applied_at(NodeId node, Slot& s, const raft::Applied& applied);
   [[gnu::cold, gnu::noinline]] void report_applied(NodeId node, Index index, bool differs);
   [[gnu::cold, gnu::noinline]] void report_log_mismatch(NodeId node, Index index, Term term);
   size_t node_slot(NodeId id) const { return slot_of_[id]; }
-  void set_base(Mirror& mirror, Index index, NodeId node, raft::ConfigPtr config);
+  void set_base(Mirror& mirror, Index index, NodeId node, const raft::Configuration* config);
   // The configuration in force by the node's rule: the last configuration
   // entry at or below the mirror's commit index (raft-roles.md), or in the
   // whole log for a node whose configurations take effect on append; nullptr
@@ -165,6 +170,8 @@ class Checker {
   void append_to_mirror(NodeId node, Mirror& mirror, const raft::Entry& entry);
   void trim();
 
+  raft::ConfigArena own_configs_;  // unused when given the run's
+  raft::ConfigArena& configs_;
   std::vector<size_t> slot_of_;
   std::vector<NodeId> nodes_;
   std::vector<Mirror> mirrors_;

@@ -156,6 +156,33 @@ TEST_CASE("state_machine_safety: the same entry reaching a different state") {
   CHECK(fired(c) == "state_machine_safety");
 }
 
+TEST_CASE("state_machine_safety: entries applied in one batch are each compared") {
+  // One input's applied entries (a restart's replay) are checked as a run
+  // of consecutive slots; a batch that is not one falls back to each index.
+  const std::vector<raft::Applied> pair = {applied(1, write_entry(1, 1), 111),
+                                           applied(2, write_entry(1, 2), 222)};
+  SUBCASE("the same entries and states: fine; a different second entry is caught") {
+    Checker c({1, 2, 3});
+    committed_pair(c);
+    c.on_applied(1, pair);
+    c.on_applied(2, pair);
+    CHECK(fired(c) == "");
+    c.on_applied(3, {pair[0], applied(2, write_entry(1, 9), 222)});
+    CHECK(fired(c) == "state_machine_safety");
+  }
+  SUBCASE("out of order, and past the commit index") {
+    Checker c({1, 2, 3});
+    committed_pair(c);
+    c.on_applied(1, pair);
+    c.on_applied(2, {pair[1], applied(1, write_entry(1, 1), 110)});
+    CHECK(fired(c) == "state_machine_safety");
+    Checker d({1, 2, 3});
+    committed_pair(d);
+    d.on_applied(1, {pair[0], pair[1], applied(3, write_entry(1, 3), 333)});
+    CHECK(fired(d) == "state_machine_safety");
+  }
+}
+
 TEST_CASE("state_machine_safety: applying an index before it is committed") {
   Checker c({1, 2, 3});
   c.on_log_write(1, log_write(1, {write_entry(1, 1)}), true, 0);
@@ -221,7 +248,7 @@ void boot(Checker& c, const std::vector<NodeId>& nodes, const std::vector<NodeId
   raft::DurableState d;
   raft::Configuration config;
   config.voters = voters;
-  d.bootstrap_config = raft::make_shared_config(config);
+  d.bootstrap_config = config;
   for (NodeId n : nodes) c.on_restart(n, d);
 }
 
@@ -388,7 +415,8 @@ TEST_CASE("acked_entries: a follower drops an entry it acknowledged in its term"
 }
 
 TEST_CASE("config_consistency: the configuration in force is the last committed entry's") {
-  Checker c({1, 2, 3, 4});
+  raft::ConfigArena configs;
+  Checker c({1, 2, 3, 4}, configs);
   boot(c, {1, 2, 3, 4}, kVoters);
   raft::Configuration bootstrap;
   bootstrap.voters = kVoters;
@@ -397,7 +425,7 @@ TEST_CASE("config_consistency: the configuration in force is the last committed 
   Entry change;
   change.term = 1;
   change.kind = raft::EntryKind::config;
-  change.config = raft::make_shared_config(next);
+  change.config = configs.intern(next);
   c.on_log_write(2, log_write(1, {write_entry(1, 1), change}), false, 0);
   c.on_config(2, bootstrap);  // appended, not committed: still the old one
   CHECK(fired(c) == "");
@@ -465,7 +493,8 @@ TEST_CASE("commit_quorum: a majority of voters holding the index is enough") {
 TEST_CASE("config_change: a leader appends a second configuration while one is uncommitted") {
   Entry config = write_entry(1, 0);
   config.kind = raft::EntryKind::config;
-  config.config = raft::make_shared_config(raft::test::make_config({1, 2}));
+  raft::ConfigArena configs;
+  config.config = configs.intern(raft::test::make_config({1, 2}));
   SUBCASE("two pending at once") {
     Checker c({1, 2, 3});
     c.on_log_write(1, log_write(1, {config}), true, 0);

@@ -17,7 +17,7 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
       network_rng_(Prng::stream(seed_, "network")),
       workload_rng_(Prng::stream(seed_, "workload")),
       timeline_rng_(Prng::stream(seed_, "timeline")),
-      checker_(scenario.all_nodes()),
+      checker_(scenario.all_nodes(), configs_),
       kv_(scenario.kv()),
       kv_rng_(Prng::stream(seed_, "kv")),
       quorum_(quorum_deadline_for(scenario)) {
@@ -35,7 +35,6 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
   std::sort(bootstrap.voters.begin(), bootstrap.voters.end());
   std::sort(bootstrap.learners.begin(), bootstrap.learners.end());
   if (!raft_options_.auto_promote) bootstrap.permanent_learners = bootstrap.learners;
-  const raft::ConfigPtr bootstrap_ptr = raft::make_shared_config(std::move(bootstrap));
   for (size_t i = 0; i < all.size(); ++i) {
     SimNode& n = nodes_[i];
     n.id = all[i];
@@ -44,7 +43,7 @@ Simulation::Simulation(const Scenario& scenario, const RunOptions& options)
     // Spares know no configuration until one that includes them reaches them.
     const bool spare =
         std::find(scenario.spares.begin(), scenario.spares.end(), n.id) != scenario.spares.end();
-    if (!spare) n.disk.bootstrap_config = bootstrap_ptr;
+    if (!spare) n.disk.bootstrap_config = bootstrap;
   }
 }
 
@@ -150,6 +149,11 @@ bool Simulation::step() {
   Event event;
   if (stopped_ || !queue_.pop_until(scenario_.duration_us, event)) return false;
   now_us_ = event.time_us;
+  const bool one_node = event.kind == EventKind::deliver || event.kind == EventKind::timer ||
+                        event.kind == EventKind::disk_done ||
+                        event.kind == EventKind::client_request ||
+                        event.kind == EventKind::read_request;
+  stepped_node_ = one_node ? event.node : raft::kNoNode;
   if (handle(event)) ++result_.events;
   close_client_batch();
   after_event();
@@ -289,6 +293,7 @@ bool Simulation::dispatch_to_node(SimNode& n, const Event& event) {
     case EventKind::disk_done: n.api->on_persisted(event.b, local_now(n), scratch_); break;
     case EventKind::client_request: {
       client_writes_.clear();
+      client_writes_.reserve(event.b);
       for (uint64_t id = event.a; id < event.a + event.b; ++id) {
         if (const Write* w = writes_.find(id)) {
           client_writes_.push_back({id, w->size_bytes});

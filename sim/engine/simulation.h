@@ -97,6 +97,11 @@ class Simulation {
     if (n.crashed) return NodeView{true, raft::Role::follower, 0, raft::kNoNode};
     return NodeView{false, n.api->role(), n.api->current_term(), n.api->leader_id()};
   }
+  // The node whose event the last step() handled (a delivery, a timer, a
+  // disk write, a client request), or kNoNode if it was no one node's (an
+  // action, a check, a client's retry): only that node's view can have
+  // changed, so a driver need not ask every node after every event.
+  NodeId stepped_node() const { return stepped_node_; }
   void crash(NodeId id);
   void restart(NodeId id);
 
@@ -141,7 +146,8 @@ class Simulation {
   // oldest unacknowledged id: no allocation per write, as a hash map had.
   class WriteTable {
    public:
-    Write& add(uint64_t id);   // the next id, one above every id added before
+    Write& add(uint64_t id);  // the next id, one above every id added before
+    void reserve_for(size_t more) { window_.reserve_for(more); }
     Write* find(uint64_t id);  // nullptr once acknowledged
     void erase(uint64_t id);
     size_t size() const { return outstanding_; }
@@ -248,6 +254,9 @@ class Simulation {
   uint64_t max_work_;  // RunOptions::max_work
   uint64_t seed_;
   raft::Options raft_options_;
+  // The run's configurations: the nodes, the checker and every entry in
+  // logs, disks and messages point into it, so it outlives them all.
+  raft::ConfigArena configs_;
   Trace trace_;
   EventQueue queue_;
   TimeUs now_us_ = 0;
@@ -320,6 +329,7 @@ class Simulation {
   std::set<std::string> watched_events_;  // the event types those checks name
   void remember(const char* type, NodeId node, const char* reason);
   bool stopped_ = false;
+  NodeId stepped_node_ = raft::kNoNode;
   RunResult result_;
   raft::Outputs scratch_;
 };

@@ -211,6 +211,7 @@ void Simulation::set_network(const Action& a) {
 }
 
 void Simulation::submit_writes(const Action& a, std::optional<NodeId> target) {
+  writes_.reserve_for(a.count);
   for (uint64_t i = 0; i < a.count; ++i) {
     submit_write(target, a.size_bytes, a.key.value_or(0), a.op, a.expected);
   }

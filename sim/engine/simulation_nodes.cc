@@ -28,9 +28,9 @@ TimeUs Simulation::real_time_of(const SimNode& n, TimeUs local_us) const {
 
 void Simulation::boot(SimNode& n) {
   if (scenario_.implementation == Implementation::canonical) {
-    n.api = make_canonical_node(n.id, raft_options_, n.rng, n.disk);
+    n.api = make_canonical_node(n.id, raft_options_, n.rng, n.disk, configs_);
   } else {
-    n.api = std::make_unique<RaftNodeAdapter>(n.id, raft_options_, n.rng, n.disk);
+    n.api = std::make_unique<RaftNodeAdapter>(n.id, raft_options_, n.rng, n.disk, configs_);
   }
   checker_.set_config_on_append(n.id, n.api->config_on_append());
   if (n.crashed) --crashed_nodes_;
