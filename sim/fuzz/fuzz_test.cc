@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -29,6 +31,37 @@ std::vector<uint64_t> churn_seeds(size_t count) {
     if (has_churn(generate_scenario(seed, FuzzLimits{}))) seeds.push_back(seed);
   }
   return seeds;
+}
+
+// One generated scenario of a cycle family, as `for_family` hands it to a test.
+struct FamilySeed {
+  const nlohmann::ordered_json& doc;
+  const Scenario& scenario;
+  std::map<std::string, size_t> actions;  // how many timeline actions of each kind
+};
+
+// Calls `check` on each of seeds 0..199 whose generated scenario names
+// `family` in its description, runs the first `runs` of them (each must pass;
+// `on_run` sees its result) and returns how many seeds drew the family.
+size_t for_family(const std::string& family, size_t runs,
+                  const std::function<void(const FamilySeed&)>& check,
+                  const std::function<void(const RunResult&)>& on_run = {}) {
+  size_t with = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    CAPTURE(seed);
+    const auto doc = generate_scenario(seed, FuzzLimits{});
+    if (doc["description"].get<std::string>().find(family) == std::string::npos) continue;
+    const Scenario scenario = parse_scenario(doc.dump(), "gen.json");
+    FamilySeed f{doc, scenario, {}};
+    for (const Action& a : scenario.actions) ++f.actions[a.name];
+    check(f);
+    if (with++ < runs) {
+      const RunResult r = run_text(doc.dump());
+      CHECK(r.pass);
+      if (on_run) on_run(r);
+    }
+  }
+  return with;
 }
 
 }  // namespace
@@ -140,89 +173,51 @@ TEST_CASE("fuzz: churn seeds find the Figure 8 bug, and pass without it") {
 TEST_CASE("fuzz: stale-ack cycles are drawn for some three-voter seeds, and pass") {
   // A correct node ignores the stale answers these cycles provoke; the cycles
   // were checked against leaders that count them (see docs/fuzzing.md).
-  size_t with = 0, without = 0, run = 0;
-  for (uint64_t seed = 0; seed < 200; ++seed) {
-    CAPTURE(seed);
-    const auto doc = generate_scenario(seed, FuzzLimits{});
-    if (doc["description"].get<std::string>().find("stale-ack") == std::string::npos) {
-      ++without;
-      continue;
-    }
-    ++with;
-    const Scenario s = parse_scenario(doc.dump(), "gen.json");
-    CHECK(s.voters.size() == 3);
-    CHECK_FALSE(has_churn(doc));
-    std::map<std::string, size_t> count;
-    for (const Action& a : s.actions) ++count[a.name];
+  const size_t with = for_family("stale-ack", 5, [](const FamilySeed& f) {
+    CHECK(f.scenario.voters.size() == 3);
+    CHECK_FALSE(has_churn(f.doc));
     // Each cycle pauses a follower and resumes it, and crashes and restarts
     // the leader in between (other faults may add more of each).
-    CHECK(count["pause"] >= 1);
-    CHECK(count["resume"] >= count["pause"]);
-    CHECK(count["crash"] >= 1);
+    CHECK(f.actions.count("pause"));
+    CHECK(f.actions.count("crash"));
+    CHECK(f.actions.at("resume") >= f.actions.at("pause"));
     // The heal restarts every node; each cycle restarts its leader too.
-    CHECK(count["restart"] > s.all_nodes().size());
-    if (run < 5) {
-      ++run;
-      CHECK(run_text(doc.dump()).pass);
-    }
-  }
+    CHECK(f.actions.at("restart") > f.scenario.all_nodes().size());
+  });
   CHECK(with >= 3);
-  CHECK(without > 100);
+  CHECK(with < 100);
 }
 
 TEST_CASE("fuzz: vote-crash cycles are drawn for some seeds, and pass") {
   // A correct voter that crashes before its vote is durable has sent no
   // grant, so the second candidate of the term may have its vote.
-  size_t with = 0, run = 0;
-  for (uint64_t seed = 0; seed < 200; ++seed) {
-    CAPTURE(seed);
-    const auto doc = generate_scenario(seed, FuzzLimits{});
-    if (doc["description"].get<std::string>().find("vote-crash") == std::string::npos) continue;
-    ++with;
-    const Scenario s = parse_scenario(doc.dump(), "gen.json");
-    CHECK(s.voters.size() >= 3);
-    CHECK_FALSE(has_churn(doc));
-    std::map<std::string, size_t> count;
-    for (const Action& a : s.actions) ++count[a.name];
+  const size_t with = for_family("vote-crash", 5, [](const FamilySeed& f) {
+    CHECK(f.scenario.voters.size() >= 3);
+    CHECK_FALSE(has_churn(f.doc));
     // Each cycle: two campaigns around a voter's crash and restart.
-    CHECK(count["campaign"] >= 2);
-    CHECK(count["crash"] >= 1);
+    CHECK(f.actions.count("campaign"));
+    CHECK(f.actions.count("crash"));
+    CHECK(f.actions.at("campaign") >= 2);
     // The heal restarts every node; each cycle restarts its leader too.
-    CHECK(count["restart"] > s.all_nodes().size());
-    if (run < 5) {
-      ++run;
-      CHECK(run_text(doc.dump()).pass);
-    }
-  }
+    CHECK(f.actions.at("restart") > f.scenario.all_nodes().size());
+  });
   CHECK(with >= 5);  // 8 of these 200 seeds today
   CHECK(with <= 50);
 }
 
 TEST_CASE("fuzz: pre-vote replay cycles are drawn for some seeds, and pass") {
   // A correct pre-candidate ignores the old grants these cycles deliver.
-  size_t with = 0, run = 0;
-  for (uint64_t seed = 0; seed < 200; ++seed) {
-    CAPTURE(seed);
-    const auto doc = generate_scenario(seed, FuzzLimits{});
-    if (doc["description"].get<std::string>().find("pre-vote replay") == std::string::npos)
-      continue;
-    ++with;
-    const Scenario s = parse_scenario(doc.dump(), "gen.json");
-    CHECK(s.voters.size() % 2 == 1);
-    CHECK(s.raft.pre_vote);
-    CHECK(s.raft.check_quorum);
-    CHECK_FALSE(has_churn(doc));
-    std::map<std::string, size_t> count;
-    for (const Action& a : s.actions) ++count[a.name];
+  const size_t with = for_family("pre-vote replay", 5, [](const FamilySeed& f) {
+    CHECK(f.scenario.voters.size() % 2 == 1);
+    CHECK(f.scenario.raft.pre_vote);
+    CHECK(f.scenario.raft.check_quorum);
+    CHECK_FALSE(has_churn(f.doc));
     // Each cycle pauses and resumes voters and hands leadership over twice.
-    CHECK(count["pause"] >= 1);
-    CHECK(count["resume"] >= count["pause"]);
-    CHECK(count["transfer_leadership"] >= 2);
-    if (run < 5) {
-      ++run;
-      CHECK(run_text(doc.dump()).pass);
-    }
-  }
+    CHECK(f.actions.count("pause"));
+    CHECK(f.actions.count("transfer_leadership"));
+    CHECK(f.actions.at("resume") >= f.actions.at("pause"));
+    CHECK(f.actions.at("transfer_leadership") >= 2);
+  });
   CHECK(with >= 5);  // 12 of these 200 seeds today
   CHECK(with <= 60);
 }
@@ -230,56 +225,36 @@ TEST_CASE("fuzz: pre-vote replay cycles are drawn for some seeds, and pass") {
 TEST_CASE("fuzz: returning-leader cycles are drawn for some seeds, and pass") {
   // A correct leader forgets, when it steps down, which writes its log held:
   // the clients' retries reach it when it leads again, and are appended anew.
-  size_t with = 0, run = 0;
-  for (uint64_t seed = 0; seed < 200; ++seed) {
-    CAPTURE(seed);
-    const auto doc = generate_scenario(seed, FuzzLimits{});
-    if (doc["description"].get<std::string>().find("returning-leader") == std::string::npos)
-      continue;
-    ++with;
-    const Scenario s = parse_scenario(doc.dump(), "gen.json");
-    CHECK(s.voters.size() >= 3);
-    CHECK_FALSE(has_churn(doc));
-    std::map<std::string, size_t> count;
-    for (const Action& a : s.actions) ++count[a.name];
+  const size_t with = for_family("returning-leader", 5, [](const FamilySeed& f) {
+    CHECK(f.scenario.voters.size() >= 3);
+    CHECK_FALSE(has_churn(f.doc));
     // Each cycle isolates its leader and hands leadership to it twice.
-    CHECK(count["isolate"] >= 1);
-    CHECK(count["transfer_leadership"] >= 2);
-    if (run < 5) {
-      ++run;
-      CHECK(run_text(doc.dump()).pass);
-    }
-  }
+    CHECK(f.actions.count("isolate"));
+    CHECK(f.actions.count("transfer_leadership"));
+    CHECK(f.actions.at("transfer_leadership") >= 2);
+  });
   CHECK(with >= 20);
   CHECK(with <= 100);
 }
 
 TEST_CASE("fuzz: snapshot-race cycles compact the leader's log while a follower rejoins") {
-  size_t with = 0, run = 0, snapshots_sent = 0;
-  for (uint64_t seed = 0; seed < 200; ++seed) {
-    CAPTURE(seed);
-    const auto doc = generate_scenario(seed, FuzzLimits{});
-    if (doc["description"].get<std::string>().find("snapshot-race") == std::string::npos) {
-      continue;
-    }
-    ++with;
-    const Scenario s = parse_scenario(doc.dump(), "gen.json");
-    CHECK(s.voters.size() >= 3);
-    std::map<std::string, size_t> count;
-    for (const Action& a : s.actions) ++count[a.name];
-    // Each cycle: two snapshots, a reordering and duplicating link and its
-    // restoration.
-    CHECK(count["snapshot"] >= 2);
-    CHECK(count["set_network"] >= 3);  // two per cycle, one at the heal
-    if (run < 8) {
-      ++run;
-      const RunResult r = run_text(doc.dump());
-      CHECK(r.pass);
-      if (r.event_counts.count("snapshot_sent") && r.event_counts.at("snapshot_sent") > 0) {
-        ++snapshots_sent;
-      }
-    }
-  }
+  size_t snapshots_sent = 0;
+  const size_t with = for_family(
+      "snapshot-race", 8,
+      [](const FamilySeed& f) {
+        CHECK(f.scenario.voters.size() >= 3);
+        // Each cycle: two snapshots, a reordering and duplicating link and its
+        // restoration (two set_network per cycle, one at the heal).
+        CHECK(f.actions.count("snapshot"));
+        CHECK(f.actions.count("set_network"));
+        CHECK(f.actions.at("snapshot") >= 2);
+        CHECK(f.actions.at("set_network") >= 3);
+      },
+      [&](const RunResult& r) {
+        if (r.event_counts.count("snapshot_sent") && r.event_counts.at("snapshot_sent") > 0) {
+          ++snapshots_sent;
+        }
+      });
   CHECK(with >= 60);  // 119 of these 200 seeds today
   CHECK(with <= 160);
   CHECK(snapshots_sent >= 2);  // 4 of the 8 run today: the install is what the cycle is for
