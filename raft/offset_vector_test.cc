@@ -1,6 +1,7 @@
-// OffsetVector against std::deque under random pushes, appends, front drops
-// and truncations: compaction and adopted storage must keep every element
-// and its position.
+// OffsetVector against std::deque under random pushes, appends, front drops,
+// truncations, moves and swaps: compaction, growth by realloc (trivially
+// copyable elements) and adopted storage (the others) must keep every
+// element and its position.
 #include "raft/offset_vector.h"
 
 #include <doctest/doctest.h>
@@ -13,9 +14,22 @@
 namespace raft {
 namespace {
 
-TEST_CASE("OffsetVector behaves like a deque trimmed at the front") {
-  OffsetVector<uint64_t> items;
-  std::deque<uint64_t> model;
+// Not trivially copyable: stored in a std::vector, not a PodVector.
+struct Boxed {
+  uint64_t value = 0;
+  Boxed() = default;
+  Boxed(uint64_t v) : value(v) {}  // NOLINT: implicit, to compare with numbers
+  Boxed(const Boxed& other) : value(other.value) {}
+  Boxed& operator=(const Boxed& other) = default;
+  bool operator==(const Boxed& other) const { return value == other.value; }
+};
+static_assert(!std::is_trivially_copyable_v<Boxed>);
+static_assert(std::is_same_v<OffsetVector<Boxed>::Storage, std::vector<Boxed>>);
+static_assert(std::is_same_v<OffsetVector<uint64_t>::Storage, PodVector<uint64_t>>);
+
+TEST_CASE_TEMPLATE("OffsetVector behaves like a deque trimmed at the front", T, uint64_t, Boxed) {
+  OffsetVector<T> items;
+  std::deque<T> model;
   uint64_t state = 99;
   uint64_t next = 0;
   for (int step = 0; step < 100000; ++step) {
@@ -25,13 +39,23 @@ TEST_CASE("OffsetVector behaves like a deque trimmed at the front") {
       items.push_back(next);
       model.push_back(next++);
     } else if (roll < 55) {
-      std::vector<uint64_t> more;
+      std::vector<T> more;
       for (uint64_t k = (state >> 20) % 200; k > 0; --k) more.push_back(next++);
       model.insert(model.end(), more.begin(), more.end());
       if (roll % 2) {
         items.append(more.data(), more.data() + more.size());
       } else {
         items.append(std::move(more));
+      }
+    } else if (roll < 59) {
+      // Moved out and back, or swapped with a copy and back.
+      if (roll % 2) {
+        OffsetVector<T> moved(std::move(items));
+        items = std::move(moved);
+      } else {
+        OffsetVector<T> other = items;
+        other.swap(items);
+        REQUIRE(other.size() == items.size());
       }
     } else if (roll < 85) {
       const size_t n = model.empty() ? 0 : (state >> 20) % (model.size() + 1);
