@@ -35,6 +35,19 @@ void QuorumDeadline::not_leader(raft::NodeId id) {
   t.term = 0;
 }
 
+// Every other member's reachability, the voters' into reach_ (until when
+// each was reachable).
+void QuorumDeadline::track_all(Track& l, raft::NodeId id, const raft::Configuration& config,
+                               TimeUs now_local, const Reachable& reachable) {
+  for (raft::NodeId v : config.learners) {
+    if (v != id) track(l, v, now_local, reachable);
+  }
+  reach_.clear();
+  for (raft::NodeId v : config.voters) {
+    if (v != id) reach_.push_back(track(l, v, now_local, reachable));
+  }
+}
+
 // The core keeps a learner's last contact when it is promoted, and counts a
 // peer new to its configuration as just heard: so learners are tracked too,
 // and a node that joins starts as reachable now.
@@ -62,10 +75,20 @@ bool QuorumDeadline::leader(raft::NodeId id, raft::Term term, const raft::Config
   // Voters, then (after kNoNode, which names no node) learners: a promotion
   // or a demotion is a change too (fuzz seed 4222: a learner cut off with
   // most of the voters was promoted, and the leader then needed it).
-  std::vector<raft::NodeId> members = config.voters;
-  members.push_back(raft::kNoNode);
-  members.insert(members.end(), config.learners.begin(), config.learners.end());
-  if (members != l.members) {
+  // (Compared in place and rebuilt only on a change: this runs after every
+  // role change of the cluster, and the temporaries were a tenth of a
+  // failover trial's instructions.)
+  const bool same_members =
+      l.members.size() == config.voters.size() + 1 + config.learners.size() &&
+      std::equal(config.voters.begin(), config.voters.end(), l.members.begin()) &&
+      l.members[config.voters.size()] == raft::kNoNode &&
+      std::equal(config.learners.begin(), config.learners.end(),
+                 l.members.begin() + static_cast<std::ptrdiff_t>(config.voters.size() + 1));
+  std::vector<raft::NodeId> members;  // the new ones, when they changed
+  if (!same_members) {
+    members = config.voters;
+    members.push_back(raft::kNoNode);
+    members.insert(members.end(), config.learners.begin(), config.learners.end());
     // A configuration change can raise what the leader needs (it stops
     // counting itself, or a voter it cannot reach joins the quorum). The
     // leader checks the new configuration from its next heartbeat on, so
@@ -77,14 +100,10 @@ bool QuorumDeadline::leader(raft::NodeId id, raft::Term term, const raft::Config
       if (until != kReachableNow) until = std::max(until, now_local);
     }
   }
-  std::vector<TimeUs> reach;  // per other voter: until when it was reachable
-  for (raft::NodeId v : config.learners) {
-    if (v != id) track(l, v, now_local, reachable);
-  }
-  for (raft::NodeId v : config.voters) {
-    if (v != id) reach.push_back(track(l, v, now_local, reachable));
-  }
-  l.members = std::move(members);
+  // Judged against the old members: a node new to them counts as just heard.
+  track_all(l, id, config, now_local, reachable);
+  if (!same_members) l.members = std::move(members);
+  std::vector<TimeUs>& reach = reach_;
   const size_t quorum = raft::majority(config.voters.size());
   const size_t others_needed = config.is_voter(id) ? quorum - 1 : quorum;
   if (others_needed == 0) {

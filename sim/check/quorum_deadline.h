@@ -84,10 +84,13 @@ class QuorumDeadline {
 
   size_t slot(raft::NodeId id) const;
   TimeUs track(Track& l, raft::NodeId v, TimeUs now_local, const Reachable& reachable) const;
+  void track_all(Track& l, raft::NodeId id, const raft::Configuration& config, TimeUs now_local,
+                 const Reachable& reachable);
 
   std::vector<raft::NodeId> nodes_;  // sorted; a node's slot is its index
   std::vector<Track> tracks_;        // per slot
   std::vector<raft::NodeId> cut_off_;
+  std::vector<TimeUs> reach_;  // scratch of leader(): per other voter, until when reachable
   TimeUs in_flight_local_us_;
 };
 
