@@ -106,16 +106,20 @@ def failover_trials_exe(build):
     return os.path.join(build, "bench", "failover_trials", "failover_trials")
 
 
-def run_failover_trials(build, trials):
+def run_failover_trials(build, trials, kill="freeze"):
     """raftsim's side of the failover-trial benchmark: the trial of
-    canonical/raft's fixture harness (docs/performance.md)."""
+    canonical/raft's fixture harness (docs/performance.md). kill "freeze" is
+    the fixture's kill (the leader isolated and paused, then healed and
+    resumed: workload failover_trials); "crash" crashes and restarts it
+    instead, which the fixture cannot do (workload failover_trials_crash)."""
+    name = "failover_trials" if kill == "freeze" else "failover_trials_" + kill
     exe = failover_trials_exe(build)
     if not os.path.exists(exe):
-        return {"workload": "failover_trials",
+        return {"workload": name,
                 "skipped": f"{exe} not built (cmake --build {build} --target failover_trials)"}
-    out = subprocess.run([exe, str(trials)], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([exe, str(trials), "1", kill], capture_output=True, text=True, check=True).stdout
     row = json.loads(out.strip().splitlines()[-1])
-    row["workload"] = "failover_trials"
+    row["workload"] = name
     return row
 
 
@@ -192,10 +196,12 @@ def paired_ratios(raftsim, build, quick):
     if os.path.exists(canonical) and os.path.exists(trials_exe):
         # The same trial on both sides (docs/performance.md), 10,000 trials
         # each, even with --quick.
-        results["failover_trials_per_s_vs_canonical-raft"] = [
-            (run_failover_trials(build, 10_000)["trials_per_s"],
-             peer_figure(canonical, "failover_trials", 10_000, "trials_per_s"))
-            for _ in range(rounds)]
+        for kill, key in (("freeze", "failover_trials_per_s_vs_canonical-raft"),
+                          ("crash", "failover_trials_crash_per_s_vs_canonical-raft")):
+            results[key] = [
+                (run_failover_trials(build, 10_000, kill)["trials_per_s"],
+                 peer_figure(canonical, "failover_trials", 10_000, "trials_per_s"))
+                for _ in range(rounds)]
     for key, mine, exe, workload, size, field in others:
         if not os.path.exists(exe):
             continue
@@ -208,6 +214,13 @@ def paired_ratios(raftsim, build, quick):
         results["events_per_s_vs_bare_loop"] = [
             (sim("failover_events"), run_bare_loop(build, events)["events_per_s"])
             for _ in range(rounds)]
+    if not quick:
+        # Per-event speed at 1,001 voters against 5, three rounds: one
+        # 1,001-voter run (10-20 s) and the median of five 5-voter runs each.
+        results["events_per_s_1001_vs_5"] = [
+            (run_scenario(raftsim, "scale_1001")["events_per_s"],
+             run_scenario(raftsim, "scale_5")["events_per_s"])
+            for _ in range(3)]
     summary = {}
     for key, pairs in results.items():
         ratios = [a / b for a, b in pairs]
@@ -243,7 +256,8 @@ def main():
         rows.append(run_scenario(raftsim, name))
     if not args.only or "failover_trials" in args.only:
         print("bench: failover_trials ...", file=sys.stderr, flush=True)
-        rows.append(run_failover_trials(args.build, 1000 if args.quick else 10_000))
+        for kill in ("freeze", "crash"):
+            rows.append(run_failover_trials(args.build, 1000 if args.quick else 10_000, kill))
     if not args.only or "fuzz" in args.only:
         rows.append(run_fuzz(raftsim, 50 if args.quick else 500))
     bare = run_bare_loop(args.build, 2_000_000 if args.quick else 20_000_000)
@@ -263,14 +277,14 @@ def main():
                                          f"({r['seeds_per_cpu_s']} per CPU s; {r['summary']})")
             print(f"{r['workload']:<20} {extra}")
             continue
-        if r["workload"] == "failover_trials":
+        if r["workload"].startswith("failover_trials"):
             print(f"{r['workload']:<20}{'pass':>7}{r['wall_s']:>9.3f}{r['events']:>11}"
                   f"{r['events_per_s']:>12}   {r['trials']} trials, {r['trials_per_s']:.0f} trials/s")
             continue
         print(f"{r['workload']:<20}{r['result']:>7}{r['sim_wall_s']:>9.3f}{r['events']:>11}"
               f"{r['events_per_s']:>12}{r['virtual_per_wall']:>11}{r['writes_per_s']:>10}"
               f"{r['peak_rss_kb'] / 1024:>13.1f}")
-    by = {r["workload"]: r for r in rows if r["workload"] != "failover_trials"}
+    by = {r["workload"]: r for r in rows if not r["workload"].startswith("failover_trials")}
     ratios = {}
     if "events_per_s" in bare:
         best = max((r["events_per_s"] for r in rows if "events_per_s" in r), default=0)

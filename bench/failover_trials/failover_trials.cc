@@ -3,10 +3,10 @@
 //
 //   1. step until there is a stable leader,
 //   2. step on for a random extra 0-999 ms,
-//   3. crash the leader,
+//   3. kill the leader,
 //   4. step until a new leader is stable, that is, recognised by every live
 //      follower,
-//   5. restart the old leader.
+//   5. revive the old leader.
 //
 // "Stable" is the fixture's definition (raft_fixture_step() in libraft's
 // fixture.c): the live leader with the highest term, such that every other
@@ -14,17 +14,25 @@
 // followers are at least half of the cluster. It is re-evaluated after every
 // event, as the fixture does after every step.
 //
+// A kill is the fixture's (raft_fixture_kill(): the server is disconnected
+// from all others and its tick is no longer invoked; it keeps its memory, and
+// raft_fixture_revive() reconnects it): here the node is isolated and paused,
+// and revived by healing the network and resuming it. With "crash" the
+// leader is crashed and restarted instead, which the fixture cannot do: the
+// restarted node rebuilds from its durable state and replays its log, work
+// the fixture's trial does not have.
+//
 // Cluster: 5 voters, 15 ms links, 10 ms disk, election timeout 1-2 s,
 // heartbeat 100 ms, pre-vote off, check-quorum on; the invariant checker and
 // the trace digest run as in every raftsim run. Membership stays fixed, as in
-// libraft: min_voters 5 keeps a new leader from demoting the crashed voter,
+// libraft: min_voters 5 keeps a new leader from demoting the killed voter,
 // whose match index it does not know, to a learner (raftsim's lag-based
 // demotion, which libraft does not have).
 //
-// Usage: failover_trials [trials] [seed]   (default 10000 and 1)
+// Usage: failover_trials [trials] [seed] [freeze|crash]   (default 10000, 1, freeze)
 // Output: one JSON line on stdout:
-//   {"sim":"raftsim","workload":"failover_trials","trials":N,"wall_s":..,
-//    "trials_per_s":..,"virtual_s":..,"events":..,"events_per_s":..,
+//   {"sim":"raftsim","workload":"failover_trials","kill":"freeze","trials":N,
+//    "wall_s":..,"trials_per_s":..,"virtual_s":..,"events":..,"events_per_s":..,
 //    "leader_gone_at_kill":..,"digest":".."}
 #include <chrono>
 #include <cstdio>
@@ -83,17 +91,24 @@ bool operator==(const sim::Simulation::NodeView& a, const sim::Simulation::NodeV
 // The stable leader as of the last event, re-evaluated as the fixture does
 // after every step, from the one node the event could change (every node
 // after an event that was no one node's, and after a crash or restart).
+// A killed node counts as not live, as in the fixture, whether crashed or
+// frozen.
 class Observer {
  public:
   explicit Observer(const sim::Simulation& s) : s_(s) { refresh_all(); }
   raft::NodeId leader() const { return leader_; }
+  void set_killed(raft::NodeId id) {
+    killed_ = id;
+    refresh_all();
+  }
   void refresh_all() {
-    for (raft::NodeId id = 1; id <= kNodes; ++id) views_[id] = s_.view(id);
+    for (raft::NodeId id = 1; id <= kNodes; ++id) views_[id] = view(id);
     leader_ = stable_leader(views_);
   }
   void after_step() {
     const raft::NodeId id = s_.stepped_node();
     if (id == raft::kNoNode) return refresh_all();
+    if (id == killed_) return;  // (a frozen node's events wait: none is its)
     const sim::Simulation::NodeView now = s_.view(id);
     if (now == views_[id]) return;  // nothing the predicate reads changed
     views_[id] = now;
@@ -101,9 +116,14 @@ class Observer {
   }
 
  private:
+  sim::Simulation::NodeView view(raft::NodeId id) const {
+    return id == killed_ ? sim::Simulation::NodeView{true} : s_.view(id);
+  }
+
   const sim::Simulation& s_;
   sim::Simulation::NodeView views_[kNodes + 1];
   raft::NodeId leader_ = raft::kNoNode;
+  raft::NodeId killed_ = raft::kNoNode;
 };
 
 [[noreturn]] void fail(const sim::Simulation& s, const std::string& why) {
@@ -131,10 +151,12 @@ raft::NodeId step_until_stable_leader(sim::Simulation& s, Observer& o) {
 int main(int argc, char** argv) {
   const long trials = argc > 1 ? std::strtol(argv[1], nullptr, 10) : 10000;
   const uint64_t seed = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1;
-  if (trials <= 0 || argc > 3) {
-    std::fprintf(stderr, "usage: failover_trials [trials > 0] [seed]\n");
+  const std::string kill = argc > 3 ? argv[3] : "freeze";
+  if (trials <= 0 || argc > 4 || (kill != "freeze" && kill != "crash")) {
+    std::fprintf(stderr, "usage: failover_trials [trials > 0] [seed] [freeze|crash]\n");
     return 2;
   }
+  const bool crash = kill == "crash";
   const sim::Scenario scenario = sim::parse_scenario(kScenario, "failover_trials (built in)");
   sim::RunOptions options;
   options.seed = seed;
@@ -154,11 +176,21 @@ int main(int argc, char** argv) {
       ++leader_gone_at_kill;
       victim = step_until_stable_leader(s, o);
     }
-    s.crash(victim);
-    o.refresh_all();
+    if (crash) {
+      s.crash(victim);
+    } else {
+      s.isolate(victim);
+      s.pause(victim);
+    }
+    o.set_killed(victim);
     step_until_stable_leader(s, o);
-    s.restart(victim);
-    o.refresh_all();
+    if (crash) {
+      s.restart(victim);
+    } else {
+      s.heal();
+      s.resume(victim);
+    }
+    o.set_killed(raft::kNoNode);
   }
   const sim::TimeUs virtual_us = s.now_us();
   const sim::RunResult result = s.finish();
@@ -166,11 +198,13 @@ int main(int argc, char** argv) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   if (!result.pass) fail(s, result.failure);
   std::printf(
-      "{\"sim\":\"raftsim\",\"workload\":\"failover_trials\",\"trials\":%ld,\"wall_s\":%.6f,"
+      "{\"sim\":\"raftsim\",\"workload\":\"failover_trials\",\"kill\":\"%s\",\"trials\":%ld,"
+      "\"wall_s\":%.6f,"
       "\"trials_per_s\":%.1f,\"virtual_s\":%.3f,\"events\":%llu,\"events_per_s\":%.0f,"
       "\"elections\":%llu,\"leader_gone_at_kill\":%ld,\"seed\":%llu,\"digest\":\"%s\"}\n",
-      trials, wall_s, static_cast<double>(trials) / wall_s, static_cast<double>(virtual_us) / 1e6,
-      static_cast<unsigned long long>(result.events), static_cast<double>(result.events) / wall_s,
+      kill.c_str(), trials, wall_s, static_cast<double>(trials) / wall_s,
+      static_cast<double>(virtual_us) / 1e6, static_cast<unsigned long long>(result.events),
+      static_cast<double>(result.events) / wall_s,
       static_cast<unsigned long long>(result.elections), leader_gone_at_kill,
       static_cast<unsigned long long>(seed), result.digest.c_str());
   return 0;

@@ -84,8 +84,8 @@ class Simulation {
   bool step();
   RunResult finish();
   TimeUs now_us() const { return now_us_; }
-  // What a driver may observe of a node, and the two faults it may inject
-  // between steps (as the crash and restart actions do).
+  // What a driver may observe of a node, and the faults it may inject
+  // between steps (as the actions of the same names do).
   struct NodeView {
     bool crashed = false;
     raft::Role role = raft::Role::follower;
@@ -104,6 +104,10 @@ class Simulation {
   NodeId stepped_node() const { return stepped_node_; }
   void crash(NodeId id);
   void restart(NodeId id);
+  void pause(NodeId id);
+  void resume(NodeId id);
+  void isolate(NodeId id);
+  void heal();
 
  private:
   struct Timer {

@@ -110,6 +110,26 @@ void Simulation::restart(NodeId id) {
   after_event();
 }
 
+void Simulation::pause(NodeId id) {
+  pause_node(node(id));
+  after_event();
+}
+
+void Simulation::resume(NodeId id) {
+  resume_node(node(id));
+  after_event();
+}
+
+void Simulation::isolate(NodeId id) {
+  isolate_node(id);
+  after_event();
+}
+
+void Simulation::heal() {
+  heal_network();
+  after_event();
+}
+
 // The timeline: each action kind's runner, chosen by one switch (its name,
 // keys and parser are one row of the loader's table, loader_actions.cc).
 void Simulation::run_action(size_t index, bool retry) {
