@@ -186,6 +186,7 @@ RunResult Simulation::finish() {
   if (kv_ && result_.pass) check_history();
 
   result_.virtual_us = now_us_;
+  result_.event_counts.insert(event_counts_.begin(), event_counts_.end());
   result_.digest = trace_.digest_hex();
   nlohmann::ordered_json footer;
   footer["type"] = "end";

@@ -87,7 +87,7 @@ void Simulation::crash_node(SimNode& n) {
   }
   quorum_.stop(n.id);
   trace_.event(now_us_, "crash", n.id);
-  ++result_.event_counts["crash"];
+  count("crash");
   remember("crash", n.id, "");
   connectivity_dirty_ = true;
 }
@@ -95,7 +95,7 @@ void Simulation::crash_node(SimNode& n) {
 void Simulation::restart_node(SimNode& n) {
   if (!n.crashed) return;
   trace_.event(now_us_, "restart", n.id);
-  ++result_.event_counts["restart"];
+  count("restart");
   remember("restart", n.id, "");
   boot(n);
 }
@@ -169,7 +169,7 @@ void Simulation::pause_node(SimNode& n) {
   n.paused = true;
   n.paused_at_local_us = local_now(n);
   trace_.event(now_us_, "pause", n.id);
-  ++result_.event_counts["pause"];
+  count("pause");
   connectivity_dirty_ = true;
 }
 

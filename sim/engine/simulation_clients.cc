@@ -222,9 +222,9 @@ void Simulation::check_history() {
   const LinearizabilityResult r = check_linearizable(checked);
   // Counted with the protocol coverage, so that a campaign shows how often
   // the checker gave up.
-  ++result_.event_counts[r.ok                ? "linearizable"
-                         : r.failing.empty() ? "linearizability_undecided"
-                                             : "not_linearizable"];
+  count(r.ok                ? "linearizable"
+        : r.failing.empty() ? "linearizability_undecided"
+                            : "not_linearizable");
   result_.linearizability_undecided = r.undecided && r.failing.empty();
   if (r.ok || r.failing.empty()) return;
   TimeUs last_us = 0;

@@ -111,8 +111,19 @@ void Simulation::remember(const char* type, NodeId node, const char* reason) {
 // Counts an event of `type` (fuzz coverage) and remembers it as the latest
 // (what a failure's signature names).
 void Simulation::count_event(const char* type, NodeId who, const char* reason) {
-  ++result_.event_counts[type];
+  count(type);
   remember(type, who, reason ? reason : "");
+}
+
+void Simulation::count(std::string_view type) {
+  auto it = event_counts_.find(type);
+  if (it == event_counts_.end()) it = event_counts_.emplace(type, 0).first;
+  ++it->second;
+}
+
+void Simulation::count(std::string_view prefix, std::string_view name) {
+  count_key_.assign(prefix).append(name);
+  count(count_key_);
 }
 
 // A leader elected: the checker judges the election, and the time without a
@@ -157,7 +168,7 @@ void Simulation::trace_role(SimNode& n, const raft::NodeEvent& ev) {
       .str("to", raft::role_name(ev.to))
       .unum("term", ev.term)
       .str("reason", ev.reason);
-  ++result_.event_counts[std::string("role:") + raft::role_name(ev.to)];
+  count("role:", raft::role_name(ev.to));
   connectivity_dirty_ = true;
   if (ev.from == Role::leader) leader_until_role_event_ = false;
   if (ev.to == Role::candidate && std::string_view(ev.reason) == "pre_vote_won" &&
@@ -173,7 +184,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
       trace_.event(now_us_, "election_started", n.id)
           .unum("term", ev.term)
           .boolean("pre_vote", ev.pre_vote);
-      ++result_.event_counts[ev.pre_vote ? "pre_vote_started" : "election_started"];
+      count(ev.pre_vote ? "pre_vote_started" : "election_started");
       remember("election_started", n.id, ev.pre_vote ? "pre_vote" : "");
       break;
     case raft::EventType::vote_granted:
@@ -191,7 +202,7 @@ void Simulation::trace_node_event(SimNode& n, const raft::NodeEvent& ev) {
     case raft::EventType::step_down:
       trace_.event(now_us_, "step_down", n.id).unum("term", ev.term).str("reason", ev.reason);
       count_event("step_down", n.id, ev.reason);
-      ++result_.event_counts[std::string("step_down:") + ev.reason];
+      count("step_down:", ev.reason);
       quorum_.stop(n.id);
       note_leader_lost();
       break;
