@@ -337,7 +337,7 @@ inline void Checker::check_applied(NodeId node, const raft::Applied& applied) {
 }
 
 inline void Checker::check_applied_at(NodeId node, Slot& s, const raft::Applied& applied) {
-  const uint64_t entry = raft::entry_key(applied.entry);
+  const uint64_t entry = applied.entry_key;
   if (!s.applied) {
     s.applied = true;
     s.applied_entry = entry;

@@ -44,7 +44,7 @@ raft::Message message(MsgType type, NodeId from, NodeId to, Term term, bool succ
 }
 
 raft::Applied applied(Index index, const Entry& entry, uint64_t state_hash) {
-  return raft::Applied{index, entry, false, state_hash};
+  return raft::Applied(index, entry, false, state_hash);
 }
 
 std::string fired(const Checker& c) {

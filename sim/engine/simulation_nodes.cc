@@ -77,7 +77,7 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
   leader_until_role_event_ = false;
   checker_.on_applied(n.id, out.applied);
   for (const raft::Applied& applied : out.applied) {
-    if (applied.entry.kind == raft::EntryKind::write && !applied.duplicate) {
+    if (applied.kind == raft::EntryKind::write && !applied.duplicate) {
       result_.last_write_applied_us = now_us_;
       break;
     }
