@@ -50,8 +50,9 @@ struct TimerRequest {
 // checkers compare keys only. A 32-byte record instead of 64 halves the
 // memory the replay writes and the simulator then reads (issue #16).
 struct Applied {
-  // (A constructor, so that a replay of many entries builds each record in
-  // place instead of copying a temporary.)
+  // Uninitialised: a replay makes room for its records, then writes each
+  // in place (a defaulted constructor would zero them all first).
+  Applied() {}
   Applied(Index index_, const Entry& entry, bool duplicate_, uint64_t state_hash_)
       : index(index_),
         entry_key(raft::entry_key(entry)),
@@ -269,6 +270,8 @@ class Node {
   // Commit, apply, snapshots, configuration.
   void advance_commit(Index index, TimeUs now, Outputs& out);
   void apply_committed(TimeUs now, Outputs& out);
+  // Applies a committed write: false if the state machine already held it.
+  bool apply_write(const Entry& entry, Index index, Outputs& out);
   void apply_config(const Configuration* config, Index index, TimeUs now, Outputs& out);
   void maybe_snapshot(Outputs& out);
   void snapshot_now(Outputs& out);
