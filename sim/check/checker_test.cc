@@ -183,6 +183,21 @@ TEST_CASE("state_machine_safety: entries applied in one batch are each compared"
   }
 }
 
+TEST_CASE("on_applied tells whether a batch applied a write new to the state machine") {
+  // The simulator's last_write_applied_us comes from this answer, in the
+  // window of slots and out of it (the second batch reaches past the commit).
+  Checker c({1, 2, 3});
+  committed_pair(c);
+  std::vector<raft::Applied> pair = {applied(1, write_entry(1, 1), 111),
+                                     applied(2, write_entry(1, 2), 222)};
+  CHECK(c.on_applied(1, pair));
+  pair[0].duplicate = pair[1].duplicate = true;
+  CHECK_FALSE(c.on_applied(2, pair));
+  pair[1].duplicate = false;
+  CHECK(c.on_applied(3, pair));
+  CHECK(fired(c) == "");
+}
+
 TEST_CASE("state_machine_safety: applying an index before it is committed") {
   Checker c({1, 2, 3});
   c.on_log_write(1, log_write(1, {write_entry(1, 1)}), true, 0);
