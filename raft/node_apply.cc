@@ -20,27 +20,49 @@ void Node::advance_commit(Index index, TimeUs now, Outputs& out) {
 }
 
 void Node::apply_committed(TimeUs now, Outputs& out) {
+  // A restarted node replays every entry since its snapshot here at once
+  // (paper §7): the log is walked by pointer and the records are written in
+  // place, into room made for all of them, with the commit index and the
+  // state hash in locals, which the records could otherwise alias. Only a
+  // configuration entry can change the log (a leader may append the next
+  // change) or the commit index, so the walk stops after each one.
   while (last_applied_ < commit_index_) {
-    const Index index = ++last_applied_;
-    const Entry& entry = log_.at(index);
-    bool duplicate = false;
-    if (entry.kind == EntryKind::write) {
-      duplicate = !state_machine_.apply_write(entry.write_id, entry.size_bytes, entry.key, entry.op,
-                                              entry.expected);
-      if (role_ == Role::leader) {
-        out.replies.push_back(
-            {entry.write_id, true, index, id_, state_machine_.swapped(entry.write_id)});
-        unapplied_writes_.erase(entry.write_id);
+    const Index commit = commit_index_;
+    const Entry* entry = &log_.at(last_applied_ + 1);
+    Index index = last_applied_;
+    uint64_t state_hash = state_machine_.state_hash();
+    const size_t first = out.applied.size();
+    out.applied.resize(first + (commit - index));
+    Applied* record = out.applied.data() + first;
+    bool config = false;
+    while (index < commit && !config) {
+      ++index;
+      bool duplicate = false;
+      if (entry->kind == EntryKind::write) {
+        duplicate = !apply_write(*entry, index, out);
+        state_hash = state_machine_.state_hash();
       }
+      config = entry->kind == EntryKind::config;
+      *record++ = Applied(index, *entry++, duplicate, state_hash);
     }
-    out.applied.emplace_back(index, entry, duplicate, state_machine_.state_hash());
-    ++applied_since_snapshot_;
-    if (entry.kind == EntryKind::config) {
-      apply_config(entry.config, index, now, out);
-    }
+    out.applied.resize(static_cast<size_t>(record - out.applied.data()));
+    applied_since_snapshot_ += index - last_applied_;
+    last_applied_ = index;
+    if (config) apply_config(entry[-1].config, index, now, out);
   }
   maybe_snapshot(out);
   if (role_ == Role::leader && !pending_reads_.empty()) serve_reads(now, out);
+}
+
+bool Node::apply_write(const Entry& entry, Index index, Outputs& out) {
+  const bool applied = state_machine_.apply_write(entry.write_id, entry.size_bytes, entry.key,
+                                                  entry.op, entry.expected);
+  if (role_ == Role::leader) {
+    out.replies.push_back(
+        {entry.write_id, true, index, id_, state_machine_.swapped(entry.write_id)});
+    unapplied_writes_.erase(entry.write_id);
+  }
+  return applied;
 }
 
 // ---------------------------------------------------------------------------

@@ -59,8 +59,25 @@ class Script {
     std::unique_ptr<Node> node;
     std::deque<PersistOp> pending;
     std::map<TimerKind, TimeUs> timers;  // armed timers, by kind
+    // The entries the node holds, as its disk and then its writes describe
+    // them: an Applied record names its entry by key only, and the node
+    // may compact an entry away in the input that applies it. Kept past
+    // compaction (only committed entries are applied, and they never change).
+    std::map<Index, Entry> held;
     bool up = true;
   };
+
+  static void hold_disk(Member& m) {
+    m.held.clear();
+    for (Index i = m.disk.log.first_index(); i <= m.disk.log.last_index(); ++i) {
+      m.held[i] = m.disk.log.at(i);
+    }
+  }
+  static void hold_write(Member& m, const PersistOp& op) {
+    if (!op.has_entries) return;
+    m.held.erase(m.held.lower_bound(op.first_index), m.held.end());
+    for (size_t k = 0; k < op.entries.size(); ++k) m.held[op.first_index + k] = op.entries[k];
+  }
 
   void dispatch(Command& cmd) {
     const std::string& n = cmd.name;
@@ -156,6 +173,7 @@ class Script {
     if (members_.count(id)) throw ScriptError("node " + std::to_string(id) + " exists");
     auto m = std::make_unique<Member>();
     m->disk = disk;
+    hold_disk(*m);
     m->node = std::make_unique<Node>(id, options_, random_, m->disk, configs_);
     members_[id] = std::move(m);
     input(id, "start", [&](Node& x, Outputs& o) { x.start(now_, o); });
@@ -180,6 +198,7 @@ class Script {
     }
     for (PersistOp& op : o.persists) {
       out_ << "  " << persist_str(op) << "\n";
+      hold_write(m, op);
       m.pending.push_back(std::move(op));
     }
     for (Message& msg : o.messages) {
@@ -187,8 +206,8 @@ class Script {
       queue_.push_back(std::move(msg));
     }
     for (const Applied& a : o.applied) {
-      out_ << "  apply " << entry_str(a.index, a.entry) << (a.duplicate ? " duplicate" : "")
-           << "\n";
+      out_ << "  apply " << entry_str(a.index, m.held.at(a.index))
+           << (a.duplicate ? " duplicate" : "") << "\n";
     }
     for (const ClientReply& r : o.replies) {
       out_ << "  reply w" << r.write_id;
@@ -404,6 +423,7 @@ class Script {
   void restart(Command& cmd) {
     const NodeId id = node_arg(cmd);
     Member& m = member(id);
+    hold_disk(m);
     m.node = std::make_unique<Node>(id, options_, random_, m.disk, configs_);
     m.up = true;
     input(id, "restart", [&](Node& x, Outputs& o) { x.start(now_, o); });

@@ -284,13 +284,14 @@ void CanonicalNode::emit_applied(::raft::Outputs& out) {
   uint64_t hash = hash_before_;
   for (Index i = before_.applied + 1; i <= raft_.last_applied; ++i) {
     if (i < view_.log.first_index() || i > view_.log.last_index()) continue;
-    ::raft::Applied a{i, view_.log.at(i), false, hash};
-    if (a.entry.kind == EntryKind::write && next < fsm_applied_.size()) {
+    const ::raft::Entry& entry = view_.log.at(i);
+    ::raft::Applied a{i, entry, false, hash};
+    if (entry.kind == EntryKind::write && next < fsm_applied_.size()) {
       a.duplicate = fsm_applied_[next].duplicate;
       a.state_hash = hash = fsm_applied_[next].state_hash;
       ++next;
-      if (awaiting_.erase(a.entry.write_id)) {
-        out.replies.push_back({a.entry.write_id, true, i, id_});
+      if (awaiting_.erase(entry.write_id)) {
+        out.replies.push_back({entry.write_id, true, i, id_});
       }
     }
     out.applied.push_back(a);

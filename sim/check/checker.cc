@@ -337,7 +337,7 @@ inline void Checker::check_applied(NodeId node, const raft::Applied& applied) {
 }
 
 inline void Checker::check_applied_at(NodeId node, Slot& s, const raft::Applied& applied) {
-  const uint64_t entry = raft::entry_key(applied.entry);
+  const uint64_t entry = applied.entry_key;
   if (!s.applied) {
     s.applied = true;
     s.applied_entry = entry;
@@ -353,10 +353,11 @@ void Checker::on_applied(NodeId node, const raft::Applied& applied) {
   last = std::max(last, applied.index);
 }
 
-void Checker::on_applied(NodeId node, const std::vector<raft::Applied>& applied) {
-  if (applied.empty()) return;
+bool Checker::on_applied(NodeId node, const std::vector<raft::Applied>& applied) {
+  if (applied.empty()) return false;
   Index& last = applied_index_[node_slot(node)];
   last = std::max(last, applied.back().index);
+  bool new_write = false;
   // One input applies consecutive indexes (a restarted node replays up to a
   // snapshot interval at once): when they are all committed and in the
   // window, their slots are found from the first one's.
@@ -364,8 +365,11 @@ void Checker::on_applied(NodeId node, const std::vector<raft::Applied>& applied)
   const Index span = applied.back().index - first;
   if (applied.back().index < first || first < slots_base_ || first + span > committed_max_ ||
       first + span - slots_base_ >= slots_.size()) {
-    for (const raft::Applied& a : applied) check_applied(node, a);
-    return;
+    for (const raft::Applied& a : applied) {
+      check_applied(node, a);
+      new_write |= a.kind == raft::EntryKind::write && !a.duplicate;
+    }
+    return new_write;
   }
   Slot* base = &slots_[first - slots_base_];
   for (const raft::Applied& a : applied) {
@@ -375,7 +379,9 @@ void Checker::on_applied(NodeId node, const std::vector<raft::Applied>& applied)
     } else {
       check_applied(node, a);
     }
+    new_write |= a.kind == raft::EntryKind::write && !a.duplicate;
   }
+  return new_write;
 }
 
 void Checker::on_snapshot_installed(NodeId node, Index index) {

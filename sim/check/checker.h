@@ -54,7 +54,10 @@ class Checker {
   void on_durable(NodeId node, const raft::DurableState& durable);
   void on_commit(NodeId node, Index commit_index, bool leader, const std::vector<NodeId>& voters);
   void on_applied(NodeId node, const raft::Applied& applied);
-  void on_applied(NodeId node, const std::vector<raft::Applied>& applied);  // in order
+  // In order. Returns whether any was a write new to the state machine
+  // (not a duplicate): the simulator's last_write_applied_us, found on the
+  // way instead of in a second pass over a restart's replay.
+  bool on_applied(NodeId node, const std::vector<raft::Applied>& applied);
   void on_snapshot(NodeId node, const raft::Snapshot& snapshot, const char* how);
   // A node installed a snapshot (InstallSnapshot) whose last entry is at index.
   void on_snapshot_installed(NodeId node, Index index);

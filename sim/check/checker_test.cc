@@ -44,7 +44,7 @@ raft::Message message(MsgType type, NodeId from, NodeId to, Term term, bool succ
 }
 
 raft::Applied applied(Index index, const Entry& entry, uint64_t state_hash) {
-  return raft::Applied{index, entry, false, state_hash};
+  return raft::Applied(index, entry, false, state_hash);
 }
 
 std::string fired(const Checker& c) {
@@ -181,6 +181,21 @@ TEST_CASE("state_machine_safety: entries applied in one batch are each compared"
     d.on_applied(1, {pair[0], pair[1], applied(3, write_entry(1, 3), 333)});
     CHECK(fired(d) == "state_machine_safety");
   }
+}
+
+TEST_CASE("on_applied tells whether a batch applied a write new to the state machine") {
+  // The simulator's last_write_applied_us comes from this answer, in the
+  // window of slots and out of it (the second batch reaches past the commit).
+  Checker c({1, 2, 3});
+  committed_pair(c);
+  std::vector<raft::Applied> pair = {applied(1, write_entry(1, 1), 111),
+                                     applied(2, write_entry(1, 2), 222)};
+  CHECK(c.on_applied(1, pair));
+  pair[0].duplicate = pair[1].duplicate = true;
+  CHECK_FALSE(c.on_applied(2, pair));
+  pair[1].duplicate = false;
+  CHECK(c.on_applied(3, pair));
+  CHECK(fired(c) == "");
 }
 
 TEST_CASE("state_machine_safety: applying an index before it is committed") {

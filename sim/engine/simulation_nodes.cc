@@ -75,13 +75,7 @@ void Simulation::process(SimNode& n, raft::Outputs& out) {
       });
   for (const raft::NodeEvent& ev : out.events) trace_node_event(n, ev);
   leader_until_role_event_ = false;
-  checker_.on_applied(n.id, out.applied);
-  for (const raft::Applied& applied : out.applied) {
-    if (applied.entry.kind == raft::EntryKind::write && !applied.duplicate) {
-      result_.last_write_applied_us = now_us_;
-      break;
-    }
-  }
+  if (checker_.on_applied(n.id, out.applied)) result_.last_write_applied_us = now_us_;
   // Snapshots are compared with the applied state only now, after this
   // input's applied entries are recorded.
   for (const auto& snapshot : snapshots) checker_.on_snapshot(n.id, *snapshot, "holds");
