@@ -50,7 +50,9 @@ struct PersistOp {
   Term compact_term = 0;
   bool has_entries = false;
   Index first_index = 0;
-  std::vector<Entry> entries;
+  // (An OffsetVector, so that a disk log smaller than the write takes its
+  // storage instead of copying it: OffsetVector::append.)
+  OffsetVector<Entry> entries;
 };
 
 // What a disk does with a durable write, in the order PersistOp describes:

@@ -101,7 +101,8 @@ TEST_CASE("apply_persist: snapshot, then compaction, then entries, then hard sta
   op.hard_state = {2, 1, 2};
   op.has_entries = true;
   op.first_index = 3;
-  op.entries = {entry_of(2), entry_of(2)};
+  op.entries.push_back(entry_of(2));
+  op.entries.push_back(entry_of(2));
   op.compact_index = 1;
   op.compact_term = 1;
   apply_persist(disk, op);

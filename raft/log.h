@@ -38,12 +38,19 @@ class RaftLog {
   }
   // Copies the entries [from, to] (first_index() <= from, to <= last_index())
   // to the end of `out`, in one copy.
+  // Copies the entries from..to onto the end of `out`: a message's entries
+  // or a durable write's.
   void copy_to(std::vector<Entry>& out, Index from, Index to) const {
     if (from > to) return;
     const Entry* begin = &at(from);
     out.insert(out.end(), begin, begin + (to - from + 1));
   }
-  void append(std::vector<Entry>&& entries) {
+  void copy_to(OffsetVector<Entry>& out, Index from, Index to) const {
+    if (from > to) return;
+    const Entry* begin = &at(from);
+    out.append(begin, begin + (to - from + 1));
+  }
+  void append(OffsetVector<Entry>&& entries) {
     if (entries.empty()) return;
     last_term_ = entries.back().term;
     entries_.append(std::move(entries));

@@ -162,15 +162,17 @@ TEST_CASE("last_term and term_at(last_index) follow every change, against a mode
       log.append(e);
       model.push_back(e.term);
     } else if (roll < 55) {
-      std::vector<Entry> batch(next(4));
-      for (Entry& e : batch) {
+      OffsetVector<Entry> batch;
+      for (uint64_t k = next(4); k > 0; --k) {
+        Entry e;
         e.term = model.back() + next(2);
+        batch.push_back(e);
         model.push_back(e.term);
       }
       if (roll % 2) {
-        log.append(batch.data(), batch.data() + batch.size());
+        log.append(batch.begin(), batch.end());
       } else {
-        log.append(std::move(batch));
+        log.append(std::move(batch));  // (takes the batch's storage when the log is shorter)
       }
       // copy_to hands back what the log holds.
       std::vector<Entry> copy;

@@ -90,6 +90,12 @@ class PodVector {
     if (to < size_) std::memmove(data_ + from, data_ + to, (size_ - to) * sizeof(T));
     size_ -= to - from;
   }
+  // Moves every element n places up, making room for n at the front.
+  void shift_up(size_t n) {
+    if (size_ + n > capacity_) reserve(std::max(size_ + n, 2 * capacity_));
+    std::memmove(data_ + n, data_, size_ * sizeof(T));
+    size_ += n;
+  }
   void clear() { size_ = 0; }
   void swap(PodVector& other) noexcept {
     std::swap(data_, other.data_);
@@ -156,6 +162,20 @@ class OffsetVector {
     items_.insert(items_.end(), std::make_move_iterator(more.begin()),
                   std::make_move_iterator(more.end()));
   }
+  // Appends `more`, taking its storage when it holds more elements than
+  // this one (which then go in front of them): a disk log that receives a
+  // batch larger than itself (a leader's first 100,000 client writes)
+  // copies it once, into the write, instead of twice.
+  void append(OffsetVector&& more) {
+    if constexpr (std::is_same_v<Storage, PodVector<T>>) {
+      if (more.size() > size()) {
+        more.prepend(begin(), end());
+        swap(more);
+        return;
+      }
+    }
+    items_.insert(items_.end(), more.begin(), more.end());
+  }
   template <typename... Args>
   T& emplace_back(Args&&... args) {
     return items_.emplace_back(std::forward<Args>(args)...);
@@ -197,6 +217,17 @@ class OffsetVector {
   }
 
  private:
+  // Puts [first, last), elements of another vector, in front of the live
+  // ones: into the dead head if it has room, else after moving them up.
+  void prepend(const T* first, const T* last) {
+    const auto n = static_cast<size_t>(last - first);
+    if (head_ < n) {
+      items_.shift_up(n - head_);
+      head_ = n;
+    }
+    head_ -= n;
+    std::copy(first, last, items_.begin() + static_cast<std::ptrdiff_t>(head_));
+  }
   void copy_from(const OffsetVector& other) {
     items_.reserve(other.size() + kCopyRoom);
     items_.insert(items_.end(), other.begin(), other.end());

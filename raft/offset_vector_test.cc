@@ -42,10 +42,19 @@ TEST_CASE_TEMPLATE("OffsetVector behaves like a deque trimmed at the front", T, 
       std::vector<T> more;
       for (uint64_t k = (state >> 20) % 200; k > 0; --k) more.push_back(next++);
       model.insert(model.end(), more.begin(), more.end());
-      if (roll % 2) {
+      if (roll % 3 == 0) {
         items.append(more.data(), more.data() + more.size());
-      } else {
+      } else if (roll % 3 == 1) {
         items.append(std::move(more));
+      } else {
+        // Another OffsetVector, with dead elements at its head, whose
+        // storage items takes when it is the longer one.
+        OffsetVector<T> batch;
+        const uint64_t dead = (state >> 40) % 8;
+        for (uint64_t k = 0; k < dead; ++k) batch.push_back(0);
+        batch.drop_front(dead);
+        for (const T& item : more) batch.push_back(item);
+        items.append(std::move(batch));
       }
     } else if (roll < 59) {
       // Moved out and back, or swapped with a copy and back.

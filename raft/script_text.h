@@ -45,7 +45,8 @@ inline std::string entry_str(Index index, const Entry& e) {
   return s + "?";
 }
 
-inline std::string entries_str(Index first, const std::vector<Entry>& entries) {
+template <typename Entries>  // std::vector<Entry> or OffsetVector<Entry>
+std::string entries_str(Index first, const Entries& entries) {
   std::string s = "[";
   for (size_t i = 0; i < entries.size(); ++i) {
     s += (i ? ", " : "") + entry_str(first + i, entries[i]);

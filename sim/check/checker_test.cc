@@ -18,11 +18,11 @@ using raft::test::write_entry;
 
 const std::vector<NodeId> kVoters = {1, 2, 3};
 
-raft::PersistOp log_write(Index first_index, std::vector<Entry> entries) {
+raft::PersistOp log_write(Index first_index, const std::vector<Entry>& entries) {
   raft::PersistOp op;
   op.has_entries = true;
   op.first_index = first_index;
-  op.entries = std::move(entries);
+  op.entries.append(entries.data(), entries.data() + entries.size());
   return op;
 }
 
