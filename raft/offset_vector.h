@@ -151,17 +151,6 @@ class OffsetVector {
     if (needed > items_.capacity()) items_.reserve(std::max(needed, 2 * items_.capacity()));
   }
   void append(const T* first, const T* last) { items_.insert(items_.end(), first, last); }
-  void append(std::vector<T>&& more) {
-    if constexpr (std::is_same_v<Storage, std::vector<T>>) {
-      if (empty() && items_.capacity() < more.size()) {
-        items_ = std::move(more);  // adopt the storage instead of copying into new
-        head_ = 0;
-        return;
-      }
-    }
-    items_.insert(items_.end(), std::make_move_iterator(more.begin()),
-                  std::make_move_iterator(more.end()));
-  }
   // Appends `more`, taking its storage when it holds more elements than
   // this one (which then go in front of them): a disk log that receives a
   // batch larger than itself (a leader's first 100,000 client writes)
