@@ -34,6 +34,7 @@ inline Entry write_entry(Term term, uint64_t write_id) {
   e.term = term;
   e.kind = EntryKind::write;
   e.write_id = write_id;
+  e.expected = 0;  // (the write's member of the union, see Entry)
   e.size_bytes = 8;
   return e;
 }

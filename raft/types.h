@@ -82,7 +82,8 @@ enum class WriteOp : uint8_t { put, cas };
 // and a 100,000-write run is as fast as the pages it touches. A write never
 // has a configuration and a configuration entry never has an expected
 // value, so the two share their place: read `config` only when kind ==
-// config and `expected` only when kind == write.
+// config and `expected` only when kind == write (whoever makes a write entry
+// sets `expected`, 0 for a put, so that it is the member in use).
 struct Entry {
   Term term = 0;
   uint64_t write_id = 0;  // client write id, for kind == write

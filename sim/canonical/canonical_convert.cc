@@ -115,6 +115,7 @@ Entry to_entry(const struct raft_entry& e, ::raft::ConfigArena& configs) {
       if (e.buf.len < kWriteBytes) throw std::runtime_error("canonical: short command entry");
       out.kind = EntryKind::write;
       out.write_id = get64(p);
+      out.expected = 0;  // a put (the write's member of the union, see Entry)
       out.size_bytes = static_cast<uint32_t>(get64(p + 8));
       break;
     case RAFT_CHANGE: {
