@@ -163,7 +163,10 @@ class OffsetVector {
         return;
       }
     }
-    items_.insert(items_.end(), more.begin(), more.end());
+    items_.insert(
+        items_.end(),
+        std::make_move_iterator(more.items_.begin() + static_cast<std::ptrdiff_t>(more.head_)),
+        std::make_move_iterator(more.items_.end()));
   }
   template <typename... Args>
   T& emplace_back(Args&&... args) {
