@@ -18,11 +18,11 @@ void apply_persist(DurableState& disk, PersistOp op) {
 }
 
 PersistOp& Durability::pending() {
-  if (!op_) {
-    op_.emplace();
-    op_->token = next_token_++;
+  if (!op_open_) {
+    op_open_ = true;
+    op_.token = next_token_++;
   }
-  return *op_;
+  return op_;
 }
 
 void Durability::log_dirty(Index from) {
@@ -45,8 +45,8 @@ void Durability::send(Message&& msg, uint64_t after_token, std::vector<Message>&
 
 void Durability::flush(const HardState& hard_state, const RaftLog& log,
                        std::vector<PersistOp>& out) {
-  if (!op_) return;
-  PersistOp& op = *op_;
+  if (!op_open_) return;
+  PersistOp& op = op_;
   op.hard_state = hard_state;
   if (op_dirty_from_ != 0) {
     op.has_entries = true;
@@ -57,8 +57,8 @@ void Durability::flush(const HardState& hard_state, const RaftLog& log,
     if (op_dirty_from_ <= written_index_) rewrites_.push_back(write);
     written_index_ = log.last_index();
   }
-  out.push_back(std::move(op));
-  op_.reset();
+  out.push_back(std::exchange(op, PersistOp{}));
+  op_open_ = false;
   op_dirty_from_ = 0;
 }
 

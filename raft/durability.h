@@ -8,7 +8,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <utility>
 #include <vector>
 
@@ -93,6 +92,8 @@ class Durability {
   bool hard_state_durable() const { return durable_token_ >= hard_state_token_; }
 
  private:
+  // (Laid out by use: every input reads the first line, one that writes or
+  // sends the second, and only a write the op being built.)
   uint64_t next_token_ = 1;
   uint64_t durable_token_ = 0;
   uint64_t hard_state_token_ = 0;  // last write that changed term or vote
@@ -100,15 +101,16 @@ class Durability {
   Index op_dirty_from_ = 0;        // first log index the op rewrites, 0 = none
   Index durable_index_ = 0;        // log durable up to here
   Index written_index_ = 0;        // last index of the latest log write issued
+  bool op_open_ = false;           // op_ is being built during the current input
   struct LogWrite {
     uint64_t token;
     Index last_index;  // the log's last index once this write is durable
     Index dirty_from;  // first index it rewrites
   };
-  OffsetVector<LogWrite> log_tokens_;  // every pending log write
-  OffsetVector<LogWrite> rewrites_;    // pending writes that rewrite already written entries
   OffsetVector<std::pair<uint64_t, Message>> held_;  // messages waiting for a token
-  std::optional<PersistOp> op_;                      // being built during the current input
+  OffsetVector<LogWrite> log_tokens_;                // every pending log write
+  OffsetVector<LogWrite> rewrites_;  // pending writes that rewrite already written entries
+  PersistOp op_;                     // the write of the current input, while op_open_
 };
 
 }  // namespace raft

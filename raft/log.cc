@@ -12,6 +12,7 @@ std::optional<Term> RaftLog::term_at(Index index) const {
 void RaftLog::truncate_after(Index index) {
   if (index < snapshot_index_) index = snapshot_index_;
   if (index >= last_index()) return;
+  ++generation_;
   entries_.truncate(index - snapshot_index_);
   last_term_ = entries_.empty() ? snapshot_term_ : entries_.back().term;
 }
@@ -27,6 +28,7 @@ void RaftLog::compact_to(Index index, Term term) {
 
 void RaftLog::install_snapshot(Index index, Term term) {
   if (index <= snapshot_index_ || term_at(index) == term) return;
+  ++generation_;
   entries_.clear();
   snapshot_index_ = index;
   snapshot_term_ = term;

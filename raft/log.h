@@ -36,15 +36,7 @@ class RaftLog {
     last_term_ = (last - 1)->term;
     entries_.append(first, last);
   }
-  // Copies the entries [from, to] (first_index() <= from, to <= last_index())
-  // to the end of `out`, in one copy.
-  // Copies the entries from..to onto the end of `out`: a message's entries
-  // or a durable write's.
-  void copy_to(std::vector<Entry>& out, Index from, Index to) const {
-    if (from > to) return;
-    const Entry* begin = &at(from);
-    out.insert(out.end(), begin, begin + (to - from + 1));
-  }
+  // Copies the entries from..to onto the end of `out`: a durable write's.
   void copy_to(OffsetVector<Entry>& out, Index from, Index to) const {
     if (from > to) return;
     const Entry* begin = &at(from);
@@ -57,6 +49,7 @@ class RaftLog {
   }
   // Overwrites one entry in place (only the no_truncate_on_conflict planted bug does this).
   void replace(Index index, const Entry& entry) {
+    ++generation_;
     entries_[index - first_index()] = entry;
     if (index == last_index()) last_term_ = entry.term;
   }
@@ -69,6 +62,12 @@ class RaftLog {
   // snapshot's last included entry, retain log entries following it"),
   // otherwise discards it all. Compaction is a separate step (compact_to).
   void install_snapshot(Index index, Term term);
+
+  // Changes whenever an entry the log held is replaced or dropped from its
+  // end (truncation, a snapshot that discards the log); appends and
+  // compaction leave it. Equal generations: every entry the log held at the
+  // first reading and still holds is unchanged.
+  uint64_t generation() const { return generation_; }
 
   // Last index of an entry with this term, or nullopt (fast backtracking).
   std::optional<Index> last_index_of_term(Term term) const;
@@ -84,6 +83,7 @@ class RaftLog {
   // prevLogIndex = the last index: in a large cluster the entries themselves
   // are rarely still in cache when a node's next message arrives.
   Term last_term_ = 0;
+  uint64_t generation_ = 0;
 };
 
 }  // namespace raft

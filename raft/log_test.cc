@@ -175,7 +175,7 @@ TEST_CASE("last_term and term_at(last_index) follow every change, against a mode
         log.append(std::move(batch));  // (takes the batch's storage when the log is shorter)
       }
       // copy_to hands back what the log holds.
-      std::vector<Entry> copy;
+      OffsetVector<Entry> copy;
       log.copy_to(copy, log.first_index(), log.last_index());
       REQUIRE(copy.size() == model.size() - 1);
       if (!copy.empty()) REQUIRE(copy.back().term == model.back());
@@ -242,6 +242,27 @@ TEST_CASE("first_index_of_term_at finds the start of a run of one term, stopping
   log.compact_to(3, 2);
   // The run began at 3, inside the snapshot: the answer stops at the first index held.
   CHECK(log.first_index_of_term_at(5) == 4);
+}
+
+TEST_CASE("generation: changes when an entry held is replaced or dropped from the end, only then") {
+  RaftLog log = log_of({1, 1, 2});
+  uint64_t g = log.generation();
+  Entry e;
+  e.term = 2;
+  log.append(e);
+  log.compact_to(1, 1);
+  log.truncate_after(9);       // keeps everything: nothing dropped
+  log.install_snapshot(3, 2);  // holds the snapshot's last entry: the log is kept
+  CHECK(log.generation() == g);
+  log.truncate_after(3);
+  CHECK(log.generation() != g);
+  g = log.generation();
+  e.term = 3;
+  log.replace(3, e);
+  CHECK(log.generation() != g);
+  g = log.generation();
+  log.install_snapshot(5, 4);  // does not hold it: the log is discarded
+  CHECK(log.generation() != g);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "raft/entry_batch.h"
 #include "raft/state_machine.h"
 #include "raft/types.h"
 
@@ -38,7 +39,16 @@ enum class MsgType : uint8_t {
 const char* msg_type_name(MsgType type);
 
 struct Message {
+  // (Fields by size, so that a message is 144 bytes without holes: messages
+  // are moved into and out of a network slot or a node's held queue by the
+  // million, and in a large cluster those are rarely in cache.)
   MsgType type = MsgType::append;
+  // append_resp / snapshot_resp: accepted; vote_resp / pre_vote_resp: granted.
+  bool success = false;
+  // snapshot: the last chunk.
+  bool done = false;
+  // vote: the election was started by TimeoutNow (leadership transfer).
+  bool transfer = false;
   NodeId from = kNoNode;
   NodeId to = kNoNode;
   Term term = 0;
@@ -49,33 +59,28 @@ struct Message {
   Index index = 0;
   Term log_term = 0;
   Index commit = 0;
-  std::vector<Entry> entries;
+  EntryBatch entries;
 
-  // append_resp: success; index is the last index known to match (success)
-  // or the rejected prev_log_index; hint_index/hint_term guide fast backtracking.
-  // vote_resp / pre_vote_resp / snapshot_resp: success is the grant / acceptance.
-  bool success = false;
+  // append_resp: index is the last index known to match (success) or the
+  // rejected prev_log_index; hint_index/hint_term guide fast backtracking.
   Index hint_index = 0;
   Term hint_term = 0;
-
-  // snapshot: one chunk [offset, offset + chunk_bytes) of *snapshot; done on the last.
-  // snapshot_resp: offset is the next byte the receiver expects.
-  std::shared_ptr<const Snapshot> snapshot;
-  uint64_t offset = 0;
-  uint64_t chunk_bytes = 0;
-  bool done = false;
-
-  // vote: the election was started by TimeoutNow (leadership transfer).
-  bool transfer = false;
 
   // append: the leader's latest heartbeat round; append_resp: echoed, so the
   // leader knows its leadership was acknowledged after that round began
   // (thesis §6.4, reads).
   uint64_t round = 0;
 
+  // snapshot: one chunk [offset, offset + chunk_bytes) of *snapshot; done on the last.
+  // snapshot_resp: offset is the next byte the receiver expects.
+  std::shared_ptr<const Snapshot> snapshot;
+  uint64_t offset = 0;
+  uint64_t chunk_bytes = 0;
+
   // Another implementation's own message (sim/canonical_node.cc), carried
   // for delivery; the fields above describe it for the checkers and traces.
   std::shared_ptr<const void> foreign;
 };
+static_assert(sizeof(Message) == 144);
 
 }  // namespace raft

@@ -8,8 +8,8 @@ Node::Node(NodeId id, const Options& options, Random& random, const DurableState
            ConfigArena& configs)
     : id_(id),
       random_(random),
-      writes_(durable.log.last_index()),
       options_(options),
+      writes_(durable.log.last_index()),
       configs_(&configs) {
   current_term_ = durable.hard_state.current_term;
   voted_for_ = durable.hard_state.voted_for;

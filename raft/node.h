@@ -245,6 +245,9 @@ class Node {
   void send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Outputs& out);
   // The prev index and last entry of a probe (one AppendEntries at a time).
   std::pair<Index, Index> probe_range(const Progress& pr) const;
+  // The log's entries first..last (first <= last) as a batch, shared with the
+  // AppendEntries built before it that carry them (see EntryBatch).
+  EntryBatch entries_batch(Index first, Index last);
   void send_snapshot_chunk(NodeId peer, Progress& pr, TimeUs now, Outputs& out);
   void maybe_commit(TimeUs now, Outputs& out);
   // The largest index a majority of these voters holds, as far as known.
@@ -303,23 +306,22 @@ class Node {
   Index last_applied_ = 0;
   TimeUs last_leader_contact_us_ = 0;
   Index applied_since_snapshot_ = 0;
-  // Membership: an uncommitted configuration entry in the log, or 0 (the
-  // configuration in force, config_, is further down).
+  // Membership: an uncommitted configuration entry in the log, or 0.
   Index pending_config_index_ = 0;
+
+  // Figure 2: the log (persistent, durable through PersistOp).
+  RaftLog log_;
+  // Membership: the configuration in force is the latest committed one
+  // (applied on commit, as etcd does).
+  const Configuration* config_ = nullptr;  // in configs_, never null
   Random& random_;
+  const Options options_;
 
   // Persistence bookkeeping (messages held until a write completes).
   Durability writes_;
 
-  // Figure 2: the log (persistent, durable through PersistOp).
-  RaftLog log_;
-  const Options options_;
   // Figure 2: volatile state on all servers, continued.
   StateMachine state_machine_;
-
-  // Membership: the configuration in force is the latest committed one
-  // (applied on commit, as etcd does).
-  const Configuration* config_ = nullptr;  // in configs_, never null
   ConfigArena* configs_;
   // Persistent: the latest snapshot (paper §7).
   std::shared_ptr<const Snapshot> snapshot_;
@@ -336,6 +338,11 @@ class Node {
   Index leaving_index_ = 0;
   TimeUs leaving_deadline_us_ = 0;
   TimeUs transfer_deadline_us_ = 0;
+  // The entries of the latest AppendEntries built with entries: from index
+  // batch_first_index_, as the log held them at generation batch_generation_.
+  EntryBatch batch_;
+  Index batch_first_index_ = 0;
+  uint64_t batch_generation_ = 0;
   // Leader only: the writes in its log not yet applied (only looked up).
   IdSet unapplied_writes_;
   struct QueuedChange {

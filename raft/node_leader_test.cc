@@ -160,6 +160,8 @@ TEST_CASE("§10.2.1: writes that arrive together are one durable write and one a
     CHECK(m.entries[2].write_id == 9);
     CHECK(m.entries[2].size_bytes == 16);
   }
+  // The appends of one broadcast carry the same entries: one buffer for all.
+  CHECK(appends[0].entries.data() == appends[1].entries.data());
   // A batch to a follower is redirected write by write.
   Solo f(2, kThree);
   f.start();

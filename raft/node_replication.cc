@@ -285,7 +285,7 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     msg.log_term = *log_.term_at(prev);
     msg.commit = commit_index_;
     msg.round = heartbeat_round_;
-    log_.copy_to(msg.entries, first, last);
+    if (first <= last) msg.entries = entries_batch(first, last);
     return msg;
   };
   const Index last_index = log_.last_index();
@@ -324,6 +324,18 @@ void Node::send_append(NodeId peer, Progress& pr, bool heartbeat, TimeUs now, Ou
     send(make_append(first - 1, first, last), 0, out);
     pr.sent_entries(last, now);
   }
+}
+
+EntryBatch Node::entries_batch(Index first, Index last) {
+  const size_t count = static_cast<size_t>(last - first + 1);
+  if (batch_.empty() || batch_generation_ != log_.generation() || first < batch_first_index_ ||
+      last >= batch_first_index_ + batch_.size()) {
+    batch_ = EntryBatch(&log_.at(first), &log_.at(last) + 1);
+    batch_first_index_ = first;
+    batch_generation_ = log_.generation();
+    return batch_;
+  }
+  return batch_.slice(static_cast<size_t>(first - batch_first_index_), count);
 }
 
 std::pair<Index, Index> Node::probe_range(const Progress& pr) const {

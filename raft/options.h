@@ -29,9 +29,12 @@ struct PlantedBugs {
 };
 
 struct Options {
+  // (The settings nearly every input reads come first, the planted bugs
+  // among them: a node's options share a cache line or two with its log.)
   int64_t election_timeout_min_us = 150'000;
   int64_t election_timeout_max_us = 300'000;
   int64_t heartbeat_interval_us = 50'000;
+  PlantedBugs bugs;
   bool check_quorum = true;
   bool pre_vote = false;
   uint64_t max_lag_threshold = 1000;
@@ -61,7 +64,6 @@ struct Options {
   // minimum election timeout before it grants a vote, since a voter that
   // acknowledged the leader's round and restarted has forgotten when.
   bool lease_reads = false;
-  PlantedBugs bugs;
 };
 
 }  // namespace raft

@@ -462,12 +462,14 @@ class Script {
           std::stringstream in(cmd.str("entries"));
           std::string item;
           Index expect = m.index + 1;
+          std::vector<Entry> entries;
           while (std::getline(in, item, ',')) {
             const auto [index, term] = index_term(item);
             if (index != expect) throw ScriptError("entries must follow prev without gaps");
-            m.entries.push_back(test::write_entry(term, 100 * term + index));
+            entries.push_back(test::write_entry(term, 100 * term + index));
             ++expect;
           }
+          m.entries = std::move(entries);
         }
         break;
       }
@@ -530,7 +532,7 @@ class Script {
       if (log.snapshot_index()) {
         out_ << " snapshot=" << log.snapshot_index() << "@" << log.snapshot_term();
       }
-      std::vector<Entry> entries;
+      OffsetVector<Entry> entries;
       log.copy_to(entries, log.first_index(), log.last_index());
       out_ << " " << entries_str(log.first_index(), entries);
       out_ << "\n  config " << config_str(x.config()) << "\n";

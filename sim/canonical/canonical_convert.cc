@@ -172,7 +172,7 @@ unsigned short type_of(const Entry& e) {
 
 // Library entries for simulator entries, all payloads in one raft_malloc'd
 // batch (the library frees entries by batch: entryBatchesDestroy).
-struct raft_entry* to_raft_entries(const std::vector<Entry>& entries) {
+struct raft_entry* to_raft_entries(const ::raft::EntryBatch& entries) {
   if (entries.empty()) return nullptr;
   std::vector<std::vector<uint8_t>> payloads;
   size_t total = 0;

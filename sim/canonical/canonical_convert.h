@@ -55,7 +55,7 @@ void to_raft_configuration(const ::raft::Configuration& c, struct craft::raft_co
 // Library entries for simulator entries, all payloads in one raft_malloc'd
 // batch (the library frees entries by batch: entryBatchesDestroy); nullptr
 // for none.
-struct craft::raft_entry* to_raft_entries(const std::vector<::raft::Entry>& entries);
+struct craft::raft_entry* to_raft_entries(const ::raft::EntryBatch& entries);
 
 // A snapshot's data, as the library carries it: 8 bytes naming the snapshot
 // by content (index and state), resolved through the ::raft::Snapshot the

@@ -56,8 +56,9 @@ int CanonicalNode::io_load(struct raft_io* io, raft_term* term, raft_id* voted_f
   std::vector<Entry> log;
   for (Index i = d.log.first_index(); i <= d.log.last_index(); ++i) log.push_back(d.log.at(i));
   *start_index = d.log.first_index();
-  *entries = to_raft_entries(log);
-  *n_entries = log.size();
+  const ::raft::EntryBatch batch(std::move(log));
+  *entries = to_raft_entries(batch);
+  *n_entries = batch.size();
   return 0;
 }
 

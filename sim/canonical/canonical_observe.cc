@@ -63,8 +63,10 @@ void CanonicalNode::translate_append(const struct raft_append_entries& a, ::raft
   out.index = a.prev_log_index;
   out.log_term = a.prev_log_term;
   out.commit = a.leader_commit;
-  for (unsigned i = 0; i < a.n_entries; ++i)
-    out.entries.push_back(to_entry(a.entries[i], configs_));
+  std::vector<::raft::Entry> entries;
+  entries.reserve(a.n_entries);
+  for (unsigned i = 0; i < a.n_entries; ++i) entries.push_back(to_entry(a.entries[i], configs_));
+  out.entries = std::move(entries);
   copy.append_entries.entries = nullptr;
   copy.append_entries.n_entries = 0;
 }
