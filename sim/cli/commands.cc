@@ -18,6 +18,7 @@
 #include <optional>
 
 #include "sim/base/seed_pool.h"
+#include "sim/cli/huge_pages.h"
 #include "sim/scenario/scenario_loader.h"
 #include "sim/trace/chrome_trace.h"
 #include "sim/trace/trace.h"
@@ -51,6 +52,7 @@ nlohmann::ordered_json result_json(const std::string& file, const Scenario& s, u
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   j["peak_rss_kb"] = usage.ru_maxrss;
+  j["huge_pages_kb"] = huge_pages_kb();
   nlohmann::ordered_json checks = nlohmann::ordered_json::array();
   for (const CheckOutcome& c : r.checks) checks.push_back({{"ok", c.ok}, {"text", c.text}});
   j["checks"] = checks;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sim/cli/commands.h"
+#include "sim/cli/huge_pages.h"
 #include "sim/fuzz/fuzz.h"
 #include "sim/fuzz/shrink.h"
 
@@ -536,6 +537,8 @@ int dispatch(const std::string& command, const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // First of all: a restart, if any, must come before anything is printed.
+  sim::restart_with_huge_pages(argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
     std::cerr << kUsage;
