@@ -45,7 +45,7 @@ struct Message {
   MsgType type = MsgType::append;
   // append_resp / snapshot_resp: accepted; vote_resp / pre_vote_resp: granted.
   bool success = false;
-  // snapshot: the last chunk.
+  // snapshot: the last chunk; snapshot_resp: the answer to a last chunk.
   bool done = false;
   // vote: the election was started by TimeoutNow (leadership transfer).
   bool transfer = false;
