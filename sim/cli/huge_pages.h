@@ -25,7 +25,9 @@ namespace sim {
 bool wants_huge_page_restart(const char* glibc_tunables, const char* raftsim_hugepages,
                              const char* ld_preload, const std::string& thp_mode);
 
-// GLIBC_TUNABLES with glibc.malloc.hugetlb=1 added to what it held.
+// GLIBC_TUNABLES with glibc.malloc.hugetlb=1 added to what it held, and
+// glibc.malloc.mmap_threshold=33554432 unless it sets a threshold: blocks up
+// to 32 MiB then come from the heap, on huge pages, instead of from mmap.
 std::string tunables_with_huge_pages(const char* glibc_tunables);
 
 // Restarts the program (execv of /proc/self/exe with the same arguments)

@@ -28,11 +28,13 @@ TEST_CASE("no restart when the tunable is set already, opted out, or under valgr
   CHECK(wants_huge_page_restart("glibc.malloc.arena_max=2", nullptr, "libfoo.so", kMadvise));
 }
 
-TEST_CASE("the tunable is added to what GLIBC_TUNABLES held") {
-  CHECK(tunables_with_huge_pages(nullptr) == "glibc.malloc.hugetlb=1");
-  CHECK(tunables_with_huge_pages("") == "glibc.malloc.hugetlb=1");
-  CHECK(tunables_with_huge_pages("glibc.malloc.arena_max=2") ==
-        "glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1");
+TEST_CASE("the tunables are added to what GLIBC_TUNABLES held, a threshold of its own kept") {
+  const std::string ours = "glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432";
+  CHECK(tunables_with_huge_pages(nullptr) == ours);
+  CHECK(tunables_with_huge_pages("") == ours);
+  CHECK(tunables_with_huge_pages("glibc.malloc.arena_max=2") == "glibc.malloc.arena_max=2:" + ours);
+  CHECK(tunables_with_huge_pages("glibc.malloc.mmap_threshold=65536") ==
+        "glibc.malloc.mmap_threshold=65536:glibc.malloc.hugetlb=1");
 }
 
 }  // namespace
